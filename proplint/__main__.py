@@ -1,0 +1,3 @@
+from proplint.cli import main
+
+main()

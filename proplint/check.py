@@ -1,0 +1,121 @@
+"""The per-file context, the `Check` base class, and the single traversal that runs every check.
+
+One walk of the CST serves all enabled checks (never a pass per rule). The dispatcher keeps the
+ancestor stack and the scope stack (for `resolve.Resolver`) and calls `visit_<Node>`/`leave_<Node>` on
+each check, like LibCST's batched visitors but with the scopes still in place when a check's `leave_`
+runs. No metadata provider is computed during the walk; positions are computed after it, and only for
+files that have findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
+
+import libcst as cst
+
+from proplint.resolve import Resolver
+from proplint.rule import Finding, Fix, Rule
+
+if TYPE_CHECKING:
+    from proplint.catalog import Catalog
+    from proplint.config import Config
+    from proplint.index import ProjectIndex
+
+
+@dataclass
+class FileContext:
+    path: str
+    relpath: str
+    module: cst.Module
+    module_name: str | None
+    config: "Config"
+    catalog: "Catalog"
+    index: "ProjectIndex"
+    enabled: frozenset[str]
+    resolver: Resolver = field(init=False)
+    ancestors: list[cst.CSTNode] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        package = None
+        if self.module_name is not None:
+            is_pkg = self.relpath.endswith("__init__.py")
+            package = self.module_name if is_pkg else self.module_name.rpartition(".")[0] or None
+        self.resolver = Resolver(self.module, package)
+
+    # -- convenience used by checks ----------------------------------------------------------------
+    def qualified_name(self, expr: cst.BaseExpression) -> str | None:
+        return self.resolver.qualified_name(expr)
+
+    def parent(self, levels: int = 1) -> cst.CSTNode | None:
+        """The ancestor `levels` above the node being visited (1 = its parent)."""
+        i = len(self.ancestors) - 1 - levels
+        return self.ancestors[i] if i >= 0 else None
+
+    def enclosing(self, *types: type) -> cst.CSTNode | None:
+        for node in reversed(self.ancestors[:-1]):
+            if isinstance(node, types):
+                return node
+        return None
+
+    def enclosing_statement(self) -> cst.CSTNode | None:
+        """The innermost statement (simple line or compound) around the node being visited."""
+        for node in reversed(self.ancestors[:-1]):
+            if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                return node
+        return None
+
+
+class Check:
+    """A family of rules implemented as one visitor. Subclasses define `visit_<Node>` methods."""
+
+    rules: ClassVar[tuple[type[Rule], ...]] = ()
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+
+    @classmethod
+    def tokens(cls, catalog: "Catalog", config: "Config") -> set[str]:
+        """Words at least one of which must appear in a file's text for this check to find anything."""
+        return set()
+
+    def enabled(self, rule: type[Rule]) -> bool:
+        return rule.code in self.ctx.enabled
+
+    def report(self, rule: type[Rule], node: cst.CSTNode, message: str, fix: Fix | None = None) -> None:
+        if rule.code not in self.ctx.enabled:
+            return
+        self.ctx.findings.append(Finding(code=rule.code, message=message, path=self.ctx.path, fix=fix, node=node))
+
+
+_SCOPE_KINDS = {cst.FunctionDef: "function", cst.ClassDef: "class", cst.Lambda: "lambda"}
+
+
+class Dispatcher(cst.CSTVisitor):
+    def __init__(self, ctx: FileContext, checks: Iterable[Check]) -> None:
+        self.ctx = ctx
+        self._visit: dict[str, list[Callable[[Any], Any]]] = {}
+        self._leave: dict[str, list[Callable[[Any], Any]]] = {}
+        for check in checks:
+            for attr in dir(type(check)):
+                if attr.startswith("visit_"):
+                    self._visit.setdefault(attr[6:], []).append(getattr(check, attr))
+                elif attr.startswith("leave_"):
+                    self._leave.setdefault(attr[6:], []).append(getattr(check, attr))
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.ctx.ancestors.append(node)
+        kind = _SCOPE_KINDS.get(type(node))
+        if kind is not None:
+            self.ctx.resolver.push(kind, node)
+        for fn in self._visit.get(type(node).__name__, ()):
+            fn(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        for fn in self._leave.get(type(original_node).__name__, ()):
+            fn(original_node)
+        if type(original_node) in _SCOPE_KINDS:
+            self.ctx.resolver.pop()
+        self.ctx.ancestors.pop()

@@ -1,0 +1,208 @@
+"""`[tool.proplint]`: find it, validate it, explain what is wrong with it.
+
+The table lives in the nearest `pyproject.toml` at or above the checked path (or the file given with
+`--config`). An unknown key or a bad value raises `ConfigError` naming the key; the CLI exits 2.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(ValueError):
+    pass
+
+
+CODE_PREFIX = re.compile(r"^PRP\d{0,3}$")
+TARGET_VERSION = re.compile(r"^py3(\d{1,2})$")
+QUALNAME = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*$")
+FACTORY = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+DEFAULT_EXCLUDES = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".env",
+    "env",
+    "build",
+    "dist",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    "node_modules",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".proplint_cache",
+    ".eggs",
+    "*.egg-info",
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path = field(default_factory=Path.cwd)
+    source: Path | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = ()
+    target_version: str = "py310"
+    http_client_factory: str | None = None
+    injectors: tuple[str, ...] = ()
+    extractors: tuple[str, ...] = ()
+    catalogs: tuple[str, ...] = ()
+    #: Key under which a payload carrier is added by the unsafe payload fixes (messaging).
+    trace_context_key: str = "trace_context"
+
+    @property
+    def target_minor(self) -> int:
+        return int(TARGET_VERSION.match(self.target_version).group(1))  # type: ignore[union-attr]
+
+    def fingerprint(self) -> str:
+        data = {k: v for k, v in self.__dict__.items() if k not in ("root", "source")}
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def factory(self) -> tuple[str, str] | None:
+        """(module, attribute) of the traced client factory, if configured."""
+        if not self.http_client_factory:
+            return None
+        module, _, name = self.http_client_factory.partition(":")
+        return module, name
+
+    def ignored_for(self, relpath: str) -> tuple[str, ...]:
+        base = relpath.rsplit("/", 1)[-1]
+        out: list[str] = []
+        for pattern, codes in self.per_file_ignores:
+            if fnmatch.fnmatch(relpath, pattern) or fnmatch.fnmatch(base, pattern):
+                out.extend(codes)
+        return tuple(out)
+
+
+def _codes(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key} must be a list of code prefixes like [\"PRP1\", \"PRP203\"]")
+    bad = [v for v in value if not CODE_PREFIX.match(v)]
+    if bad:
+        raise ConfigError(f"{key}: {', '.join(bad)} is not a proplint code prefix (PRP, PRP1, PRP101, ...)")
+    return tuple(value)
+
+
+def _strings(key: str, value: Any, pattern: re.Pattern | None = None) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key} must be a list of strings")
+    if pattern is not None:
+        bad = [v for v in value if not pattern.match(v)]
+        if bad:
+            raise ConfigError(f"{key}: {', '.join(bad)} is not a qualified name like \"pkg.module.func\"")
+    return tuple(value)
+
+
+def _parse(table: dict[str, Any], root: Path, source: Path | None) -> Config:
+    kwargs: dict[str, Any] = {"root": root, "source": source}
+    for key, value in table.items():
+        if key in ("select", "ignore"):
+            kwargs[key] = _codes(key, value)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError('per-file-ignores must be a table of glob = ["PRP..."]')
+            kwargs["per_file_ignores"] = tuple(
+                (str(glob), _codes(f"per-file-ignores.{glob!r}", codes)) for glob, codes in value.items()
+            )
+        elif key == "exclude":
+            kwargs["exclude"] = _strings(key, value)
+        elif key == "target-version":
+            if not isinstance(value, str) or not TARGET_VERSION.match(value) or int(value[3:]) < 10:
+                raise ConfigError(f'target-version must be like "py310" (3.10 or later), not {value!r}')
+            kwargs["target_version"] = value
+        elif key == "http-client-factory":
+            if not isinstance(value, str) or not FACTORY.match(value):
+                raise ConfigError(
+                    f'http-client-factory must be "module.path:name" (e.g. "svc.shared.http_client:traced_client"), '
+                    f"not {value!r}"
+                )
+            kwargs["http_client_factory"] = value
+        elif key in ("injectors", "extractors"):
+            kwargs[key] = _strings(key, value, QUALNAME)
+        elif key == "catalogs":
+            names = _strings(key, value)
+            kwargs["catalogs"] = tuple(str((root / n).resolve()) for n in names)
+            for n, full in zip(names, kwargs["catalogs"]):
+                if not Path(full).is_file():
+                    raise ConfigError(f"catalogs: {n} not found (relative to {root})")
+        elif key == "trace-context-key":
+            if not isinstance(value, str) or not value:
+                raise ConfigError("trace-context-key must be a non-empty string")
+            kwargs["trace_context_key"] = value
+        else:
+            known = "select, ignore, per-file-ignores, exclude, target-version, http-client-factory, " \
+                    "injectors, extractors, catalogs, trace-context-key"
+            raise ConfigError(f"unknown key {key!r} in [tool.proplint] (known keys: {known})")
+    return Config(**kwargs)
+
+
+def read_pyproject(path: Path) -> Config:
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    table = doc.get("tool", {}).get("proplint", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.proplint] must be a table")
+    try:
+        return _parse(table, path.parent.resolve(), path)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def find_pyproject(start: Path) -> Path | None:
+    start = start.resolve()
+    here = start if start.is_dir() else start.parent
+    for candidate in (here, *here.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            return pyproject
+    return None
+
+
+def load_config(start: Path, explicit: Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """The configuration that applies to `start` (a file or directory)."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"--config {explicit}: no such file")
+        config = read_pyproject(explicit)
+    else:
+        pyproject = find_pyproject(start)
+        if pyproject is None:
+            here = start.resolve()
+            config = Config(root=here if here.is_dir() else here.parent)
+        else:
+            config = read_pyproject(pyproject)
+    if overrides:
+        config = merge(config, overrides)
+    return config
+
+
+def merge(config: Config, overrides: dict[str, Any]) -> Config:
+    """Apply a `[tool.proplint]`-shaped mapping on top of a config (used by examples and tests)."""
+    base = _parse(dict(overrides), config.root, config.source)
+    changed = {k: getattr(base, k) for k in base.__dataclass_fields__ if k in {
+        key.replace("-", "_") for key in overrides
+    }}
+    return Config(**{**config.__dict__, **changed})

@@ -1,0 +1,366 @@
+"""Files -> prefilter -> parse -> one traversal for all checks -> findings (positions, noqa, ignores).
+
+Cost model (measured, see the design notes in the issues): LibCST's parse is ~7x `ast.parse`, its
+position provider ~2x the parse, and most files of a service touch none of the APIs we check. So a
+byte-level regex built from the enabled checks' tokens decides whether a file is parsed at all, only the
+checks whose tokens occur are instantiated, and positions are computed only for files with findings.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import threading
+import tokenize
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from proplint.catalog import Catalog, load_catalog
+from proplint.check import Check, Dispatcher, FileContext
+from proplint.checks import all_checks, all_rules
+from proplint.config import Config
+from proplint.index import ProjectIndex, build_index, module_name_for
+from proplint.rule import Finding
+
+NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+)?)+)?", re.IGNORECASE)
+NOQA_CODES = re.compile(r"[A-Z][0-9]+", re.IGNORECASE)
+
+#: Files larger than this are not given to LibCST (it is super-linear on some shapes).
+MAX_BYTES = 5_000_000
+#: Recursion limit and stack size for the tree walk (deep but legal code must still be analysed).
+WALK_RECURSION_LIMIT = 6000
+WALK_STACK_BYTES = 512 * 1024 * 1024
+
+
+def enabled_codes(config: Config, select: Iterable[str] | None = None, ignore: Iterable[str] = (),
+                  include_default_off: bool = False) -> frozenset[str]:
+    """Codes a run reports. `select` (CLI) replaces the config's; `ignore` adds to it.
+
+    Rules that are off by default are on only when a selector names them more precisely than the bare
+    `PRP` prefix (e.g. `PRP406` or `PRP4`).
+    """
+    rules = all_rules()
+    selectors = tuple(select) if select else config.select
+    ignores = tuple(config.ignore) + tuple(ignore)
+    out = set()
+    for code, rule in rules.items():
+        if selectors:
+            hits = [s for s in selectors if code.startswith(s)]
+            if not hits:
+                continue
+            if not rule.default_enabled and not include_default_off and all(s == "PRP" for s in hits):
+                continue
+        elif not rule.default_enabled and not include_default_off:
+            continue
+        if any(code.startswith(i) for i in ignores):
+            continue
+        out.add(code)
+    return frozenset(out)
+
+
+@dataclass
+class Settings:
+    """Everything a worker needs to check a file (picklable: sent once per worker process)."""
+
+    config: Config
+    catalog: Catalog
+    index: ProjectIndex
+    enabled: frozenset[str]
+    want_edits: bool = False
+    _checks: tuple[tuple[type[Check], re.Pattern], ...] | None = field(default=None, repr=False)
+    _prefilter: re.Pattern | None = field(default=None, repr=False)
+
+    def checks(self) -> tuple[tuple[type[Check], re.Pattern], ...]:
+        if self._checks is None:
+            selected = []
+            for check in all_checks():
+                if not any(r.code in self.enabled for r in check.rules):
+                    continue
+                tokens = check.tokens(self.catalog, self.config) | _config_tokens(self.config)
+                selected.append((check, _token_regex(tokens)))
+            self._checks = tuple(selected)
+        return self._checks
+
+    def prefilter(self) -> re.Pattern:
+        if self._prefilter is None:
+            tokens: set[str] = set()
+            for check in all_checks():
+                if any(r.code in self.enabled for r in check.rules):
+                    tokens |= check.tokens(self.catalog, self.config)
+            self._prefilter = _token_regex(tokens | _config_tokens(self.config))
+        return self._prefilter
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_checks"] = None
+        state["_prefilter"] = None
+        return state
+
+
+def _config_tokens(config: Config) -> set[str]:
+    names = [*config.injectors, *config.extractors]
+    if config.http_client_factory:
+        names.append(config.http_client_factory.replace(":", "."))
+    return {n.rsplit(".", 1)[-1] for n in names}
+
+
+def _token_regex(tokens: set[str]) -> re.Pattern:
+    if not tokens:
+        return re.compile(rb"(?!x)x")
+    alternation = b"|".join(re.escape(t.encode()) for t in sorted(tokens))
+    return re.compile(rb"\b(?:" + alternation + rb")\b")
+
+
+def make_settings(config: Config, select=None, ignore=(), use_cache: bool = True, want_edits: bool = False,
+                  include_default_off: bool = False) -> Settings:
+    catalog = load_catalog(config.catalogs)
+    index = build_index(config, catalog, use_cache=use_cache)
+    enabled = enabled_codes(config, select, ignore, include_default_off)
+    return Settings(config, catalog, index, enabled, want_edits)
+
+
+def relpath_of(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+@dataclass
+class Analysis:
+    path: str
+    source: bytes
+    module: cst.Module | None = None
+    findings: list[Finding] = field(default_factory=list)
+    parsed: bool = False
+
+
+def _failure(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
+    return Finding("PRP001", message, path, line, column, line, column)
+
+
+def _walk(ctx: FileContext, checks: list[Check]) -> None:
+    ctx.module.visit(Dispatcher(ctx, checks))
+
+
+def _walk_deep(ctx: FileContext, checks: list[Check]) -> None:
+    """Walk with a deeper recursion limit on a thread with a big stack (deep but legal code)."""
+    error: list[BaseException] = []
+
+    def run() -> None:
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(WALK_RECURSION_LIMIT)
+        try:
+            ctx.findings.clear()
+            ctx.ancestors.clear()
+            _walk(ctx, checks)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            error.append(exc)
+        finally:
+            sys.setrecursionlimit(old)
+
+    old_size = threading.stack_size()
+    threading.stack_size(WALK_STACK_BYTES)
+    try:
+        t = threading.Thread(target=run, name="proplint-deep-walk")
+        t.start()
+        t.join()
+    finally:
+        threading.stack_size(old_size)
+    if error:
+        raise error[0]
+
+
+def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, noqa: bool = True) -> Analysis:
+    """Findings for one file's bytes, or its already-decoded text (editors, flake8). No I/O."""
+    text_input = isinstance(source, str)
+    raw = source.encode("utf-8", "surrogateescape") if text_input else source
+    result = Analysis(path, raw)
+    config = settings.config
+    ignored_here = config.ignored_for(relpath)
+    enabled = frozenset(c for c in settings.enabled if not any(c.startswith(i) for i in ignored_here))
+    if not enabled:
+        return result
+    if not settings.prefilter().search(raw):
+        return result
+    if len(raw) > MAX_BYTES:
+        if "PRP001" in enabled:
+            result.findings.append(_failure(path, f"file not checked: larger than {MAX_BYTES // 1_000_000} MB"))
+        return result
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        if "PRP001" in enabled:
+            result.findings.append(_failure(path, f"cannot parse: {exc.message}", exc.raw_line or 1,
+                                            (exc.raw_column or 0) + 1))
+        return result
+    except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
+        if "PRP001" in enabled:
+            result.findings.append(_failure(path, f"cannot decode: {exc}"))
+        return result
+    except RecursionError:
+        if "PRP001" in enabled:
+            result.findings.append(_failure(path, "cannot parse: nesting too deep for the parser"))
+        return result
+    result.module = module
+    result.parsed = True
+    checks_here = [(c, rx) for c, rx in settings.checks() if rx.search(raw)]
+    if not checks_here:
+        return result
+    ctx = FileContext(path, relpath, module, module_name_for(relpath), config, settings.catalog,
+                      settings.index, enabled)
+    checks = [c(ctx) for c, _ in checks_here]
+    try:
+        try:
+            _walk(ctx, checks)
+        except RecursionError:
+            ctx = FileContext(path, relpath, module, module_name_for(relpath), config, settings.catalog,
+                              settings.index, enabled)
+            checks = [c(ctx) for c, _ in checks_here]
+            _walk_deep(ctx, checks)
+        findings = ctx.findings
+        if findings:
+            _locate(module, findings)
+    except RecursionError:
+        if "PRP001" in enabled:
+            result.findings.append(_failure(path, "file not checked: nesting too deep to analyse"))
+        return result
+    result.findings = _apply_noqa(raw, "utf-8" if text_input else module.encoding, findings) if noqa else findings
+    return result
+
+
+def _locate(module: cst.Module, findings: list[Finding]) -> None:
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    for f in findings:
+        rng = positions.get(f.node) if f.node is not None else None
+        if rng is not None:
+            f.line, f.column = rng.start.line, rng.start.column + 1
+            f.end_line, f.end_column = rng.end.line, rng.end.column + 1
+
+
+def noqa_line_map(text: str) -> dict[int, str]:
+    """Physical line -> the text of its whole logical line (flake8 applies a noqa to all of it)."""
+    lines = text.splitlines(keepends=True)
+    mapping: dict[int, str] = {}
+    try:
+        start = None
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if start is None:
+                start = tok.start[0]
+            if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER) or (
+                tok.type == tokenize.NL and tok.start[0] == start
+            ):
+                end = tok.end[0]
+                joined = "".join(lines[start - 1:end])
+                for n in range(start, end + 1):
+                    mapping[n] = joined
+                start = None
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    return mapping
+
+
+def suppressed(code: str, line_text: str) -> bool:
+    match = NOQA.search(line_text)
+    if match is None:
+        return False
+    codes_text = match.group("codes")
+    if not codes_text:
+        return True
+    codes = [c.upper() for c in NOQA_CODES.findall(match.group(0).split(":", 1)[1])]
+    return any(code == c or code.startswith(c) for c in codes)
+
+
+def _apply_noqa(source: bytes, encoding: str, findings: list[Finding]) -> list[Finding]:
+    if not findings:
+        return findings
+    text = source.decode(encoding, errors="replace")
+    if "noqa" not in text.lower():
+        return findings
+    mapping = noqa_line_map(text)
+    lines = text.splitlines()
+    kept = []
+    for f in findings:
+        line_text = mapping.get(f.line) or (lines[f.line - 1] if 0 < f.line <= len(lines) else "")
+        if not suppressed(f.code, line_text):
+            kept.append(f)
+    return kept
+
+
+def read_source(path: Path) -> bytes | str:
+    """The file's bytes, or a message saying why it could not be read."""
+    try:
+        if path.is_dir():
+            return "is a directory"
+        return path.read_bytes()
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+
+
+def check_file(path: Path, settings: Settings) -> list[Finding]:
+    shown = str(path)
+    source = read_source(path)
+    if isinstance(source, str):
+        return [_failure(shown, source)] if "PRP001" in settings.enabled else []
+    relpath = relpath_of(path, settings.config.root)
+    try:
+        analysis = analyse(source, shown, relpath, settings)
+    except Exception as exc:  # a bug in a check must not stop the run
+        return [_failure(shown, f"internal error while checking ({type(exc).__name__}: {exc}); please report it")]
+    findings = analysis.findings
+    if settings.want_edits and analysis.module is not None:
+        from proplint.fixes import attach_edits
+
+        attach_edits(analysis.module, findings)
+    for f in findings:
+        f.node = None
+        if f.fix is not None:
+            f.fix.replacements = []
+    return findings
+
+
+# --- running many files ------------------------------------------------------------------------------
+
+_WORKER_SETTINGS: Settings | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _WORKER_SETTINGS
+    _WORKER_SETTINGS = settings
+
+
+def _check_chunk(paths: list[Path]) -> list[list[Finding]]:
+    assert _WORKER_SETTINGS is not None
+    return [check_file(p, _WORKER_SETTINGS) for p in paths]
+
+
+def default_jobs() -> int:
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover
+        return max(1, os.cpu_count() or 1)
+
+
+def check_paths(files: list[Path], settings: Settings, jobs: int | None = None) -> list[Finding]:
+    jobs = default_jobs() if not jobs else jobs
+    findings: list[Finding] = []
+    if jobs <= 1 or len(files) < 8:
+        for p in files:
+            findings.extend(check_file(p, settings))
+    else:
+        size = max(1, min(64, len(files) // (jobs * 4) or 1))
+        chunks = [files[i:i + size] for i in range(0, len(files), size)]
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings,)) as pool:
+            for chunk_result in pool.map(_check_chunk, chunks):
+                for file_findings in chunk_result:
+                    findings.extend(file_findings)
+    findings.sort(key=lambda f: f.sort_key)
+    return findings

@@ -1,0 +1,86 @@
+"""Which files a run looks at: directory walk, default and configured excludes, `.gitignore`."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from pathlib import Path
+
+from proplint.config import DEFAULT_EXCLUDES, Config
+
+
+def _excluded(name: str, rel: str, patterns: tuple[str, ...]) -> bool:
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern + "/*"):
+            return True
+    return False
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _git_ignored(paths: list[Path], root: Path) -> set[Path]:
+    """The subset of `paths` that git would ignore (empty when not in a git work tree)."""
+    if not paths:
+        return set()
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "check-ignore", "-z", "--stdin"],
+            input=b"\0".join(str(p).encode() for p in paths),
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    if proc.returncode not in (0, 1):
+        return set()
+    return {Path(p.decode()) for p in proc.stdout.split(b"\0") if p}
+
+
+def iter_python_files(paths: list[Path], config: Config, extensions: tuple[str, ...] = (".py",)) -> list[Path]:
+    """Python files under `paths`. Files named explicitly are always included (like ruff and flake8)."""
+    patterns = DEFAULT_EXCLUDES + config.exclude
+    root = config.root
+    found: list[Path] = []
+    walked: list[Path] = []
+    for start in paths:
+        if start.is_file() or not start.exists():
+            found.append(start)
+            continue
+        for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
+            here = Path(dirpath)
+            dirnames[:] = sorted(
+                d for d in dirnames if not _excluded(d, _relative(here / d, root), patterns)
+            )
+            for f in sorted(filenames):
+                if f.endswith(extensions) and not _excluded(f, _relative(here / f, root), config.exclude):
+                    walked.append(here / f)
+    ignored = _git_ignored(walked, root)
+    found.extend(p for p in walked if p not in ignored)
+    seen: set[Path] = set()
+    unique = []
+    for p in found:
+        if p not in seen:
+            seen.add(p)
+            unique.append(p)
+    return unique
+
+
+def project_files(root: Path, config: Config) -> tuple[list[Path], list[Path]]:
+    """(python files, other files) of the project: what the project index reads."""
+    patterns = DEFAULT_EXCLUDES + config.exclude
+    py: list[Path] = []
+    other: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not _excluded(d, _relative(here / d, root), patterns))
+        for f in sorted(filenames):
+            (py if f.endswith(".py") else other).append(here / f)
+    ignored = _git_ignored(py + other, root)
+    return [p for p in py if p not in ignored], [p for p in other if p not in ignored]

@@ -1,0 +1,419 @@
+"""Project-wide facts: instrumentors called, zero-code launchers, dependencies, classes, the factory.
+
+Built with the standard library's `ast` (several times cheaper than LibCST, and enough for imports,
+calls, class bases and signatures); the code is parsed, never imported or run. Facts are cached per file
+in `.proplint_cache/` keyed by the file's content, proplint's version, the catalog and the config, so
+an unchanged project (and every flake8 worker after the first) pays one JSON read.
+
+Families add facts with `@collector("name")`: a function `(tree, imports, module, config, catalog)`
+returning JSON-serialisable data, aggregated in `ProjectIndex.facts(name)`.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from proplint import __version__
+from proplint.catalog import Catalog
+from proplint.config import Config
+from proplint.files import project_files
+
+CACHE_DIR = ".proplint_cache"
+
+Collector = Callable[[ast.Module, dict, str, Config, Catalog], Any]
+_COLLECTORS: dict[str, Collector] = {}
+
+
+def collector(name: str) -> Callable[[Collector], Collector]:
+    def register(fn: Collector) -> Collector:
+        _COLLECTORS[name] = fn
+        return fn
+
+    return register
+
+
+# --- ast helpers -----------------------------------------------------------------------------------
+
+
+def module_name_for(relpath: str) -> str | None:
+    """`src/svc/shared/http_client.py` -> `svc.shared.http_client` (relative to the project root)."""
+    if not relpath.endswith(".py"):
+        return None
+    parts = relpath[:-3].split("/")
+    if parts and parts[0] == "src" and len(parts) > 1:
+        parts = parts[1:]
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts)
+
+
+def ast_imports(tree: ast.AST, module: str | None, is_package: bool) -> dict[str, str]:
+    """Local name -> qualified name for every import in the file (all scopes, last one wins)."""
+    package = module if is_package else (module.rpartition(".")[0] if module else None)
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    out[a.asname] = a.name
+                else:
+                    top = a.name.split(".")[0]
+                    out[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                if not package:
+                    continue
+                parts = package.split(".")
+                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join([*parts, base] if base else parts)
+            for a in node.names:
+                if a.name != "*":
+                    out[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+    return out
+
+
+def ast_qualname(expr: ast.AST, imports: dict[str, str], module: str | None = None,
+                 local: set[str] | None = None) -> str | None:
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    if expr.id in imports:
+        root = imports[expr.id]
+    elif local is not None and expr.id in local and module:
+        root = f"{module}.{expr.id}"
+    else:
+        return None
+    return ".".join([root, *reversed(parts)])
+
+
+# --- built-in collectors ---------------------------------------------------------------------------
+
+
+@collector("instrumented")
+def _instrumented(tree, imports, module, config, catalog) -> list[str]:
+    """Libraries whose instrumentor is called: `X().instrument()`, `x = X(); x.instrument()`, `fn()`."""
+    classes = {e.name: e.library for e in catalog.get("instrumentor") if e.kind == "class"}
+    functions = {e.name: e.library for e in catalog.get("instrumentor") if e.kind == "function"}
+    instances: dict[str, str] = {}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            q = ast_qualname(node.value.func, imports)
+            if q in classes:
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        instances[t.id] = classes[q]
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        q = ast_qualname(func, imports)
+        if q in functions:
+            found.add(functions[q])
+        if isinstance(func, ast.Attribute) and func.attr == "instrument":
+            recv = func.value
+            if isinstance(recv, ast.Call):
+                rq = ast_qualname(recv.func, imports)
+                if rq in classes:
+                    found.add(classes[rq])
+            elif isinstance(recv, ast.Name) and recv.id in instances:
+                found.add(instances[recv.id])
+    return sorted(found)
+
+
+@collector("classes")
+def _classes(tree, imports, module, config, catalog) -> dict[str, list[str]]:
+    """Top-level classes of the module and the qualified names of their bases."""
+    if not module:
+        return {}
+    local = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))}
+    out: dict[str, list[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            bases = [ast_qualname(b, imports, module, local) for b in node.bases]
+            out[f"{module}.{node.name}"] = [b for b in bases if b]
+    return out
+
+
+def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
+    a = fn.args
+    return {
+        "params": [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)],
+        "positional": len(a.posonlyargs) + len(a.args),
+        "var_kw": a.kwarg is not None,
+        "var_pos": a.vararg is not None,
+    }
+
+
+@collector("factory")
+def _factory(tree, imports, module, config, catalog) -> dict[str, Any] | None:
+    """The configured `http-client-factory`: its kind, signature and what it constructs."""
+    target = config.factory()
+    if target is None or module != target[0]:
+        return None
+    name = target[1].split(".")[0]
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            constructs: list[str] = []
+            transport = False
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Call):
+                    q = ast_qualname(sub.func, imports)
+                    if q:
+                        constructs.append(q)
+                    if any(k.arg == "transport" for k in sub.keywords):
+                        transport = True
+            if isinstance(node, ast.ClassDef):
+                init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+                sig = _signature(init) if init else {"params": [], "positional": 1, "var_kw": True, "var_pos": True}
+                if init:
+                    sig["params"] = sig["params"][1:]
+                    sig["positional"] -= 1
+                bases = [ast_qualname(b, imports) for b in node.bases]
+                return {"kind": "client", "constructs": [b for b in bases if b] + constructs,
+                        "transport": transport, **sig}
+            decorators = {ast_qualname(d.func if isinstance(d, ast.Call) else d, imports) for d in node.decorator_list}
+            if "contextlib.asynccontextmanager" in decorators:
+                kind = "async_cm"
+            elif "contextlib.contextmanager" in decorators:
+                kind = "cm"
+            else:
+                kind = "client"
+            return {"kind": kind, "constructs": constructs, "transport": transport, **_signature(node)}
+    return None
+
+
+@collector("contextvars")
+def _contextvars(tree, imports, module, config, catalog) -> list[str]:
+    """Names of ContextVars the project defines at module level."""
+    out = []
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
+            if ast_qualname(node.value.func, imports) == "contextvars.ContextVar":
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                out += [f"{module}.{t.id}" for t in targets if isinstance(t, ast.Name)]
+    return out
+
+
+# --- non-Python project files ----------------------------------------------------------------------
+
+LAUNCHER = re.compile(r"opentelemetry-instrument(?![\w-])")
+BOOTSTRAP = re.compile(r"opentelemetry-bootstrap\b[^\n]*\binstall\b")
+DISABLED = re.compile(r"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS\s*[=:]\s*[\"']?([\w,\- ]+)")
+DIST = re.compile(r"(opentelemetry[-_.][A-Za-z0-9_.\-]+)")
+LAUNCHER_FILES = re.compile(
+    r"^(Dockerfile.*|.*\.[Dd]ockerfile|Procfile.*|.*\.sh|docker-compose.*\.ya?ml|compose.*\.ya?ml|entrypoint.*"
+    r"|.*\.service|supervisord.*\.conf|gunicorn\.conf\.py|\.env.*|.*\.env)$"
+)
+DEPENDENCY_FILES = re.compile(
+    r"^(requirements.*\.(txt|in)|constraints.*\.txt|pyproject\.toml|setup\.cfg|setup\.py|Pipfile(\.lock)?"
+    r"|poetry\.lock|uv\.lock|pdm\.lock)$"
+)
+
+
+def normalise_dist(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower().strip("-")
+
+
+def _scan_text_files(paths: list[Path]) -> dict[str, Any]:
+    deps: set[str] = set()
+    launcher = bootstrap = False
+    disabled: set[str] = set()
+    for path in paths:
+        name = path.name
+        is_dep = bool(DEPENDENCY_FILES.match(name)) or (path.parent.name.startswith("requirements")
+                                                         and name.endswith((".txt", ".in")))
+        is_launch = bool(LAUNCHER_FILES.match(name))
+        if not (is_dep or is_launch):
+            continue
+        try:
+            if path.stat().st_size > 5_000_000:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if is_dep:
+            deps.update(normalise_dist(d) for d in DIST.findall(text))
+        if is_launch:
+            launcher = launcher or bool(LAUNCHER.search(text))
+            bootstrap = bootstrap or bool(BOOTSTRAP.search(text))
+            for match in DISABLED.findall(text):
+                disabled.update(x.strip() for x in match.split(",") if x.strip())
+    return {"deps": sorted(deps), "launcher": launcher, "bootstrap": bootstrap, "disabled": sorted(disabled)}
+
+
+# --- the index ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ProjectIndex:
+    root: str = ""
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # relpath -> facts
+    deps: frozenset[str] = frozenset()
+    launcher: bool = False
+    bootstrap: bool = False
+    disabled: frozenset[str] = frozenset()
+    _bases: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
+
+    def facts(self, name: str) -> list[tuple[str, Any]]:
+        """(relpath, value) for every file with a non-empty value of collector `name`."""
+        return [(rel, f[name]) for rel, f in sorted(self.files.items()) if f.get(name)]
+
+    def instrumented(self, library: str) -> bool:
+        return any(library in libs for _, libs in self.facts("instrumented"))
+
+    def has_dependency(self, dist: str) -> bool:
+        return normalise_dist(dist) in self.deps
+
+    def zero_code(self, library: str, package: str) -> bool:
+        """Runs under `opentelemetry-instrument` and the library's instrumentation is installed."""
+        if not self.launcher or library in self.disabled:
+            return False
+        return self.bootstrap or self.has_dependency(package)
+
+    def class_bases(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for _, classes in self.facts("classes"):
+            out.update(classes)
+        return out
+
+    def is_subclass(self, qualname: str, bases: set[str], _seen: set[str] | None = None) -> bool:
+        """Whether a project class derives (transitively, through project classes) from one of `bases`."""
+        if qualname in bases:
+            return True
+        seen = _seen if _seen is not None else set()
+        if qualname in seen:
+            return False
+        seen.add(qualname)
+        if self._bases is None:
+            self._bases = self.class_bases()
+        return any(self.is_subclass(b, bases, seen) for b in self._bases.get(qualname, ()))
+
+    def factory(self) -> dict[str, Any] | None:
+        for _, info in self.facts("factory"):
+            return info
+        return None
+
+    def project_contextvars(self) -> list[str]:
+        return [v for _, names in self.facts("contextvars") for v in names]
+
+
+def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog) -> dict[str, Any]:
+    module = module_name_for(relpath)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    imports = ast_imports(tree, module, relpath.endswith("__init__.py"))
+    out: dict[str, Any] = {}
+    for name, fn in _COLLECTORS.items():
+        try:
+            value = fn(tree, imports, module, config, catalog)
+        except RecursionError:
+            value = None
+        if value:
+            out[name] = value
+    return out
+
+
+def _cache_key(config: Config, catalog: Catalog) -> str:
+    return f"{__version__}-{catalog.fingerprint}-{config.fingerprint()}-{','.join(sorted(_COLLECTORS))}"
+
+
+def ensure_cache_dir(root: Path) -> Path | None:
+    path = root / CACHE_DIR
+    try:
+        path.mkdir(exist_ok=True)
+        ignore = path / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Automatically created by proplint.\n*\n")
+        return path
+    except OSError:
+        return None
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def build_index(config: Config, catalog: Catalog, use_cache: bool = True) -> ProjectIndex:
+    root = config.root
+    py_files, other = project_files(root, config)
+    key = _cache_key(config, catalog)
+    cache_dir = ensure_cache_dir(root) if use_cache else None
+    cache_file = cache_dir / "index.json" if cache_dir else None
+    cached: dict[str, Any] = {}
+    if cache_file is not None and cache_file.is_file():
+        try:
+            data = json.loads(cache_file.read_text(encoding="utf-8"))
+            if data.get("key") == key:
+                cached = data.get("files", {})
+        except (OSError, ValueError):
+            cached = {}
+    files: dict[str, dict[str, Any]] = {}
+    entries: dict[str, Any] = {}
+    changed = False
+    for path in py_files:
+        rel = path.relative_to(root).as_posix()
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stamp = [st.st_mtime_ns, st.st_size]
+        entry = cached.get(rel)
+        if entry is not None and entry["stamp"] == stamp:
+            entries[rel] = entry
+            files[rel] = entry["facts"]
+            continue
+        try:
+            source = path.read_bytes()
+        except OSError:
+            continue
+        digest = hashlib.sha256(source).hexdigest()
+        if entry is not None and entry["sha"] == digest:
+            facts = entry["facts"]
+        else:
+            facts = _file_facts(source, rel, config, catalog)
+        changed = True
+        entries[rel] = {"stamp": stamp, "sha": digest, "facts": facts}
+        files[rel] = facts
+    if set(cached) != set(entries):
+        changed = True
+    text = _scan_text_files(other)
+    if cache_file is not None and changed:
+        try:
+            atomic_write_text(cache_file, json.dumps({"key": key, "files": entries}))
+        except OSError:
+            pass
+    return ProjectIndex(
+        root=str(root),
+        files=files,
+        deps=frozenset(text["deps"]),
+        launcher=text["launcher"],
+        bootstrap=text["bootstrap"],
+        disabled=frozenset(text["disabled"]),
+    )
