@@ -18,6 +18,14 @@ def _excluded(name: str, rel: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
+def _is_virtualenv(path: Path) -> bool:
+    return (path / "pyvenv.cfg").is_file()
+
+
+def _keep_dir(here: Path, name: str, root: Path, patterns: tuple[str, ...]) -> bool:
+    return not _excluded(name, _relative(here / name, root), patterns) and not _is_virtualenv(here / name)
+
+
 def _relative(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root).as_posix()
@@ -55,9 +63,7 @@ def iter_python_files(paths: list[Path], config: Config, extensions: tuple[str, 
             continue
         for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
             here = Path(dirpath)
-            dirnames[:] = sorted(
-                d for d in dirnames if not _excluded(d, _relative(here / d, root), patterns)
-            )
+            dirnames[:] = sorted(d for d in dirnames if _keep_dir(here, d, root, patterns))
             for f in sorted(filenames):
                 if f.endswith(extensions) and not _excluded(f, _relative(here / f, root), config.exclude):
                     walked.append(here / f)
@@ -79,7 +85,7 @@ def project_files(root: Path, config: Config) -> tuple[list[Path], list[Path]]:
     other: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not _excluded(d, _relative(here / d, root), patterns))
+        dirnames[:] = sorted(d for d in dirnames if _keep_dir(here, d, root, patterns))
         for f in sorted(filenames):
             (py if f.endswith(".py") else other).append(here / f)
     ignored = _git_ignored(py + other, root)
