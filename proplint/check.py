@@ -80,6 +80,11 @@ class Check:
         """Words at least one of which must appear in a file's text for this check to find anything."""
         return set()
 
+    @classmethod
+    def project_tokens(cls, index: "ProjectIndex", catalog: "Catalog") -> set[str]:
+        """More prefilter words taken from the project (e.g. the names of its own Thread subclasses)."""
+        return set()
+
     def enabled(self, rule: type[Rule]) -> bool:
         return rule.code in self.ctx.enabled
 
@@ -89,7 +94,9 @@ class Check:
         self.ctx.findings.append(Finding(code=rule.code, message=message, path=self.ctx.path, fix=fix, node=node))
 
 
-_SCOPE_KINDS = {cst.FunctionDef: "function", cst.ClassDef: "class", cst.Lambda: "lambda"}
+_SCOPE_KINDS = {cst.FunctionDef: "function", cst.ClassDef: "class", cst.Lambda: "lambda",
+                cst.ListComp: "comprehension", cst.SetComp: "comprehension", cst.DictComp: "comprehension",
+                cst.GeneratorExp: "comprehension"}
 
 
 class Dispatcher(cst.CSTVisitor):

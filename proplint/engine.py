@@ -28,8 +28,8 @@ from proplint.config import Config
 from proplint.index import ProjectIndex, build_index, module_name_for
 from proplint.rule import Finding
 
-NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+)?)+)?", re.IGNORECASE)
-NOQA_CODES = re.compile(r"[A-Z][0-9]+", re.IGNORECASE)
+NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+)?)+)?", re.IGNORECASE)
+NOQA_CODES = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 
 #: Files larger than this are not given to LibCST (it is super-linear on some shapes).
 MAX_BYTES = 5_000_000
@@ -83,6 +83,7 @@ class Settings:
                 if not any(r.code in self.enabled for r in check.rules):
                     continue
                 tokens = check.tokens(self.catalog, self.config) | _config_tokens(self.config)
+                tokens |= check.project_tokens(self.index, self.catalog)
                 selected.append((check, _token_regex(tokens)))
             self._checks = tuple(selected)
         return self._checks
@@ -93,6 +94,7 @@ class Settings:
             for check in all_checks():
                 if any(r.code in self.enabled for r in check.rules):
                     tokens |= check.tokens(self.catalog, self.config)
+                    tokens |= check.project_tokens(self.index, self.catalog)
             self._prefilter = _token_regex(tokens | _config_tokens(self.config))
         return self._prefilter
 
@@ -245,24 +247,27 @@ def _locate(module: cst.Module, findings: list[Finding]) -> None:
 
 
 def noqa_line_map(text: str) -> dict[int, str]:
-    """Physical line -> the text of its whole logical line (flake8 applies a noqa to all of it)."""
+    """Physical line -> the text searched for `noqa` there, exactly as flake8 does it.
+
+    flake8 joins the lines of one token (a multi-line string, a backslash continuation) and otherwise
+    looks at the physical line only: a `# noqa` on the closing line of a multi-line call does not
+    cover a finding reported on its first line.
+    """
     lines = text.splitlines(keepends=True)
     mapping: dict[int, str] = {}
+    lo, hi = len(lines) + 2, -1
     try:
-        start = None
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if start is None:
-                start = tok.start[0]
-            if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER) or (
-                tok.type == tokenize.NL and tok.start[0] == start
-            ):
-                end = tok.end[0]
-                joined = "".join(lines[start - 1:end])
-                for n in range(start, end + 1):
+            if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+                continue
+            lo, hi = min(lo, tok.start[0]), max(hi, tok.end[0])
+            if tok.type in (tokenize.NL, tokenize.NEWLINE):
+                joined = "".join(lines[lo - 1:hi])
+                for n in range(lo, hi + 1):
                     mapping[n] = joined
-                start = None
+                lo, hi = len(lines) + 2, -1
     except (tokenize.TokenError, SyntaxError, IndentationError):
-        pass
+        return {}
     return mapping
 
 

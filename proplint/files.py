@@ -37,10 +37,11 @@ def _git_ignored(paths: list[Path], root: Path) -> set[Path]:
     """The subset of `paths` that git would ignore (empty when not in a git work tree)."""
     if not paths:
         return set()
+    absolute = {str(p.absolute()): p for p in paths}
     try:
         proc = subprocess.run(
             ["git", "-C", str(root), "check-ignore", "-z", "--stdin"],
-            input=b"\0".join(str(p).encode() for p in paths),
+            input=b"\0".join(os.fsencode(a) for a in absolute),
             capture_output=True,
             timeout=30,
         )
@@ -48,7 +49,7 @@ def _git_ignored(paths: list[Path], root: Path) -> set[Path]:
         return set()
     if proc.returncode not in (0, 1):
         return set()
-    return {Path(p.decode()) for p in proc.stdout.split(b"\0") if p}
+    return {absolute[os.fsdecode(p)] for p in proc.stdout.split(b"\0") if os.fsdecode(p) in absolute}
 
 
 def iter_python_files(paths: list[Path], config: Config, extensions: tuple[str, ...] = (".py",)) -> list[Path]:

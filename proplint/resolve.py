@@ -166,7 +166,7 @@ class _BindingCollector(cst.CSTVisitor):
 
 @dataclass
 class Scope:
-    kind: str  # "module" | "class" | "function" | "lambda"
+    kind: str  # "module" | "class" | "function" | "lambda" | "comprehension"
     node: cst.CSTNode
     package: str | None = None
     _collected: _BindingCollector | None = field(default=None, repr=False)
@@ -182,6 +182,12 @@ class Scope:
             elif self.kind == "lambda":
                 assert isinstance(self.node, cst.Lambda)
                 self.node.params.visit(c)
+            elif self.kind == "comprehension":
+                # only its `for` targets (and walrus targets leak out: not ours)
+                comp = self.node.for_in  # type: ignore[attr-defined]
+                while comp is not None:
+                    c._target(comp.target)
+                    comp = comp.inner_for_in
             else:
                 self.node.visit(c)
             c.bound -= c.globals

@@ -159,13 +159,13 @@ class UntracedAsyncClient(Rule):
     INVALID = (
         Invalid("import httpx as hx\nclient = hx.AsyncClient()\n",
                 fixed="import httpx as hx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
-                      "client = hx.AsyncClient()\nHTTPXClientInstrumentor.instrument_client(client)\n",
+                      "\nclient = hx.AsyncClient()\nHTTPXClientInstrumentor.instrument_client(client)\n",
                 unsafe=True),
         Invalid("from httpx import AsyncClient as C\nasync def f():\n    async with C(timeout=2) as c:  # keep\n"
                 "        return await c.get('/')\n",
                 fixed="from httpx import AsyncClient as C\n"
                       "from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
-                      "async def f():\n    async with C(timeout=2) as c:  # keep\n"
+                      "\nasync def f():\n    async with C(timeout=2) as c:  # keep\n"
                       "        HTTPXClientInstrumentor.instrument_client(c)\n        return await c.get('/')\n",
                 unsafe=True),
         Invalid("import httpx\nasync def f(url):\n    async with httpx.AsyncClient(timeout=5.0) as client:\n"
@@ -231,7 +231,7 @@ class UntracedSyncHttpx(Rule):
                        "requirements.txt": "httpx\n"}),
         Invalid("import httpx\nwith httpx.Client() as c:\n    c.get('/')\n",
                 fixed="import httpx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
-                      "with httpx.Client() as c:\n    HTTPXClientInstrumentor.instrument_client(c)\n    c.get('/')\n",
+                      "\nwith httpx.Client() as c:\n    HTTPXClientInstrumentor.instrument_client(c)\n    c.get('/')\n",
                 files={"requirements.txt": "opentelemetry-instrumentation-httpx\n"}),
     )
 
@@ -333,13 +333,13 @@ class UntracedAiohttp(Rule):
         Invalid("import aiohttp\nasync def f():\n    async with aiohttp.ClientSession(timeout=None) as s:\n"
                 "        pass\n",
                 fixed="import aiohttp\nfrom opentelemetry.instrumentation.aiohttp_client import create_trace_config\n"
-                      "async def f():\n    async with aiohttp.ClientSession(timeout=None, "
+                      "\nasync def f():\n    async with aiohttp.ClientSession(timeout=None, "
                       "trace_configs=[create_trace_config()]) as s:\n        pass\n",
                 files={"pyproject.toml": '[project]\nname = "x"\n'
                                          'dependencies = ["opentelemetry-instrumentation-aiohttp-client"]\n'}),
         Invalid("import aiohttp\ns = aiohttp.ClientSession(trace_configs=[])\n",
                 fixed="import aiohttp\nfrom opentelemetry.instrumentation.aiohttp_client import create_trace_config\n"
-                      "s = aiohttp.ClientSession(trace_configs=[create_trace_config()])\n",
+                      "\ns = aiohttp.ClientSession(trace_configs=[create_trace_config()])\n",
                 unsafe=True),
     )
 
