@@ -13,7 +13,7 @@ import click
 
 from proplint import __version__
 from proplint.catalog import CatalogError
-from proplint.config import Config, ConfigError, load_config
+from proplint.config import Config, ConfigError, find_pyproject, load_config
 from proplint.engine import Settings, check_paths, make_settings
 from proplint.files import iter_python_files
 from proplint.report import FORMATS
@@ -42,11 +42,26 @@ def _groups(paths: tuple[str, ...], config_file: str | None, select, ignore, no_
         config = load_config(path, Path(config_file) if config_file else None)
         key = (config.root, config.source)
         by_config.setdefault(key, (config, []))[1].append(path)
-    groups = []
+    # A file found by walking a directory belongs to its own nearest pyproject.toml (a nested project,
+    # e.g. examples/, keeps its own [tool.proplint]), as in the flake8 plugin; --config overrides that.
+    by_owner: dict[tuple, tuple[Config, list[Path]]] = {}
+    nearest: dict[Path, Config] = {}
     for config, group_paths in by_config.values():
+        for file in iter_python_files(group_paths, config):
+            owner = config
+            if config_file is None:
+                folder = file.resolve().parent
+                if folder not in nearest:
+                    source = find_pyproject(folder)
+                    same = source is None or source == (config.source.resolve() if config.source else None)
+                    nearest[folder] = config if same else load_config(folder)
+                owner = nearest[folder]
+            by_owner.setdefault((owner.root, owner.source), (owner, []))[1].append(file)
+    groups = []
+    for config, files in by_owner.values():
         settings = make_settings(config, _codes(select), _codes(ignore) or (), use_cache=not no_cache,
                                  want_edits=want_edits)
-        groups.append((settings, iter_python_files(group_paths, config)))
+        groups.append((settings, files))
     return groups
 
 
@@ -93,7 +108,7 @@ def check(paths, select, ignore, config_file, jobs, no_cache, output_format, exi
         checked = 0
         for settings, files in groups:
             checked += len(files)
-            findings.extend(check_paths(files, settings, jobs))
+            findings.extend(check_paths(files, settings, jobs, use_cache=not no_cache))
     except (ConfigError, CatalogError) as exc:
         _fail(str(exc))
         return

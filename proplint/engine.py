@@ -354,18 +354,34 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def check_paths(files: list[Path], settings: Settings, jobs: int | None = None) -> list[Finding]:
+def check_paths(files: list[Path], settings: Settings, jobs: int | None = None,
+                use_cache: bool = False) -> list[Finding]:
+    """Findings for many files: cached results first, the rest in a process pool (in chunks)."""
+    from proplint.cache import ResultCache
+
     jobs = default_jobs() if not jobs else jobs
+    cache = ResultCache(settings, enabled=use_cache)
     findings: list[Finding] = []
-    if jobs <= 1 or len(files) < 8:
-        for p in files:
-            findings.extend(check_file(p, settings))
+    todo: list[Path] = []
+    for p in files:
+        hit = cache.get(p)
+        if hit is None:
+            todo.append(p)
+        else:
+            findings.extend(hit)
+    if jobs <= 1 or len(todo) < 8:
+        results = ((p, check_file(p, settings)) for p in todo)
     else:
-        size = max(1, min(64, len(files) // (jobs * 4) or 1))
-        chunks = [files[i:i + size] for i in range(0, len(files), size)]
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings,)) as pool:
-            for chunk_result in pool.map(_check_chunk, chunks):
-                for file_findings in chunk_result:
-                    findings.extend(file_findings)
+        size = max(1, min(64, len(todo) // (jobs * 4) or 1))
+        chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=_init_worker,
+                                   initargs=(settings,))
+        with pool:
+            results = [(p, r) for chunk, rs in zip(chunks, pool.map(_check_chunk, chunks))
+                       for p, r in zip(chunk, rs)]
+    for p, file_findings in results:
+        cache.put(p, file_findings)
+        findings.extend(file_findings)
+    cache.save()
     findings.sort(key=lambda f: f.sort_key)
     return findings

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-import libcst.matchers as m
 
 from proplint.catalog import role
 from proplint.check import Check
@@ -448,7 +447,7 @@ class HttpClientCheck(Check):
         for el in hooks.value.elements:
             if not isinstance(el, cst.DictElement):
                 return True
-            if not m.matches(el.key, m.SimpleString()) or "request" not in el.key.value:  # type: ignore[union-attr]
+            if not isinstance(el.key, cst.SimpleString) or "request" not in el.key.value:
                 continue
             if not isinstance(el.value, (cst.List, cst.Tuple)):
                 return True
@@ -706,5 +705,7 @@ class _InjectFinder(cst.CSTVisitor):
             self.found = True
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        if m.matches(node.target, m.Subscript(value=m.Attribute(attr=m.Name("headers")))):
+        target = node.target
+        if (isinstance(target, cst.Subscript) and isinstance(target.value, cst.Attribute)
+                and target.value.attr.value == "headers"):
             self.found = True
