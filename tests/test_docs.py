@@ -171,9 +171,7 @@ def test_catalog_doc_example_file_works(tmp_path):
 
 
 def test_index_doc_config_example_is_valid_and_complete(tmp_path):
-    import tomllib
-
-    from proplint.config import ConfigError, _parse
+    from proplint.config import ConfigError, _parse, tomllib
 
     text = INDEX_DOC.read_text(encoding="utf-8")
     block = next(b for b in re.findall(r"```toml\n(.*?)```", text, flags=re.DOTALL) if "[tool.proplint]" in b)
