@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from proplint import __version__
+from proplint.config import real_path
 from proplint.index import atomic_write_text, ensure_cache_dir
 from proplint.rule import Finding, Fix
 
@@ -31,7 +32,8 @@ def run_key(settings) -> str:
             "enabled": sorted(settings.enabled),
             "edits": settings.want_edits,
             "index": [sorted(index.files.items()), sorted(index.deps), index.launcher, index.bootstrap,
-                      sorted(index.disabled), sorted(getattr(index, "signals", ()))],
+                      sorted(index.disabled), sorted(getattr(index, "signals", ())),
+                      sorted(getattr(index, "pins", {}).items())],
         },
         sort_keys=True,
         default=str,
@@ -78,7 +80,7 @@ class ResultCache:
         return [st.st_mtime_ns, st.st_size]
 
     def _name(self, path: Path) -> str:
-        return str(path.resolve())
+        return str(real_path(path))
 
     def get(self, path: Path) -> list[Finding] | None:
         if self.file is None:

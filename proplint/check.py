@@ -111,6 +111,13 @@ class Dispatcher(cst.CSTVisitor):
                 elif attr.startswith("leave_"):
                     self._leave.setdefault(attr[6:], []).append(getattr(check, attr))
 
+    # LibCST looks up visit_<Node>_<attribute> methods for every child attribute; no check uses them.
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        pass
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        pass
+
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.ctx.ancestors.append(node)
         kind = _SCOPE_KINDS.get(type(node))

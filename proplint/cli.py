@@ -13,7 +13,7 @@ import click
 
 from proplint import __version__
 from proplint.catalog import CatalogError
-from proplint.config import Config, ConfigError, find_pyproject, load_config
+from proplint.config import Config, ConfigError, find_pyproject, load_config, real_path
 from proplint.engine import Settings, check_paths, make_settings
 from proplint.files import iter_python_files
 from proplint.report import FORMATS
@@ -50,10 +50,10 @@ def _groups(paths: tuple[str, ...], config_file: str | None, select, ignore, no_
         for file in iter_python_files(group_paths, config):
             owner = config
             if config_file is None:
-                folder = file.resolve().parent
+                folder = real_path(file).parent
                 if folder not in nearest:
                     source = find_pyproject(folder)
-                    same = source is None or source == (config.source.resolve() if config.source else None)
+                    same = source is None or source == (real_path(config.source) if config.source else None)
                     nearest[folder] = config if same else load_config(folder)
                 owner = nearest[folder]
             by_owner.setdefault((owner.root, owner.source), (owner, []))[1].append(file)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -23,6 +24,12 @@ else:  # pragma: no cover
 
 class ConfigError(ValueError):
     pass
+
+
+def real_path(path: Path) -> Path:
+    """`path` made absolute with symlinks resolved, without raising on a symlink loop (unlike
+    `Path.resolve()` before Python 3.13)."""
+    return Path(os.path.realpath(path))
 
 
 CODE_PREFIX = re.compile(r"^PRP\d{0,3}$")
@@ -143,7 +150,7 @@ def _parse(table: dict[str, Any], root: Path, source: Path | None) -> Config:
             kwargs[key] = _strings(key, value, QUALNAME)
         elif key == "catalogs":
             names = _strings(key, value)
-            kwargs["catalogs"] = tuple(str((root / n).resolve()) for n in names)
+            kwargs["catalogs"] = tuple(str(real_path(root / n)) for n in names)
             for n, full in zip(names, kwargs["catalogs"]):
                 if not Path(full).is_file():
                     raise ConfigError(f"catalogs: {n} not found (relative to {root})")
@@ -167,13 +174,13 @@ def read_pyproject(path: Path) -> Config:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.proplint] must be a table")
     try:
-        return _parse(table, path.parent.resolve(), path)
+        return _parse(table, real_path(path.parent), path)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
 
 
 def find_pyproject(start: Path) -> Path | None:
-    start = start.resolve()
+    start = real_path(start)
     here = start if start.is_dir() else start.parent
     for candidate in (here, *here.parents):
         pyproject = candidate / "pyproject.toml"
@@ -191,7 +198,7 @@ def load_config(start: Path, explicit: Path | None = None, overrides: dict[str, 
     else:
         pyproject = find_pyproject(start)
         if pyproject is None:
-            here = start.resolve()
+            here = real_path(start)
             config = Config(root=here if here.is_dir() else here.parent)
         else:
             config = read_pyproject(pyproject)

@@ -24,8 +24,9 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from proplint.catalog import Catalog, load_catalog
 from proplint.check import Check, Dispatcher, FileContext
 from proplint.checks import all_checks, all_rules
-from proplint.config import Config
+from proplint.config import Config, real_path
 from proplint.index import ProjectIndex, build_index, module_name_for
+from proplint.prescreen import screen
 from proplint.rule import Finding
 
 NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+)?)+)?", re.IGNORECASE)
@@ -129,7 +130,7 @@ def make_settings(config: Config, select=None, ignore=(), use_cache: bool = True
 
 def relpath_of(path: Path, root: Path) -> str:
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return real_path(path).relative_to(real_path(root)).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -151,32 +152,40 @@ def _walk(ctx: FileContext, checks: list[Check]) -> None:
     ctx.module.visit(Dispatcher(ctx, checks))
 
 
-def _walk_deep(ctx: FileContext, checks: list[Check]) -> None:
-    """Walk with a deeper recursion limit on a thread with a big stack (deep but legal code)."""
-    error: list[BaseException] = []
+def run_deep(fn):
+    """Run `fn` with a deeper recursion limit on a thread with a big stack (deep but legal code).
 
-    def run() -> None:
+    Raising the limit blindly turns RecursionError into a segfault near 1,200 frames on the default
+    8 MB stack; with a 512 MB stack a limit of 6,000 is safe, and the pre-screen bounds what gets here.
+    """
+    outcome: list = []
+
+    def target() -> None:
         old = sys.getrecursionlimit()
         sys.setrecursionlimit(WALK_RECURSION_LIMIT)
         try:
-            ctx.findings.clear()
-            ctx.ancestors.clear()
-            _walk(ctx, checks)
+            outcome.append((True, fn()))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            error.append(exc)
+            outcome.append((False, exc))
         finally:
             sys.setrecursionlimit(old)
 
-    old_size = threading.stack_size()
-    threading.stack_size(WALK_STACK_BYTES)
-    try:
-        t = threading.Thread(target=run, name="proplint-deep-walk")
-        t.start()
-        t.join()
-    finally:
-        threading.stack_size(old_size)
-    if error:
-        raise error[0]
+    with _DEEP_LOCK:
+        old_size = threading.stack_size()
+        threading.stack_size(WALK_STACK_BYTES)
+        try:
+            t = threading.Thread(target=target, name="proplint-deep-walk")
+            t.start()
+        finally:
+            threading.stack_size(old_size)
+    t.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+
+
+_DEEP_LOCK = threading.Lock()
 
 
 def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, noqa: bool = True) -> Analysis:
@@ -194,6 +203,12 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
     if len(raw) > MAX_BYTES:
         if "PRP001" in enabled:
             result.findings.append(_failure(path, f"file not checked: larger than {MAX_BYTES // 1_000_000} MB"))
+        return result
+    reason = screen(source)
+    if reason is not None:
+        if "PRP001" in enabled:
+            result.findings.append(_failure(path, f"file not checked: {reason} is beyond what the parser "
+                                                  f"handles safely"))
         return result
     try:
         module = cst.parse_module(source)
@@ -215,20 +230,19 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
     checks_here = [(c, rx) for c, rx in settings.checks() if rx.search(raw)]
     if not checks_here:
         return result
-    ctx = FileContext(path, relpath, module, module_name_for(relpath), config, settings.catalog,
-                      settings.index, enabled)
-    checks = [c(ctx) for c, _ in checks_here]
+    def walk_and_locate() -> list[Finding]:
+        ctx = FileContext(path, relpath, module, module_name_for(relpath), config, settings.catalog,
+                          settings.index, enabled)
+        _walk(ctx, [c(ctx) for c, _ in checks_here])
+        if ctx.findings:
+            _locate(module, ctx.findings)
+        return ctx.findings
+
     try:
         try:
-            _walk(ctx, checks)
+            findings = walk_and_locate()
         except RecursionError:
-            ctx = FileContext(path, relpath, module, module_name_for(relpath), config, settings.catalog,
-                              settings.index, enabled)
-            checks = [c(ctx) for c, _ in checks_here]
-            _walk_deep(ctx, checks)
-        findings = ctx.findings
-        if findings:
-            _locate(module, findings)
+            findings = run_deep(walk_and_locate)
     except RecursionError:
         if "PRP001" in enabled:
             result.findings.append(_failure(path, "file not checked: nesting too deep to analyse"))
@@ -315,19 +329,64 @@ def check_file(path: Path, settings: Settings) -> list[Finding]:
         return [_failure(shown, source)] if "PRP001" in settings.enabled else []
     relpath = relpath_of(path, settings.config.root)
     try:
-        analysis = analyse(source, shown, relpath, settings)
+        with time_budget(FILE_TIME_BUDGET):
+            analysis = analyse(source, shown, relpath, settings)
+            findings = analysis.findings
+            if settings.want_edits and analysis.module is not None:
+                from proplint.fixes import attach_edits
+
+                attach_edits(analysis.module, findings)
+    except BudgetExceeded:
+        return [_failure(shown, f"file not checked: took longer than {FILE_TIME_BUDGET} s")]
+    except RecursionError:
+        return [_failure(shown, "file not checked: nesting too deep to analyse")]
     except Exception as exc:  # a bug in a check must not stop the run
         return [_failure(shown, f"internal error while checking ({type(exc).__name__}: {exc}); please report it")]
-    findings = analysis.findings
-    if settings.want_edits and analysis.module is not None:
-        from proplint.fixes import attach_edits
-
-        attach_edits(analysis.module, findings)
     for f in findings:
         f.node = None
         if f.fix is not None:
             f.fix.replacements = []
     return findings
+
+
+#: Seconds one file may take (parse, checks, positions) before it is reported and skipped.
+FILE_TIME_BUDGET = 60
+
+
+class BudgetExceeded(Exception):
+    pass
+
+
+class time_budget:
+    """Raise BudgetExceeded in this thread after `seconds` (main thread of a process only; else no-op).
+
+    The interruption happens when control returns to Python code, so it bounds the checks and the
+    position pass; the native parser is kept within bounds by the pre-screen instead.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.armed = False
+
+    def _expire(self, signum, frame):
+        raise BudgetExceeded()
+
+    def __enter__(self):
+        import signal
+
+        if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGALRM, self._expire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.armed = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.armed:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
 
 
 # --- running many files ------------------------------------------------------------------------------
@@ -343,6 +402,34 @@ def _init_worker(settings: Settings) -> None:
 def _check_chunk(paths: list[Path]) -> list[list[Finding]]:
     assert _WORKER_SETTINGS is not None
     return [check_file(p, _WORKER_SETTINGS) for p in paths]
+
+
+def _run_pool(todo: list[Path], settings: Settings, jobs: int) -> list[tuple[Path, list[Finding]]]:
+    """Check files in worker processes. A worker that dies (a crash in native code) is replaced: the
+    files of its chunk are retried one by one in a fresh pool, and a file that kills a worker again is
+    reported as PRP001 while the run goes on."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    size = max(1, min(64, len(todo) // (jobs * 4) or 1))
+    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+    done: list[tuple[Path, list[Finding]]] = []
+    retry: list[Path] = []
+    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=_init_worker,
+                             initargs=(settings,)) as pool:
+        futures = [(chunk, pool.submit(_check_chunk, chunk)) for chunk in chunks]
+        for chunk, future in futures:
+            try:
+                done.extend(zip(chunk, future.result()))
+            except BrokenProcessPool:
+                retry.extend(chunk)
+    for path in retry:
+        with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(settings,)) as pool:
+            try:
+                done.append((path, pool.submit(_check_chunk, [path]).result()[0]))
+            except BrokenProcessPool:
+                done.append((path, [_failure(str(path), "file not checked: the checker process crashed on it; "
+                                                        "please report it")]))
+    return done
 
 
 def default_jobs() -> int:
@@ -372,13 +459,7 @@ def check_paths(files: list[Path], settings: Settings, jobs: int | None = None,
     if jobs <= 1 or len(todo) < 8:
         results = ((p, check_file(p, settings)) for p in todo)
     else:
-        size = max(1, min(64, len(todo) // (jobs * 4) or 1))
-        chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=_init_worker,
-                                   initargs=(settings,))
-        with pool:
-            results = [(p, r) for chunk, rs in zip(chunks, pool.map(_check_chunk, chunks))
-                       for p, r in zip(chunk, rs)]
+        results = _run_pool(todo, settings, jobs)
     for p, file_findings in results:
         cache.put(p, file_findings)
         findings.extend(file_findings)

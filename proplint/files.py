@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from proplint.config import DEFAULT_EXCLUDES, Config
+from proplint.config import DEFAULT_EXCLUDES, Config, real_path
 
 
 def _excluded(name: str, rel: str, patterns: tuple[str, ...]) -> bool:
@@ -28,7 +28,7 @@ def _keep_dir(here: Path, name: str, root: Path, patterns: tuple[str, ...]) -> b
 
 def _relative(path: Path, root: Path) -> str:
     try:
-        return path.resolve().relative_to(root).as_posix()
+        return real_path(path).relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
 

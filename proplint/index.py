@@ -30,11 +30,24 @@ CACHE_DIR = ".proplint_cache"
 
 Collector = Callable[[ast.Module, dict, str, Config, Catalog], Any]
 _COLLECTORS: dict[str, Collector] = {}
+#: collector name -> byte strings at least one of which a file must contain for the collector to run
+_COLLECTOR_TOKENS: dict[str, tuple[bytes, ...]] = {}
+#: collector name -> cheap predicate on (module name, config): whether the collector can apply at all
+_COLLECTOR_WHEN: dict[str, Callable[[str | None, Config], bool]] = {}
 
 
-def collector(name: str) -> Callable[[Collector], Collector]:
+def collector(name: str, tokens: tuple[bytes, ...] | None = None,
+              when: Callable[[str | None, Config], bool] | None = None) -> Callable[[Collector], Collector]:
+    """Register an index fact. With `tokens`, files containing none of them are skipped; with `when`,
+    modules for which it is false are skipped. A file no collector wants is not parsed at all: most of a
+    project never needs an AST for the index."""
+
     def register(fn: Collector) -> Collector:
         _COLLECTORS[name] = fn
+        if tokens is not None:
+            _COLLECTOR_TOKENS[name] = tokens
+        if when is not None:
+            _COLLECTOR_WHEN[name] = when
         return fn
 
     return register
@@ -103,7 +116,7 @@ def ast_qualname(expr: ast.AST, imports: dict[str, str], module: str | None = No
 # --- built-in collectors ---------------------------------------------------------------------------
 
 
-@collector("instrumented")
+@collector("instrumented", tokens=(b"instrument",))
 def _instrumented(tree, imports, module, config, catalog) -> list[str]:
     """Libraries whose instrumentor is called: `X().instrument()`, `x = X(); x.instrument()`, `fn()`."""
     classes = {e.name: e.library for e in catalog.get("instrumentor") if e.kind == "class"}
@@ -135,7 +148,7 @@ def _instrumented(tree, imports, module, config, catalog) -> list[str]:
     return sorted(found)
 
 
-@collector("classes")
+@collector("classes", tokens=(b"class",))
 def _classes(tree, imports, module, config, catalog) -> dict[str, list[str]]:
     """Top-level classes of the module and the qualified names of their bases."""
     if not module:
@@ -159,7 +172,7 @@ def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
     }
 
 
-@collector("factory")
+@collector("factory", when=lambda module, config: bool(config.factory()) and config.factory()[0] == module)
 def _factory(tree, imports, module, config, catalog) -> dict[str, Any] | None:
     """The configured `http-client-factory`: its kind, signature and what it constructs."""
     target = config.factory()
@@ -197,7 +210,7 @@ def _factory(tree, imports, module, config, catalog) -> dict[str, Any] | None:
     return None
 
 
-@collector("contextvars")
+@collector("contextvars", tokens=(b"ContextVar",))
 def _contextvars(tree, imports, module, config, catalog) -> list[str]:
     """Names of ContextVars the project defines at module level."""
     out = []
@@ -215,6 +228,14 @@ LAUNCHER = re.compile(r"opentelemetry-instrument(?![\w-])")
 BOOTSTRAP = re.compile(r"opentelemetry-bootstrap\b[^\n]*\binstall\b")
 DISABLED = re.compile(r"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS\s*[=:]\s*[\"']?([\w,\- ]+)")
 DIST = re.compile(r"(opentelemetry[-_.][A-Za-z0-9_.\-]+)")
+#: Version constraints next to those names: `opentelemetry-api==1.22.0`, `"opentelemetry-api>=1.15,<1.24"`,
+#: `opentelemetry-api = "^1.20"` (Poetry), and locked versions in poetry/uv/pdm locks and Pipfile.lock.
+_OP = r"(?:===|==|!=|<=|>=|~=|<|>|\^|~)"
+_SPEC = _OP + r"\s*[\w.*+!\-]+"
+PIN = re.compile(r"(?P<dist>opentelemetry[-_.][A-Za-z0-9_.\-]*[A-Za-z0-9])\s*(?:\[[^\]\n]*\])?[\"']?\s*(?:=\s*[\"'])?"
+                 r"(?P<spec>" + _SPEC + r"(?:\s*,\s*" + _SPEC + r")*)")
+LOCKED = re.compile(r'name\s*=\s*"(?P<dist>opentelemetry[-_.][\w.\-]+)"\s*\n\s*version\s*=\s*"(?P<version>[^"]+)"'
+                    r'|"(?P<pdist>opentelemetry[-_.][\w.\-]+)"\s*:\s*\{[^{}]*?"version"\s*:\s*"==(?P<pversion>[^"]+)"')
 LAUNCHER_FILES = re.compile(
     r"^(Dockerfile.*|.*\.[Dd]ockerfile|Procfile.*|.*\.sh|docker-compose.*\.ya?ml|compose.*\.ya?ml|entrypoint.*"
     r"|.*\.service|supervisord.*\.conf|gunicorn\.conf\.py|\.env.*|.*\.env)$"
@@ -229,10 +250,14 @@ def normalise_dist(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower().strip("-")
 
 
-def _scan_text_files(paths: list[Path]) -> dict[str, Any]:
+def _scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
     deps: set[str] = set()
     launcher = bootstrap = False
     disabled: set[str] = set()
+    signals: set[str] = set()
+    pins: dict[str, set[str]] = {}
+    # `[[launcher_signal]]` entries (any family may declare the role): a name and a regex `pattern`.
+    patterns = [(e.name, re.compile(e.pattern)) for e in catalog.get("launcher_signal")]
     for path in paths:
         name = path.name
         is_dep = bool(DEPENDENCY_FILES.match(name)) or (path.parent.name.startswith("requirements")
@@ -248,12 +273,19 @@ def _scan_text_files(paths: list[Path]) -> dict[str, Any]:
             continue
         if is_dep:
             deps.update(normalise_dist(d) for d in DIST.findall(text))
+            for m in PIN.finditer(text):
+                pins.setdefault(normalise_dist(m["dist"]), set()).add(re.sub(r"\s+", "", m["spec"]))
+            for m in LOCKED.finditer(text):
+                pins.setdefault(normalise_dist(m["dist"] or m["pdist"]), set()).add(
+                    "==" + (m["version"] or m["pversion"]))
         if is_launch:
             launcher = launcher or bool(LAUNCHER.search(text))
             bootstrap = bootstrap or bool(BOOTSTRAP.search(text))
             for match in DISABLED.findall(text):
                 disabled.update(x.strip() for x in match.split(",") if x.strip())
-    return {"deps": sorted(deps), "launcher": launcher, "bootstrap": bootstrap, "disabled": sorted(disabled)}
+            signals.update(name for name, rx in patterns if rx.search(text))
+    return {"deps": sorted(deps), "launcher": launcher, "bootstrap": bootstrap, "disabled": sorted(disabled),
+            "signals": sorted(signals), "pins": {d: sorted(v) for d, v in sorted(pins.items())}}
 
 
 # --- the index ---------------------------------------------------------------------------------------
@@ -267,11 +299,23 @@ class ProjectIndex:
     launcher: bool = False
     bootstrap: bool = False
     disabled: frozenset[str] = frozenset()
+    #: names of `[[launcher_signal]]` catalog entries found in launcher/env files
+    signals: frozenset[str] = frozenset()
+    #: normalised distribution -> version constraints found for it in dependency and lock files
+    #: (`==1.22.0`, `>=1.15,<1.24`; a locked version as `==<version>`); OpenTelemetry distributions only
+    pins: dict[str, list[str]] = field(default_factory=dict)
     _bases: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def facts(self, name: str) -> list[tuple[str, Any]]:
         """(relpath, value) for every file with a non-empty value of collector `name`."""
         return [(rel, f[name]) for rel, f in sorted(self.files.items()) if f.get(name)]
+
+    def derived(self, key: str, compute: Callable[["ProjectIndex"], Any]) -> Any:
+        """`compute(self)`, memoized per index: project-wide data a family derives from the facts."""
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]
 
     def instrumented(self, library: str) -> bool:
         return any(library in libs for _, libs in self.facts("instrumented"))
@@ -286,10 +330,13 @@ class ProjectIndex:
         return self.bootstrap or self.has_dependency(package)
 
     def class_bases(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for _, classes in self.facts("classes"):
-            out.update(classes)
-        return out
+        """Project class -> qualified names of its bases (computed once per index; do not mutate)."""
+        if self._bases is None:
+            out: dict[str, list[str]] = {}
+            for _, classes in self.facts("classes"):
+                out.update(classes)
+            self._bases = out
+        return self._bases
 
     def is_subclass(self, qualname: str, bases: set[str], _seen: set[str] | None = None) -> bool:
         """Whether a project class derives (transitively, through project classes) from one of `bases`."""
@@ -299,9 +346,7 @@ class ProjectIndex:
         if qualname in seen:
             return False
         seen.add(qualname)
-        if self._bases is None:
-            self._bases = self.class_bases()
-        return any(self.is_subclass(b, bases, seen) for b in self._bases.get(qualname, ()))
+        return any(self.is_subclass(b, bases, seen) for b in self.class_bases().get(qualname, ()))
 
     def factory(self) -> dict[str, Any] | None:
         for _, info in self.facts("factory"):
@@ -314,13 +359,18 @@ class ProjectIndex:
 
 def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog) -> dict[str, Any]:
     module = module_name_for(relpath)
+    wanted = [(name, fn) for name, fn in _COLLECTORS.items()
+              if (name not in _COLLECTOR_TOKENS or any(t in source for t in _COLLECTOR_TOKENS[name]))
+              and (name not in _COLLECTOR_WHEN or _COLLECTOR_WHEN[name](module, config))]
+    if not wanted:
+        return {}
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     imports = ast_imports(tree, module, relpath.endswith("__init__.py"))
     out: dict[str, Any] = {}
-    for name, fn in _COLLECTORS.items():
+    for name, fn in wanted:
         try:
             value = fn(tree, imports, module, config, catalog)
         except RecursionError:
@@ -403,7 +453,7 @@ def build_index(config: Config, catalog: Catalog, use_cache: bool = True) -> Pro
         files[rel] = facts
     if set(cached) != set(entries):
         changed = True
-    text = _scan_text_files(other)
+    text = _scan_text_files(other, catalog)
     if cache_file is not None and changed:
         try:
             atomic_write_text(cache_file, json.dumps({"key": key, "files": entries}))
@@ -416,4 +466,6 @@ def build_index(config: Config, catalog: Catalog, use_cache: bool = True) -> Pro
         launcher=text["launcher"],
         bootstrap=text["bootstrap"],
         disabled=frozenset(text["disabled"]),
+        signals=frozenset(text["signals"]),
+        pins=text["pins"],
     )
