@@ -258,3 +258,34 @@ def test_sigkill_during_fix_leaves_every_file_old_or_new(tmp_path):
         if 0 < sum(s == fixed for s in states) < len(names):
             killed_midway += 1
     assert killed_midway >= 3, "the kills did not land in the middle of the run"
+
+
+def test_a_worker_that_dies_is_replaced_and_its_file_reported(tmp_path, monkeypatch):
+    """A native crash in a worker (simulated by a hard exit on one file) costs that file, not the run."""
+    import multiprocessing
+
+    from proplint import engine
+    from proplint.config import load_config
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("the simulated crash is inherited by forked workers only")
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    for i in range(12):
+        (root / f"m{i}.py").write_text(CLIENT)
+    (root / "crash.py").write_text(CLIENT)
+    original = engine.check_file
+
+    def crashing(path, settings):
+        if path.name == "crash.py":
+            os._exit(139)
+        return original(path, settings)
+
+    monkeypatch.setattr(engine, "check_file", crashing)
+    settings = engine.make_settings(load_config(root), use_cache=False)
+    files = sorted(root.glob("*.py"))
+    found = engine.check_paths(files, settings, jobs=2)
+    by_name = {Path(f.path).name: f for f in found}
+    assert by_name["crash.py"].code == "PRP001" and "crashed" in by_name["crash.py"].message
+    assert sorted(n for n, f in by_name.items() if f.code == "PRP101") == sorted(f"m{i}.py" for i in range(12))
