@@ -81,6 +81,16 @@ class Check:
         return set()
 
     @classmethod
+    def imported_modules(cls, catalog: "Catalog", config: "Config") -> set[str]:
+        """Top-level modules one of which a file must import for this check to find anything.
+
+        A tighter prefilter than `tokens` where it applies: the word `requests` is common in prose and
+        comments, an import line naming it is not (measured on the standard library: 109 of 2,000 files
+        mention one of the HTTP client words, 13 import one). Empty: the check uses `tokens` alone.
+        """
+        return set()
+
+    @classmethod
     def project_tokens(cls, index: "ProjectIndex", catalog: "Catalog") -> set[str]:
         """More prefilter words taken from the project (e.g. the names of its own Thread subclasses)."""
         return set()

@@ -77,26 +77,36 @@ class Settings:
     _checks: tuple[tuple[type[Check], re.Pattern], ...] | None = field(default=None, repr=False)
     _prefilter: re.Pattern | None = field(default=None, repr=False)
 
+    def _pattern(self, check: type[Check]) -> bytes | None:
+        """The prefilter pattern for one check: import lines naming its modules, or its words."""
+        modules = check.imported_modules(self.catalog, self.config)
+        if modules:
+            names = b"|".join(re.escape(m.encode()) for m in sorted(modules))
+            # a line start (after \n, a lone \r, or a BOM), then an import statement naming a module
+            return rb"(?m:(?:^|\r)(?:\xef\xbb\xbf)?[ \t]*(?:from|import)[ \t][^\r\n]*\b(?:" + names + rb")\b)"
+        tokens = check.tokens(self.catalog, self.config) | _config_tokens(self.config)
+        tokens |= check.project_tokens(self.index, self.catalog)
+        if not tokens:
+            return None
+        return rb"\b(?:" + b"|".join(re.escape(t.encode()) for t in sorted(tokens)) + rb")\b"
+
     def checks(self) -> tuple[tuple[type[Check], re.Pattern], ...]:
         if self._checks is None:
             selected = []
             for check in all_checks():
                 if not any(r.code in self.enabled for r in check.rules):
                     continue
-                tokens = check.tokens(self.catalog, self.config) | _config_tokens(self.config)
-                tokens |= check.project_tokens(self.index, self.catalog)
-                selected.append((check, _token_regex(tokens)))
+                pattern = self._pattern(check)
+                selected.append((check, re.compile(pattern) if pattern else _NEVER))
             self._checks = tuple(selected)
         return self._checks
 
     def prefilter(self) -> re.Pattern:
+        """One regex: does the file hold anything any enabled check could match?"""
         if self._prefilter is None:
-            tokens: set[str] = set()
-            for check in all_checks():
-                if any(r.code in self.enabled for r in check.rules):
-                    tokens |= check.tokens(self.catalog, self.config)
-                    tokens |= check.project_tokens(self.index, self.catalog)
-            self._prefilter = _token_regex(tokens | _config_tokens(self.config))
+            patterns = [p for c in all_checks() if any(r.code in self.enabled for r in c.rules)
+                        for p in [self._pattern(c)] if p]
+            self._prefilter = re.compile(b"|".join(patterns)) if patterns else _NEVER
         return self._prefilter
 
     def __getstate__(self):
@@ -113,11 +123,7 @@ def _config_tokens(config: Config) -> set[str]:
     return {n.rsplit(".", 1)[-1] for n in names}
 
 
-def _token_regex(tokens: set[str]) -> re.Pattern:
-    if not tokens:
-        return re.compile(rb"(?!x)x")
-    alternation = b"|".join(re.escape(t.encode()) for t in sorted(tokens))
-    return re.compile(rb"\b(?:" + alternation + rb")\b")
+_NEVER = re.compile(rb"(?!x)x")
 
 
 def make_settings(config: Config, select=None, ignore=(), use_cache: bool = True, want_edits: bool = False,

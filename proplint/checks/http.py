@@ -360,6 +360,11 @@ class HttpClientCheck(Check):
     def tokens(cls, catalog, config) -> set[str]:
         return {e.name.split(".")[0] for e in catalog.get("http_client")}
 
+    @classmethod
+    def imported_modules(cls, catalog, config) -> set[str]:
+        # every finding resolves a name imported from one of these modules
+        return cls.tokens(catalog, config)
+
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         cat = ctx.catalog
