@@ -43,6 +43,24 @@ class Plugin:
         self.filename = filename
         self.lines = lines
 
+    #: flake8's --select/--extend-select, for rules that are off by default (see `parse_options`)
+    _selectors: tuple[str, ...] = ()
+
+    @classmethod
+    def parse_options(cls, options) -> None:
+        """Remember what flake8 selects: a default-off rule is reported only when a selector names it
+        more precisely than the bare `PRP` prefix, exactly as `proplint check --select` decides."""
+        cls._selectors = tuple((getattr(options, "select", None) or []) +
+                               (getattr(options, "extend_select", None) or []))
+
+    @classmethod
+    def _wanted(cls, code: str, default_enabled: bool, config_select: tuple[str, ...]) -> bool:
+        """Default-off rules: on when flake8's selectors or the project's [tool.proplint] select name
+        them more precisely than `PRP` (the CLI's rule, so the editor and the CLI agree)."""
+        if default_enabled:
+            return True
+        return any(code.startswith(s) and s != "PRP" for s in (*cls._selectors, *config_select))
+
     @classmethod
     def add_options(cls, option_manager) -> None:
         from proplint.checks import all_rules
@@ -64,5 +82,11 @@ class Plugin:
         except Exception as exc:  # never take flake8 down with us
             yield 1, 0, f"PRP001 internal error while checking ({type(exc).__name__}: {exc})", type(self)
             return
+        from proplint.checks import all_rules
+
+        rules = all_rules()
         for f in analysis.findings:
+            rule = rules.get(f.code)
+            if rule is not None and not self._wanted(f.code, rule.default_enabled, settings.config.select):
+                continue
             yield f.line, max(f.column - 1, 0), f"{f.code} {f.display_message()}", type(self)

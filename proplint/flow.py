@@ -3,7 +3,8 @@
 "Enriched" means: the expression is, or contains, or was assigned from something an injector filled
 (`inject(carrier)`, `TraceContextTextMapPropagator().inject(carrier)`, a configured project helper) or
 returned (`capture_trace_context_for_queue()`). Assignments, attribute roots (`envelope.metadata` ->
-`envelope`), dict/list literals, model constructors with keyword fields and `json.dumps(...)`/`.json()`
+`envelope`), values stored into a name's attributes or items (`payload["trace_context"] = carrier`),
+dict/list literals, model constructors with keyword fields and `json.dumps(...)`/`.json()`
 of them are followed, because the check looks at every name inside the expression.
 """
 
@@ -18,12 +19,23 @@ _MAX_DEPTH = 8
 
 
 class _FillCollector(cst.CSTVisitor):
-    """Dotted names passed to injectors in one scope (nested functions excluded)."""
+    """Dotted names passed to injectors in one scope (nested functions excluded), and the values stored
+    into attributes or items of a name (`payload["trace_context"] = carrier`, `props.UserProperty = ...`)."""
 
     def __init__(self, flow: "CarrierFlow") -> None:
         self.flow = flow
         self.filled: set[str] = set()
+        self.stores: dict[str, list[cst.BaseExpression]] = {}
         self._depth = 0
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            target = t.target
+            if isinstance(target, (cst.Attribute, cst.Subscript)):
+                while isinstance(target, (cst.Attribute, cst.Subscript)):
+                    target = target.value
+                if isinstance(target, cst.Name):
+                    self.stores.setdefault(target.value, []).append(node.value)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self._depth += 1
@@ -54,6 +66,7 @@ class CarrierFlow:
             self.returners.add(name)
         self.propagators = catalog.names("propagator_class")
         self._filled_cache: dict[int, set[str]] = {}
+        self._stores_cache: dict[int, dict[str, list[cst.BaseExpression]]] = {}
 
     # -- what an injector call looks like ------------------------------------------------------------
     def _is_propagator_inject(self, call: cst.Call) -> bool:
@@ -98,6 +111,7 @@ class CarrierFlow:
                 collector._depth = 1
             node.visit(collector)
             self._filled_cache[key] = collector.filled
+            self._stores_cache[key] = collector.stores
         return self._filled_cache[key]
 
     def enriched(self, expr: cst.BaseExpression, _depth: int = 0, _seen: set[str] | None = None) -> bool:
@@ -126,7 +140,9 @@ class CarrierFlow:
 
     def _assigned_values(self, name: str) -> list[cst.BaseExpression]:
         scope = self.ctx.resolver.function_scope() or self.ctx.resolver.module_scope
-        return [v for kind, v in scope.collected().evidence.get(name, ()) if kind in ("value", "with")]
+        self._filled()
+        stores = self._stores_cache.get(id(self._scope_node()), {}).get(name, [])
+        return [v for kind, v in scope.collected().evidence.get(name, ()) if kind in ("value", "with")] + stores
 
 
 class _Names(cst.CSTVisitor):

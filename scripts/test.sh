@@ -8,7 +8,7 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
 # Debian packages for the runtime proofs (real brokers on 127.0.0.1). Installed only when missing.
-APT_PACKAGES=(git)
+APT_PACKAGES=(git redis-server mosquitto nats-server)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

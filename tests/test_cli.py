@@ -496,3 +496,22 @@ def test_subprocess_config_error_and_parallel_jobs(tmp_path):
     assert serial.returncode == parallel.returncode == 1
     assert parallel.stdout == serial.stdout
     assert len(parse_text(serial.stdout)) == 31
+
+
+DEFAULT_OFF_SOURCE = (
+    "import contextvars\nfrom flask import Flask\napp = Flask(__name__)\n"
+    "request_id = contextvars.ContextVar('request_id')\n\n"
+    "@app.route('/')\ndef index():\n    request_id.set('abc')\n    return 'ok'\n"
+)
+
+
+@pytest.mark.parametrize("select,reported", [("PRP", False), ("PRP4", True), ("PRP406", True)])
+def test_default_off_rules_agree_between_cli_and_flake8(tmp_path, select, reported):
+    """PRP406 is off unless selected more precisely than `PRP`, in the CLI and through flake8 alike."""
+    p = write_project(tmp_path / "p", DEFAULT_OFF_SOURCE)
+    ours = subprocess.run([sys.executable, "-m", "proplint", "check", "--no-cache", "--select", select, "."],
+                          cwd=p.root, capture_output=True, text=True)
+    theirs = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", select, "example.py"],
+                            cwd=p.root, capture_output=True, text=True)
+    assert ("PRP406" in ours.stdout) is reported
+    assert ("PRP406" in theirs.stdout) is reported

@@ -1,0 +1,341 @@
+"""Runtime proofs for PRP301/PRP302 and their fixes, against real brokers on 127.0.0.1.
+
+For each broker (Redis list with a JSON payload, written the seed-000 way; an MQTT v5 publish with user
+properties on Mosquitto; a NATS publish with headers on nats-server) a producer and a consumer run in
+fresh interpreters under the OpenTelemetry SDK:
+
+1. as written (no capture, no restore) they give two disconnected traces;
+2. `proplint check` reports the producer (PRP301) and the consumer (PRP302);
+3. after the real `python -m proplint fix --unsafe-fixes` on both files, `proplint check` is clean and
+   they give one trace: the consumer's CONSUMER span is a child of the producer's span, and the
+   consumer's own span is a child of it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from messaging_support import OTEL_SETUP, span, spans_from, start_mosquitto, start_nats, start_redis
+from runtime_support import REPO_ROOT, clean_env, run_python, write_files
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def mosquitto(tmp_path_factory):
+    server = start_mosquitto(tmp_path_factory.mktemp("mosquitto"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def nats_server(tmp_path_factory):
+    server = start_nats(tmp_path_factory.mktemp("nats"))
+    yield server
+    server.stop()
+
+
+# --- the programs -------------------------------------------------------------------------------------
+
+REDIS_PRODUCER = '''\
+"""API handler: enqueue the request (seed 000), inside the request's span."""
+
+import json
+import os
+from uuid import uuid4
+
+import otel_setup  # noqa: F401
+import redis
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+r = redis.Redis(host="127.0.0.1", port=int(os.environ["BROKER_PORT"]))
+queue_key = "requests"
+
+
+def submit_request(data: dict) -> str:
+    with tracer.start_as_current_span("api.submit_request"):
+        request_id = str(uuid4())
+        r.lpush(queue_key, json.dumps({"request_id": request_id, "data": data}))
+        return request_id
+
+
+if __name__ == "__main__":
+    submit_request({"essay_id": "e-1"})
+'''
+
+REDIS_CONSUMER = '''\
+"""Background worker: take queued requests and process them (seed 000)."""
+
+import json
+import os
+
+import otel_setup  # noqa: F401
+import redis
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+r = redis.Redis(host="127.0.0.1", port=int(os.environ["BROKER_PORT"]))
+queue_key = "requests"
+
+
+def process_queue(limit: int) -> None:
+    handled = 0
+    while handled < limit:
+        _, request_json = r.brpop(queue_key, timeout=20)
+        request = json.loads(request_json)
+        with tracer.start_as_current_span("process_request") as span:
+            span.set_attribute("request_id", request["request_id"])
+            handled += 1
+
+
+if __name__ == "__main__":
+    process_queue(1)
+'''
+
+MQTT_PRODUCER = '''\
+"""Delivery worker: publish an alert over MQTT v5 with user properties."""
+
+import json
+import os
+
+import otel_setup  # noqa: F401
+import paho.mqtt.client as mqtt
+from opentelemetry import trace
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+tracer = trace.get_tracer(__name__)
+client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+
+
+def deliver(tenant: str) -> None:
+    with tracer.start_as_current_span("deliver_mqtt"):
+        props = Properties(PacketTypes.PUBLISH)
+        props.UserProperty = [("tenant", tenant)]
+        info = client.publish(f"alerts/{tenant}", json.dumps({"level": "high"}), qos=1, properties=props)
+        info.wait_for_publish(10)
+
+
+if __name__ == "__main__":
+    client.connect("127.0.0.1", int(os.environ["BROKER_PORT"]))
+    client.loop_start()
+    deliver("t1")
+    client.loop_stop()
+    client.disconnect()
+'''
+
+MQTT_CONSUMER = '''\
+"""Alert subscriber: handle every alert published for a tenant."""
+
+import os
+import threading
+
+import otel_setup  # noqa: F401
+import paho.mqtt.client as mqtt
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+subscribed = threading.Event()
+done = threading.Event()
+client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+
+
+def on_message(cl, userdata, msg):
+    with tracer.start_as_current_span("handle_alert") as span:
+        span.set_attribute("topic", msg.topic)
+    done.set()
+
+
+def on_subscribe(cl, userdata, mid, reason_codes, properties):
+    subscribed.set()
+
+
+client.on_message = on_message
+client.on_subscribe = on_subscribe
+
+if __name__ == "__main__":
+    client.connect("127.0.0.1", int(os.environ["BROKER_PORT"]))
+    client.subscribe("alerts/#", qos=1)
+    client.loop_start()
+    assert subscribed.wait(20)
+    print("READY", flush=True)
+    assert done.wait(30)
+    client.loop_stop()
+    client.disconnect()
+'''
+
+NATS_PRODUCER = '''\
+"""Order service: announce a created order on NATS, with headers."""
+
+import asyncio
+import os
+
+import nats
+import otel_setup  # noqa: F401
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+
+
+async def main() -> None:
+    nc = await nats.connect(f"nats://127.0.0.1:{os.environ['BROKER_PORT']}")
+    with tracer.start_as_current_span("create_order"):
+        await nc.publish("orders.created", b'{"order_id": 1}', headers={"tenant": "t1"})
+    await nc.flush()
+    await nc.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+'''
+
+NATS_CONSUMER = '''\
+"""Billing: handle created orders."""
+
+import asyncio
+import os
+
+import nats
+import otel_setup  # noqa: F401
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+
+
+async def main() -> None:
+    nc = await nats.connect(f"nats://127.0.0.1:{os.environ['BROKER_PORT']}")
+    done = asyncio.Event()
+
+    async def on_order(msg):
+        with tracer.start_as_current_span("bill_order") as span:
+            span.set_attribute("subject", msg.subject)
+        done.set()
+
+    await nc.subscribe("orders.created", cb=on_order)
+    await nc.flush()
+    print("READY", flush=True)
+    await asyncio.wait_for(done.wait(), 30)
+    await nc.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+'''
+
+
+# --- running them -------------------------------------------------------------------------------------
+
+
+def make_project(root: Path, producer: str, consumer: str) -> Path:
+    write_files(root, {"pyproject.toml": "[tool.proplint]\n", "otel_setup.py": OTEL_SETUP,
+                       "producer.py": producer, "consumer.py": consumer})
+    return root
+
+
+def run_pair(project: Path, port: int, consumer_first: bool) -> tuple[list[dict], list[dict]]:
+    """Run producer and consumer; returns (producer spans, consumer spans)."""
+    env = {"BROKER_PORT": str(port)}
+    if not consumer_first:
+        producer = run_python(["producer.py"], cwd=project, env=env, timeout=60)
+        consumer = run_python(["consumer.py"], cwd=project, env=env, timeout=60)
+        return spans_from(producer.stdout), spans_from(consumer.stdout)
+    full_env = clean_env()
+    full_env.update(env)
+    proc = subprocess.Popen([sys.executable, "consumer.py"], cwd=project, env=full_env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        ready = proc.stdout.readline()
+        assert ready.strip() == "READY", f"consumer did not start: {ready!r}\n{proc.stderr.read()}"
+        producer = run_python(["producer.py"], cwd=project, env=env, timeout=60)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, f"consumer exited {proc.returncode}\n{err}"
+    return spans_from(producer.stdout), spans_from(out)
+
+
+def proplint(project: Path, *args: str) -> subprocess.CompletedProcess:
+    # this checkout's proplint, in a fresh interpreter, exactly as a user runs it
+    return run_python(["-m", "proplint", *args], cwd=project, pythonpath=[REPO_ROOT], check=False, timeout=120)
+
+
+def findings(project: Path) -> set[tuple[str, str]]:
+    proc = proplint(project, "check", "--no-cache", "--output-format", "json", "producer.py", "consumer.py")
+    assert proc.returncode in (0, 1), proc.stderr
+    return {(Path(d["filename"]).name, d["code"]) for d in json.loads(proc.stdout)}
+
+
+def prove(project: Path, port: int, producer_span: str, consumer_span: str, consumer_first: bool) -> None:
+    # 1. as written: two traces, the consumer's span is a root
+    produced, consumed = run_pair(project, port, consumer_first)
+    root = span(produced, producer_span)
+    handled = span(consumed, consumer_span)
+    assert handled["trace_id"] != root["trace_id"], "expected two disconnected traces before the fix"
+    assert handled["parent_id"] is None
+
+    # 2. proplint finds both sides
+    assert findings(project) == {("producer.py", "PRP301"), ("consumer.py", "PRP302")}
+
+    # 3. the real fix, then one trace
+    before = {name: (project / name).read_text() for name in ("producer.py", "consumer.py")}
+    fixed = proplint(project, "fix", "--no-cache", "--unsafe-fixes", "producer.py", "consumer.py")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    for name, text in before.items():
+        assert (project / name).read_text() != text, f"{name} was not fixed"
+        compile((project / name).read_text(), name, "exec")
+    assert findings(project) == set()
+
+    produced, consumed = run_pair(project, port, consumer_first)
+    root = span(produced, producer_span)
+    handled = span(consumed, consumer_span)
+    consumer_spans = [s for s in consumed if s["kind"] == "CONSUMER"]
+    assert len(consumer_spans) == 1, consumed
+    restored = consumer_spans[0]
+    assert restored["trace_id"] == root["trace_id"], "the consumer did not join the producer's trace"
+    assert restored["parent_id"] == root["span_id"], "the consumer span's parent is not the producer's span"
+    assert handled["trace_id"] == root["trace_id"] and handled["parent_id"] == restored["span_id"]
+
+
+# --- the proofs -------------------------------------------------------------------------------------
+
+
+def test_redis_queue_seed000(tmp_path, redis_server):
+    project = make_project(tmp_path / "redis", REDIS_PRODUCER, REDIS_CONSUMER)
+    prove(project, redis_server.port, "api.submit_request", "process_request", consumer_first=False)
+    producer = (project / "producer.py").read_text()
+    assert '"trace_context": _carrier' in producer and "inject(_carrier)" in producer
+    consumer = (project / "consumer.py").read_text()
+    assert 'extract(request.get("trace_context") or {})' in consumer
+
+
+def test_mqtt_v5_user_properties(tmp_path, mosquitto):
+    project = make_project(tmp_path / "mqtt", MQTT_PRODUCER, MQTT_CONSUMER)
+    prove(project, mosquitto.port, "deliver_mqtt", "handle_alert", consumer_first=True)
+    producer = (project / "producer.py").read_text()
+    assert "props.UserProperty = list(_carrier.items())" in producer
+    consumer = (project / "consumer.py").read_text()
+    assert 'getattr(msg.properties, "UserProperty", None)' in consumer
+
+
+def test_nats_headers(tmp_path, nats_server):
+    project = make_project(tmp_path / "nats", NATS_PRODUCER, NATS_CONSUMER)
+    prove(project, nats_server.port, "create_order", "bill_order", consumer_first=True)
+    producer = (project / "producer.py").read_text()
+    assert 'headers={**({"tenant": "t1"} or {}), **_carrier}' in producer
+    consumer = (project / "consumer.py").read_text()
+    assert "context=extract(msg.headers or {})" in consumer
