@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import sys
 import sysconfig
 import tempfile
@@ -24,18 +25,25 @@ from proplint.engine import analyse, default_jobs, make_settings
 from proplint.fixes import fix_source
 
 _SETTINGS = None
+_EXACT = None
 
 
-def _init(root: str) -> None:
-    global _SETTINGS
+def _init(root: str, exactness: bool) -> None:
+    global _SETTINGS, _EXACT
     _SETTINGS = make_settings(Config(root=Path(root)), use_cache=False, include_default_off=True)
+    if exactness:
+        _EXACT = dataclasses.replace(_SETTINGS, use_prefilter=False, _checks=None, _prefilter=None)
 
 
 def _one(path: str) -> dict:
-    out = {"path": path, "lines": 0, "codes": [], "prp001": [], "fixed": 0, "bad_fix": None, "crash": None}
+    out = {"path": path, "lines": 0, "codes": [], "prp001": [], "fixed": 0, "bad_fix": None, "crash": None,
+           "skipped": False, "missed": []}
     try:
         data = Path(path).read_bytes()
         out["lines"] = data.count(b"\n")
+        if _EXACT is not None and not _SETTINGS.prefilter().search(data):
+            out["skipped"] = True
+            out["missed"] = [f.code for f in analyse(data, path, path, _EXACT).findings if f.code != "PRP001"]
         result = analyse(data, path, path, _SETTINGS)
         out["codes"] = [f.code for f in result.findings]
         out["prp001"] = [f.message for f in result.findings if f.code == "PRP001"]
@@ -60,6 +68,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*")
     parser.add_argument("--jobs", type=int, default=default_jobs())
+    parser.add_argument("--exactness", action="store_true",
+                        help="also run every rule on the files the prefilter skips: they must have no findings")
     args = parser.parse_args()
     roots = [Path(p) for p in args.paths] or [Path(__file__).resolve().parents[1] / "benchmarks" / "corpus",
                                              Path(sysconfig.get_paths()["stdlib"])]
@@ -67,7 +77,7 @@ def main() -> int:
                    if "site-packages" not in p.parts and p.is_file())
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(args.jobs, initializer=_init,
-                                                                   initargs=(tmp,)) as pool:
+                                                                   initargs=(tmp, args.exactness)) as pool:
         results = list(pool.map(_one, files, chunksize=32))
     elapsed = time.perf_counter() - start
     per_rule = collections.Counter(c for r in results for c in r["codes"])
@@ -80,9 +90,17 @@ def main() -> int:
           f"{sum(1 for r in results if r['fixed'])} files; fixes that failed verification: {len(bad)}")
     print("findings per rule: " + ", ".join(f"{c} {n}" for c, n in sorted(per_rule.items())))
     print("PRP001 reasons: " + ", ".join(f"{n}x {m}" for m, n in reasons.most_common(8)))
+    if args.exactness:
+        skipped = [r for r in results if r["skipped"]]
+        missed = [r for r in skipped if r["missed"]]
+        print(f"prefilter: skipped {len(skipped)} of {len(results)} files "
+              f"({sum(r['lines'] for r in skipped)} lines); skipped files with findings: {len(missed)}")
+        for r in missed[:10]:
+            print(f"  MISSED {r['path']}: {r['missed']}")
     for r in (crashes + bad)[:10]:
         print(f"  {r['path']}: {r['crash'] or r['bad_fix']}")
-    return 1 if crashes or any(r["bad_fix"] == "not idempotent" for r in bad) else 0
+    missed_any = any(r["missed"] for r in results)
+    return 1 if crashes or missed_any or any(r["bad_fix"] == "not idempotent" for r in bad) else 0
 
 
 if __name__ == "__main__":
