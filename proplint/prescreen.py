@@ -97,5 +97,8 @@ def screen(source: bytes | str) -> str | None:
             if tokens > MAX_TOKENS:
                 return f"a statement of more than {MAX_TOKENS} tokens (line {tok.start[0]})"
     except (tokenize.TokenError, SyntaxError, IndentationError, RecursionError):
+        # Python 3.12+ tokenizes in C and itself refuses more than 200 nested brackets
+        if _nesting_exceeds(raw, MAX_DEPTH):
+            return f"brackets nested more than {MAX_DEPTH} deep"
         return None  # LibCST will report the syntax error itself
     return None
