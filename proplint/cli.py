@@ -120,6 +120,10 @@ def check(paths, select, ignore, config_file, jobs, no_cache, output_format, exi
         extra = f"; {fixable} fixable with `proplint fix`" if fixable else ""
         click.echo(f"Found {len(findings)} finding{'s' * (len(findings) != 1)} in {files_with} "
                    f"file{'s' * (files_with != 1)} ({checked} checked){extra}.", err=True)
+    elif checked == 0:
+        click.echo("proplint: warning: no Python files to check under the given paths (they are empty, "
+                   "excluded by config, or ignored by .gitignore); name files explicitly to check them anyway",
+                   err=True)
     else:
         click.echo(f"All checks passed ({checked} file{'s' * (checked != 1)} checked).", err=True)
     sys.exit(1 if findings and not exit_zero else 0)

@@ -515,3 +515,13 @@ def test_default_off_rules_agree_between_cli_and_flake8(tmp_path, select, report
                             cwd=p.root, capture_output=True, text=True)
     assert ("PRP406" in ours.stdout) is reported
     assert ("PRP406" in theirs.stdout) is reported
+
+
+def test_no_files_to_check_is_said_not_passed(tmp_path):
+    root = tmp_path / "p"
+    (root / "empty").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    proc = subprocess.run([sys.executable, "-m", "proplint", "check", "--no-cache", "empty"], cwd=root,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert "no Python files to check" in proc.stderr and "All checks passed" not in proc.stderr
