@@ -254,6 +254,18 @@ class Resolver:
                 continue  # class bodies are not visible from methods
             yield s
 
+    def bindings(self, name: str) -> list[tuple[str, cst.BaseExpression]] | None:
+        """(kind, expression) pairs bound to `name` in the nearest visible scope that binds it
+        ("value" | "annotation" | "with"); [] if bound without evidence (a parameter, an import...);
+        None if nothing visible binds it."""
+        for s in self._visible_scopes():
+            c = s.collected()
+            if name in c.evidence:
+                return c.evidence[name]
+            if name in c.bound or name in c.imports:
+                return []
+        return None
+
     def resolve_name(self, name: str) -> str | None:
         for s in self._visible_scopes():
             imports = s.imports()

@@ -118,18 +118,7 @@ class Receivers:
 
     def bindings(self, name: str) -> list[tuple[str, cst.BaseExpression]] | None:
         """(kind, expression) bound to `name` in the nearest visible scope that binds it; None if unbound."""
-        scopes = self.ctx.resolver.scopes
-        innermost = len(scopes) - 1
-        for i in range(innermost, -1, -1):
-            s = scopes[i]
-            if s.kind == "class" and i != innermost:
-                continue
-            c = s.collected()
-            if name in c.evidence:
-                return c.evidence[name]
-            if name in c.bound or name in c.imports:
-                return []
-        return None
+        return self.ctx.resolver.bindings(name)
 
     def local_function(self, name: str) -> cst.FunctionDef | None:
         for stmt in self.ctx.module.body:

@@ -51,18 +51,7 @@ class ContextFlow:
     # -- names ----------------------------------------------------------------------------------------
     def bindings(self, name: str) -> list[tuple[str, cst.BaseExpression]]:
         """(kind, expression) bound to `name` in the nearest visible scope that binds it."""
-        scopes = self.ctx.resolver.scopes
-        innermost = len(scopes) - 1
-        for i in range(innermost, -1, -1):
-            s = scopes[i]
-            if s.kind == "class" and i != innermost:
-                continue
-            c = s.collected()
-            if name in c.evidence:
-                return c.evidence[name]
-            if name in c.bound or name in c.imports:
-                return []
-        return []
+        return self.ctx.resolver.bindings(name) or []
 
     def _values(self, name: str) -> list[cst.BaseExpression]:
         return [v for kind, v in self.bindings(name) if kind in ("value", "with")]
