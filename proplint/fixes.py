@@ -23,7 +23,9 @@ from libcst.codemod.visitors import AddImportsVisitor
 from proplint.engine import Settings, analyse, read_source, relpath_of
 from proplint.rule import SAFE, Finding, Fix
 
-MAX_ROUNDS = 10
+#: Fixes whose targets overlap (e.g. several that each add a module-level statement) apply one per round;
+#: like ruff, allow many rounds so one run reaches the fixed point (a second run must change nothing).
+MAX_ROUNDS = 100
 
 
 class _Replace(cst.CSTTransformer):

@@ -295,3 +295,23 @@ def test_a_worker_that_dies_is_replaced_and_its_file_reported(tmp_path, monkeypa
     by_name = {Path(f.path).name: f for f in found}
     assert by_name["crash.py"].code == "PRP001" and "crashed" in by_name["crash.py"].message
     assert sorted(n for n, f in by_name.items() if f.code == "PRP101") == sorted(f"m{i}.py" for i in range(12))
+
+
+def test_one_fix_run_reaches_the_fixed_point_with_many_overlapping_fixes(tmp_path):
+    """Hoisting fixes all rewrite the module's top level, so they apply one per round: a single
+    `fix` run must still apply all of them (a second run changes nothing)."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    body = "".join(f"    def test_{i}(self):\n        c = contextvars.ContextVar('c{i}', default={i})\n"
+                   f"        return c.get()\n\n" for i in range(14))
+    target = root / "test_vars.py"
+    target.write_text("import contextvars\nimport unittest\n\n\nclass T(unittest.TestCase):\n" + body)
+    found = findings(root, "--select", "PRP402", "test_vars.py")
+    assert len(found) == 14
+    first = run(root, "fix", "--no-cache", "--unsafe-fixes", "--select", "PRP402", "test_vars.py")
+    assert "Fixed 14 findings" in first.stderr, first.stderr
+    fixed = target.read_text()
+    compile(fixed, "test_vars.py", "exec")
+    run(root, "fix", "--no-cache", "--unsafe-fixes", "--select", "PRP402", "test_vars.py")
+    assert target.read_text() == fixed
