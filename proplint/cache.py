@@ -102,18 +102,12 @@ class ResultCache:
             self.dirty = True
         return [_from_json(d, str(path)) for d in entry["findings"]]
 
-    def put(self, path: Path, findings: list[Finding]) -> None:
-        if self.file is None:
+    def put(self, path: Path, checked) -> None:
+        """Store an `engine.Checked`: its stamp and hash are those of the bytes its findings came from."""
+        if self.file is None or checked.stamp is None or checked.digest is None:
             return
-        stamp = self._stamp(path)
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            return
-        if stamp is None:
-            return
-        self.entries[self._name(path)] = {"stamp": stamp, "sha": digest,
-                                          "findings": [_to_json(f) for f in findings]}
+        self.entries[self._name(path)] = {"stamp": checked.stamp, "sha": checked.digest,
+                                          "findings": [_to_json(f) for f in checked.findings]}
         self.dirty = True
 
     def save(self) -> None:

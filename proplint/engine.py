@@ -8,6 +8,7 @@ checks whose tokens occur are instantiated, and positions are computed only for 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import sys
@@ -330,11 +331,34 @@ def read_source(path: Path) -> bytes | str:
         return f"cannot read: {exc.strerror or exc}"
 
 
+@dataclass
+class Checked:
+    """One file's findings, and the (mtime, size) stamp and content hash of exactly the bytes checked
+    (what the result cache stores, so it never pairs findings with content they were not made from)."""
+
+    findings: list[Finding]
+    stamp: list[int] | None = None
+    digest: str | None = None
+
+
 def check_file(path: Path, settings: Settings) -> list[Finding]:
+    return checked_file(path, settings).findings
+
+
+def checked_file(path: Path, settings: Settings) -> Checked:
+    try:
+        st = path.stat()
+        stamp = [st.st_mtime_ns, st.st_size]
+    except OSError:
+        stamp = None
     shown = str(path)
     source = read_source(path)
     if isinstance(source, str):
-        return [_failure(shown, source)] if "PRP001" in settings.enabled else []
+        return Checked([_failure(shown, source)] if "PRP001" in settings.enabled else [])
+    return Checked(_check_source(path, shown, source, settings), stamp, hashlib.sha256(source).hexdigest())
+
+
+def _check_source(path: Path, shown: str, source: bytes, settings: Settings) -> list[Finding]:
     relpath = relpath_of(path, settings.config.root)
     try:
         with time_budget(FILE_TIME_BUDGET):
@@ -407,12 +431,12 @@ def _init_worker(settings: Settings) -> None:
     _WORKER_SETTINGS = settings
 
 
-def _check_chunk(paths: list[Path]) -> list[list[Finding]]:
+def _check_chunk(paths: list[Path]) -> list[Checked]:
     assert _WORKER_SETTINGS is not None
-    return [check_file(p, _WORKER_SETTINGS) for p in paths]
+    return [checked_file(p, _WORKER_SETTINGS) for p in paths]
 
 
-def _run_pool(todo: list[Path], settings: Settings, jobs: int) -> list[tuple[Path, list[Finding]]]:
+def _run_pool(todo: list[Path], settings: Settings, jobs: int) -> list[tuple[Path, Checked]]:
     """Check files in worker processes. A worker that dies (a crash in native code) is replaced: the
     files of its chunk are retried one by one in a fresh pool, and a file that kills a worker again is
     reported as PRP001 while the run goes on."""
@@ -420,7 +444,7 @@ def _run_pool(todo: list[Path], settings: Settings, jobs: int) -> list[tuple[Pat
 
     size = max(1, min(64, len(todo) // (jobs * 4) or 1))
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-    done: list[tuple[Path, list[Finding]]] = []
+    done: list[tuple[Path, Checked]] = []
     retry: list[Path] = []
     with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=_init_worker,
                              initargs=(settings,)) as pool:
@@ -435,8 +459,8 @@ def _run_pool(todo: list[Path], settings: Settings, jobs: int) -> list[tuple[Pat
             try:
                 done.append((path, pool.submit(_check_chunk, [path]).result()[0]))
             except BrokenProcessPool:
-                done.append((path, [_failure(str(path), "file not checked: the checker process crashed on it; "
-                                                        "please report it")]))
+                done.append((path, Checked([_failure(str(path), "file not checked: the checker process "
+                                                                "crashed on it; please report it")])))
     return done
 
 
@@ -465,12 +489,12 @@ def check_paths(files: list[Path], settings: Settings, jobs: int | None = None,
         else:
             findings.extend(hit)
     if jobs <= 1 or len(todo) < 8:
-        results = ((p, check_file(p, settings)) for p in todo)
+        results = ((p, checked_file(p, settings)) for p in todo)
     else:
         results = _run_pool(todo, settings, jobs)
-    for p, file_findings in results:
-        cache.put(p, file_findings)
-        findings.extend(file_findings)
+    for p, checked in results:
+        cache.put(p, checked)
+        findings.extend(checked.findings)
     cache.save()
     findings.sort(key=lambda f: f.sort_key)
     return findings

@@ -281,14 +281,14 @@ def test_a_worker_that_dies_is_replaced_and_its_file_reported(tmp_path, monkeypa
     for i in range(12):
         (root / f"m{i}.py").write_text(CLIENT)
     (root / "crash.py").write_text(CLIENT)
-    original = engine.check_file
+    original = engine.checked_file
 
     def crashing(path, settings):
         if path.name == "crash.py":
             os._exit(139)
         return original(path, settings)
 
-    monkeypatch.setattr(engine, "check_file", crashing)
+    monkeypatch.setattr(engine, "checked_file", crashing)
     settings = engine.make_settings(load_config(root), use_cache=False)
     files = sorted(root.glob("*.py"))
     found = engine.check_paths(files, settings, jobs=2)
