@@ -329,30 +329,30 @@ config = load_config(root)
 t = time.perf_counter()
 settings = make_settings(config, use_cache=False)
 index_seconds = time.perf_counter() - t
-rx = settings.prefilter()
-rx_plugin = make_settings(config, include_default_off=True).prefilter()  # what the flake8 plugin uses
+plugin = make_settings(config, include_default_off=True)  # what the flake8 plugin uses
 files = iter_python_files([root], config)
 passed_plugin = 0
 passed = lines_all = lines_passed = 0
-first_token = Counter()
+per_check = Counter()
 sizes = []
 for path in files:
     data = path.read_bytes()
     n = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
     lines_all += n
-    hits = sorted(set(rx.findall(data)))
-    passed_plugin += bool(rx_plugin.search(data))
-    if hits:
+    possible = settings.possible(data) - {"PRP001"}
+    passed_plugin += bool(plugin.possible(data) - {"PRP001"})
+    if possible:
         passed += 1
         lines_passed += n
-        for h in hits:
-            first_token[h.decode()] += 1
-    sizes.append((n, str(path.relative_to(root)), bool(hits)))
+        for check, codes in settings.checks():
+            if codes & possible:
+                per_check[check.__name__] += 1
+    sizes.append((n, str(path.relative_to(root)), bool(possible)))
 print(json.dumps({
     "files": len(files), "passed": passed, "passed_plugin": passed_plugin, "lines": lines_all,
     "lines_passed": lines_passed,
-    "tokens": first_token.most_common(8), "index_seconds": index_seconds,
-    "pattern_words": rx.pattern.decode().count("|") + 1, "sizes": sizes,
+    "tokens": per_check.most_common(), "index_seconds": index_seconds,
+    "pattern_words": len(settings.file_filter().words), "needs": len(settings.file_filter().needs), "sizes": sizes,
 }))
 """
 
@@ -570,13 +570,13 @@ def write_results(ctx: dict) -> None:
     pf = ctx["prefilter"]
     w("## Prefilter selectivity")
     w("")
-    w(f"`settings.prefilter()` (a byte regex of {pf['pattern_words']} words built from the enabled checks, "
-      "built with `load_config(corpus)` + `make_settings`) matches "
-      f"**{pf['passed']:,} of {pf['files']:,} files ({pf['passed'] / pf['files']:.1%})**, holding "
-      f"{pf['lines_passed']:,} of {pf['lines']:,} lines ({pf['lines_passed'] / pf['lines']:.1%}). Only these "
-      "files are parsed with LibCST. Files containing each of the most frequent words: "
-      + ", ".join(f"`{t}` {n}" for t, n in pf["tokens"]) + ". The flake8 plugin also enables the rules "
-      f"that are off by default; its prefilter matches {pf['passed_plugin']:,} files "
+    w(f"The prefilter (`settings.possible(bytes)`: {pf.get('needs', '?')} needs over {pf['pattern_words']} words "
+      "from the enabled rules, see `proplint/prefilter.py`; built with `load_config(corpus)` + `make_settings`) "
+      f"leaves **{pf['passed']:,} of {pf['files']:,} files ({pf['passed'] / pf['files']:.1%})** where some rule "
+      f"can report, holding {pf['lines_passed']:,} of {pf['lines']:,} lines "
+      f"({pf['lines_passed'] / pf['lines']:.1%}). Only these files are parsed with LibCST. Files on which each "
+      "check runs: " + ", ".join(f"`{t}` {n}" for t, n in pf["tokens"]) + ". The flake8 plugin also enables "
+      f"the rules that are off by default; with them {pf['passed_plugin']:,} files pass "
       f"({pf['passed_plugin'] / pf['files']:.1%}).")
     w("")
     w(f"Building the project index alone (`make_settings(config, use_cache=False)`: stdlib `ast` over every "

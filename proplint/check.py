@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
 import libcst as cst
 
+from proplint.prefilter import Need
 from proplint.resolve import Resolver
 from proplint.rule import Finding, Fix, Rule
 
@@ -67,6 +68,14 @@ class FileContext:
         return None
 
 
+def config_tokens(config: "Config") -> set[str]:
+    """The last names of the project's configured injectors, extractors and HTTP client factory."""
+    names = [*config.injectors, *config.extractors]
+    if config.http_client_factory:
+        names.append(config.http_client_factory.replace(":", "."))
+    return {n.rsplit(".", 1)[-1] for n in names}
+
+
 class Check:
     """A family of rules implemented as one visitor. Subclasses define `visit_<Node>` methods."""
 
@@ -94,6 +103,21 @@ class Check:
     def project_tokens(cls, index: "ProjectIndex", catalog: "Catalog") -> set[str]:
         """More prefilter words taken from the project (e.g. the names of its own Thread subclasses)."""
         return set()
+
+    @classmethod
+    def needs(cls, catalog: "Catalog", config: "Config", index: "ProjectIndex") -> list[Need]:
+        """Where each rule can report (`prefilter.Need`); a rule none of whose needs a file meets is skipped.
+
+        The default is one need for all the check's rules: an import of `imported_modules` if it names
+        any, else one of `tokens`, the configured helpers' names or `project_tokens`. Checks override it
+        to give each rule its own, tighter condition.
+        """
+        codes = [r.code for r in cls.rules]
+        modules = cls.imported_modules(catalog, config)
+        if modules:
+            return [Need.of(codes, imported=modules)]
+        words = cls.tokens(catalog, config) | config_tokens(config) | cls.project_tokens(index, catalog)
+        return [Need.of(codes, words)] if words else []
 
     def enabled(self, rule: type[Rule]) -> bool:
         return rule.code in self.ctx.enabled

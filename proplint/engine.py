@@ -1,9 +1,10 @@
 """Files -> prefilter -> parse -> one traversal for all checks -> findings (positions, noqa, ignores).
 
 Cost model (measured, see the design notes in the issues): LibCST's parse is ~7x `ast.parse`, its
-position provider ~2x the parse, and most files of a service touch none of the APIs we check. So a
-byte-level regex built from the enabled checks' tokens decides whether a file is parsed at all, only the
-checks whose tokens occur are instantiated, and positions are computed only for files with findings.
+position provider ~2x the parse, and most files of a service touch none of the APIs we check. So the
+rules' needs (`prefilter.py`: the words a file must contain) decide from the bytes whether a file is
+parsed at all, only the checks with a rule that can still report are run (and only those rules), and
+positions are computed only for files with findings.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import threading
 import tokenize
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -27,6 +28,7 @@ from proplint.check import Check, Dispatcher, FileContext
 from proplint.checks import all_checks, all_rules
 from proplint.config import Config, real_path
 from proplint.index import ProjectIndex, build_index, module_name_for
+from proplint.prefilter import FileFilter
 from proplint.prescreen import screen
 from proplint.rule import Finding
 
@@ -77,56 +79,40 @@ class Settings:
     want_edits: bool = False
     #: False only to prove the prefilter exact (every file parsed, every check run)
     use_prefilter: bool = True
-    _checks: tuple[tuple[type[Check], re.Pattern], ...] | None = field(default=None, repr=False)
-    _prefilter: re.Pattern | None = field(default=None, repr=False)
+    _checks: tuple[tuple[type[Check], frozenset[str]], ...] | None = field(default=None, repr=False)
+    _filter: FileFilter | None = field(default=None, repr=False)
 
-    def _pattern(self, check: type[Check]) -> bytes | None:
-        """The prefilter pattern for one check: import lines naming its modules, or its words."""
-        modules = check.imported_modules(self.catalog, self.config)
-        if modules:
-            names = b"|".join(re.escape(m.encode()) for m in sorted(modules))
-            # a line start (after \n, a lone \r, or a BOM), then an import statement naming a module
-            return rb"(?m:(?:^|\r)(?:\xef\xbb\xbf)?[ \t]*(?:from|import)[ \t][^\r\n]*\b(?:" + names + rb")\b)"
-        tokens = check.tokens(self.catalog, self.config) | _config_tokens(self.config)
-        tokens |= check.project_tokens(self.index, self.catalog)
-        if not tokens:
-            return None
-        return rb"\b(?:" + b"|".join(re.escape(t.encode()) for t in sorted(tokens)) + rb")\b"
-
-    def checks(self) -> tuple[tuple[type[Check], re.Pattern], ...]:
+    def checks(self) -> tuple[tuple[type[Check], frozenset[str]], ...]:
+        """The checks with an enabled rule, each with its enabled codes."""
         if self._checks is None:
             selected = []
             for check in all_checks():
-                if not any(r.code in self.enabled for r in check.rules):
-                    continue
-                pattern = self._pattern(check)
-                selected.append((check, re.compile(pattern) if pattern else _NEVER))
+                codes = frozenset(r.code for r in check.rules) & self.enabled
+                if codes:
+                    selected.append((check, codes))
             self._checks = tuple(selected)
         return self._checks
 
-    def prefilter(self) -> re.Pattern:
-        """One regex: does the file hold anything any enabled check could match?"""
-        if self._prefilter is None:
-            patterns = [p for c in all_checks() if any(r.code in self.enabled for r in c.rules)
-                        for p in [self._pattern(c)] if p]
-            self._prefilter = re.compile(b"|".join(patterns)) if patterns else _NEVER
-        return self._prefilter
+    def file_filter(self) -> FileFilter:
+        """The enabled rules' needs, compiled: which codes can report on a file, from its bytes."""
+        if self._filter is None:
+            needs = []
+            for check, codes in self.checks():
+                for need in check.needs(self.catalog, self.config, self.index):
+                    if need.codes & codes:
+                        needs.append(replace(need, codes=need.codes & codes))
+            self._filter = FileFilter(needs)
+        return self._filter
+
+    def possible(self, raw: bytes) -> frozenset[str]:
+        """The enabled codes that can report on these bytes (all of them without the prefilter)."""
+        return self.file_filter().codes(raw) if self.use_prefilter else self.enabled
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_checks"] = None
-        state["_prefilter"] = None
+        state["_filter"] = None
         return state
-
-
-def _config_tokens(config: Config) -> set[str]:
-    names = [*config.injectors, *config.extractors]
-    if config.http_client_factory:
-        names.append(config.http_client_factory.replace(":", "."))
-    return {n.rsplit(".", 1)[-1] for n in names}
-
-
-_NEVER = re.compile(rb"(?!x)x")
 
 
 def make_settings(config: Config, select=None, ignore=(), use_cache: bool = True, want_edits: bool = False,
@@ -207,7 +193,8 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
     enabled = frozenset(c for c in settings.enabled if not any(c.startswith(i) for i in ignored_here))
     if not enabled:
         return result
-    if settings.use_prefilter and not settings.prefilter().search(raw):
+    possible = settings.possible(raw) & enabled
+    if not possible - {"PRP001"}:
         return result
     if len(raw) > MAX_BYTES:
         if "PRP001" in enabled:
@@ -236,13 +223,12 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
         return result
     result.module = module
     result.parsed = True
-    checks_here = [(c, rx) for c, rx in settings.checks() if not settings.use_prefilter or rx.search(raw)]
-    if not checks_here:
-        return result
+    checks_here = [c for c, codes in settings.checks() if codes & possible]
+
     def walk_and_locate() -> list[Finding]:
         ctx = FileContext(path, relpath, module, module_name_for(relpath), config, settings.catalog,
-                          settings.index, enabled)
-        _walk(ctx, [c(ctx) for c, _ in checks_here])
+                          settings.index, possible)
+        _walk(ctx, [c(ctx) for c in checks_here])
         if ctx.findings:
             _locate(module, ctx.findings)
         return ctx.findings

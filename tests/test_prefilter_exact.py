@@ -1,32 +1,61 @@
-"""The prefilter is exact: a file it skips is one on which the full rules find nothing.
+"""The prefilter is exact: what it rules out (a whole file, a check, a rule) never hides a finding.
 
-Checked here on a deterministic sample of real code (the running Python's standard library); the whole
-benchmark corpus is checked by `python scripts/realcode.py --exactness` (its result is in the notes).
+Checked here on a deterministic sample of real code (the running Python's standard library), and on the
+whole benchmark corpus by `tests/test_corpus_exact.py` when it has been fetched.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import sysconfig
 from pathlib import Path
 
+import pytest
+
 from proplint.config import Config
-from proplint.engine import analyse, make_settings
+from proplint.engine import make_settings
+from proplint.exactness import missed, unfiltered
+from proplint.prefilter import FileFilter, Need, import_words
 
 
-def test_files_the_prefilter_skips_have_no_findings(tmp_path):
+def test_files_the_prefilter_rules_out_have_no_findings(tmp_path):
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     files = sorted(p for p in stdlib.rglob("*.py") if "site-packages" not in p.parts)
     sample = files[::12]
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     filtered = make_settings(Config(root=tmp_path), use_cache=False, include_default_off=True)
-    exact = dataclasses.replace(filtered, use_prefilter=False, _checks=None, _prefilter=None)
-    skipped = 0
+    exact = unfiltered(filtered)
+    skipped = narrowed = 0
     for path in sample:
         data = path.read_bytes()
-        if filtered.prefilter().search(data) or len(data) > 300_000:
+        if len(data) > 300_000:
             continue
-        skipped += 1
-        found = [f for f in analyse(data, str(path), path.name, exact).findings if f.code != "PRP001"]
-        assert found == [], f"{path}: the prefilter skipped a file with findings: {found[:3]}"
-    assert skipped > 50
+        possible = filtered.possible(data)
+        skipped += not possible
+        narrowed += bool(possible) and possible != filtered.enabled
+        lost = missed(data, str(path), path.name, filtered, exact)
+        assert lost == [], f"{path}: the prefilter lost findings: {lost[:3]}"
+    assert skipped > 50 and narrowed > 5
+
+
+def test_a_need_is_a_conjunction_of_word_groups_and_an_import():
+    f = FileFilter([Need.of({"A1"}, {"yield"}, {"start_span", "use_span"}),
+                    Need.of({"B1"}, imported={"requests"})])
+    assert f.codes(b"def g():\n    with t.start_span('x'):\n        yield 1\n") == {"A1"}
+    assert f.codes(b"def g():\n    yield 1\n") == set()
+    assert f.codes(b"# uses requests\nx = requests.get(u)\n") == set()
+    assert f.codes(b"try: import requests\nexcept ImportError: requests = None\n") == {"B1"}
+    assert f.codes(b"import os, \\\n    requests\n") == {"B1"}
+    assert f.codes(b"x = 1; from requests import get\n") == {"B1"}
+
+
+def test_words_are_whole_identifiers():
+    f = FileFilter([Need.of({"A1"}, {"Thread"})])
+    assert f.codes(b"class MyThreadPool: pass\n") == set()
+    assert f.codes(b"x = \xc3\xa9Thread\n") == {"A1"}  # a non-ASCII byte ends a word, as \\b did
+    assert import_words(b"from a.b import (c,\n  d)\n") == {b"from", b"a", b"b", b"import", b"c"}
+
+
+@pytest.mark.parametrize("bad", [Need.of, lambda c: Need.of(c, set()), lambda c: Need.of(c, {"a.b"})])
+def test_needs_that_could_never_or_always_match_are_refused(bad):
+    with pytest.raises(ValueError):
+        bad({"A1"})
