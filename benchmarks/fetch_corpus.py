@@ -181,8 +181,18 @@ def stats(directory: Path) -> tuple[int, int]:
     return files, lines
 
 
+#: The corpus is its own proplint project (config root), so the nearest pyproject.toml is not the
+#: proplint repository's (whose [tool.proplint] excludes benchmarks/corpus).
+CORPUS_PYPROJECT = """\
+# Written by benchmarks/fetch_corpus.py: makes the corpus its own proplint project (config root), so the
+# nearest pyproject.toml is not the proplint repository's. An empty table: proplint's defaults.
+[tool.proplint]
+"""
+
+
 def main() -> int:
     CORPUS.mkdir(parents=True, exist_ok=True)
+    (CORPUS / "pyproject.toml").write_text(CORPUS_PYPROJECT)
     todo = [(n, v, d) for n, v, d in package_dirs() if not (d / MARKER).is_file()]
     missing = [f"{n}=={v}" for n, v, _ in todo if _archive_for(n, v) is None]
     if missing:

@@ -14,7 +14,7 @@ import click
 from proplint import __version__
 from proplint.catalog import CatalogError
 from proplint.config import Config, ConfigError, find_pyproject, load_config, real_path
-from proplint.engine import Settings, check_paths, make_settings
+from proplint.engine import Settings, check_paths, default_jobs, make_settings
 from proplint.files import iter_python_files
 from proplint.report import FORMATS
 from proplint.rule import Finding
@@ -32,7 +32,7 @@ def _fail(message: str) -> None:
 
 
 def _groups(paths: tuple[str, ...], config_file: str | None, select, ignore, no_cache: bool,
-            want_edits: bool = False) -> list[tuple[Settings, list[Path]]]:
+            want_edits: bool = False, jobs: int | None = None) -> list[tuple[Settings, list[Path]]]:
     """One (settings, files) group per configuration that applies to the given paths."""
     by_config: dict[tuple, tuple[Config, list[Path]]] = {}
     for raw in paths or (".",):
@@ -60,7 +60,7 @@ def _groups(paths: tuple[str, ...], config_file: str | None, select, ignore, no_
     groups = []
     for config, files in by_owner.values():
         settings = make_settings(config, _codes(select), _codes(ignore) or (), use_cache=not no_cache,
-                                 want_edits=want_edits)
+                                 want_edits=want_edits, jobs=jobs or default_jobs())
         groups.append((settings, files))
     return groups
 
@@ -103,7 +103,8 @@ def main() -> None:
 def check(paths, select, ignore, config_file, jobs, no_cache, output_format, exit_zero) -> None:
     """Report propagation mistakes in PATHS (files or directories; default: .)."""
     try:
-        groups = _groups(paths, config_file, select, ignore, no_cache, want_edits=output_format == "json")
+        groups = _groups(paths, config_file, select, ignore, no_cache, want_edits=output_format == "json",
+                         jobs=jobs)
         findings: list[Finding] = []
         checked = 0
         for settings, files in groups:
@@ -142,7 +143,7 @@ def fix(paths, select, ignore, config_file, jobs, no_cache, unsafe_fixes, diff) 
     from proplint.fixes import fix_file, unified_diff
 
     try:
-        groups = _groups(paths, config_file, select, ignore, no_cache)
+        groups = _groups(paths, config_file, select, ignore, no_cache, jobs=jobs)
     except (ConfigError, CatalogError) as exc:
         _fail(str(exc))
         return

@@ -116,9 +116,10 @@ class Settings:
 
 
 def make_settings(config: Config, select=None, ignore=(), use_cache: bool = True, want_edits: bool = False,
-                  include_default_off: bool = False) -> Settings:
+                  include_default_off: bool = False, jobs: int = 1) -> Settings:
+    """Everything needed to check files of one project; `jobs` processes build its index if it is cold."""
     catalog = load_catalog(config.catalogs)
-    index = build_index(config, catalog, use_cache=use_cache)
+    index = build_index(config, catalog, use_cache=use_cache, jobs=jobs)
     enabled = enabled_codes(config, select, ignore, include_default_off)
     return Settings(config, catalog, index, enabled, want_edits)
 

@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     from concurrent.futures import ProcessPoolExecutor
     from pathlib import Path
 
+    from proplint.config import load_config
     from proplint.engine import default_jobs
+    from proplint.files import iter_python_files
 
     parser = argparse.ArgumentParser(prog="python -m proplint.exactness",
                                      description="Prove the prefilter exact on real code: every file is also "
@@ -71,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=default_jobs())
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
-    files = sorted(str(p) for p in root.rglob("*.py") if p.is_file() and not any(
-        part.startswith((".", "_dl")) for part in p.relative_to(root).parts))
+    files = sorted(str(p) for p in iter_python_files([root], load_config(root)))
     start = time.perf_counter()
     with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(str(root), args.select)) as pool:
         results = list(pool.map(_one, files, chunksize=16))

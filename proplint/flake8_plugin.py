@@ -15,15 +15,25 @@ from typing import Any, Iterator
 from proplint import __version__
 
 _SETTINGS: dict[Any, Any] = {}
+#: directory -> its settings: the files of one directory share a project (no pyproject.toml re-read)
+_BY_DIR: dict[str, Any] = {}
 
 
 def _settings_for(filename: str):
+    path = Path(filename) if filename not in ("-", "stdin") else Path.cwd()
+    start = path if path.exists() else Path.cwd()
+    folder = str(start.parent if not start.is_dir() else start)
+    if folder not in _BY_DIR:
+        _BY_DIR[folder] = _load(start)
+    return _BY_DIR[folder]
+
+
+def _load(start: Path):
     from proplint.config import ConfigError, load_config
     from proplint.engine import make_settings
 
-    path = Path(filename) if filename not in ("-", "stdin") else Path.cwd()
     try:
-        config = load_config(path if path.exists() else Path.cwd())
+        config = load_config(start)
     except ConfigError as exc:
         return exc
     key = (config.root, config.source)

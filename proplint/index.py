@@ -17,6 +17,7 @@ import json
 import os
 import re
 import tempfile
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -70,11 +71,28 @@ def module_name_for(relpath: str) -> str | None:
     return ".".join(parts)
 
 
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def statements(tree: ast.AST):
+    """Every statement in the tree, in any block, without visiting expressions (an import is always a
+    statement: this is several times cheaper than `ast.walk`)."""
+    queue = deque([tree])
+    while queue:
+        node = queue.popleft()
+        for name in _BLOCKS:
+            block = getattr(node, name, None)
+            if block:
+                queue.extend(block)
+                if name != "handlers" and name != "cases":
+                    yield from block
+
+
 def ast_imports(tree: ast.AST, module: str | None, is_package: bool) -> dict[str, str]:
     """Local name -> qualified name for every import in the file (all scopes, last one wins)."""
     package = module if is_package else (module.rpartition(".")[0] if module else None)
     out: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in statements(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.asname:
@@ -410,7 +428,47 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def build_index(config: Config, catalog: Catalog, use_cache: bool = True) -> ProjectIndex:
+#: below this many files to (re)read, the index is built in-process (a pool costs ~0.1 s to start)
+POOL_MIN_FILES = 200
+_WORKER: tuple[Config, Catalog] | None = None
+
+
+def _init_index_worker(config: Config, catalog: Catalog) -> None:
+    global _WORKER
+    _WORKER = (config, catalog)
+
+
+def _read_facts(job: tuple[str, str, str | None, Any]) -> tuple[str, Any] | None:
+    """(digest, facts) for one file: the cached facts when the content is unchanged, None if unreadable."""
+    path, rel, old_sha, old_facts = job
+    try:
+        source = Path(path).read_bytes()
+    except OSError:
+        return None
+    digest = hashlib.sha256(source).hexdigest()
+    if old_sha == digest:
+        return digest, old_facts
+    config, catalog = _WORKER
+    return digest, _file_facts(source, rel, config, catalog)
+
+
+def _read_all(jobs_list: list[tuple[str, str, str | None, Any]], config: Config, catalog: Catalog,
+              jobs: int) -> list[tuple[str, Any] | None]:
+    if jobs > 1 and len(jobs_list) >= POOL_MIN_FILES:
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            with ProcessPoolExecutor(jobs, initializer=_init_index_worker, initargs=(config, catalog)) as pool:
+                return list(pool.map(_read_facts, jobs_list, chunksize=max(1, min(64, len(jobs_list) // (jobs * 4)))))
+        except (BrokenProcessPool, OSError):
+            pass  # a worker died (or no processes here): build in-process, where `ast` errors are caught
+    _init_index_worker(config, catalog)
+    return [_read_facts(job) for job in jobs_list]
+
+
+def build_index(config: Config, catalog: Catalog, use_cache: bool = True, jobs: int = 1) -> ProjectIndex:
+    """The project's facts: from the cache for unchanged files, else parsed (with `jobs` processes)."""
     root = config.root
     py_files, other = project_files(root, config)
     key = _cache_key(config, catalog)
@@ -427,6 +485,7 @@ def build_index(config: Config, catalog: Catalog, use_cache: bool = True) -> Pro
     files: dict[str, dict[str, Any]] = {}
     entries: dict[str, Any] = {}
     changed = False
+    todo: list[tuple[str, str, list[int]]] = []
     for path in py_files:
         rel = path.relative_to(root).as_posix()
         try:
@@ -438,19 +497,16 @@ def build_index(config: Config, catalog: Catalog, use_cache: bool = True) -> Pro
         if entry is not None and entry["stamp"] == stamp:
             entries[rel] = entry
             files[rel] = entry["facts"]
-            continue
-        try:
-            source = path.read_bytes()
-        except OSError:
-            continue
-        digest = hashlib.sha256(source).hexdigest()
-        if entry is not None and entry["sha"] == digest:
-            facts = entry["facts"]
         else:
-            facts = _file_facts(source, rel, config, catalog)
+            todo.append((str(path), rel, stamp))
+    jobs_list = [(path, rel, *((cached[rel]["sha"], cached[rel]["facts"]) if rel in cached else (None, None)))
+                 for path, rel, _ in todo]
+    for (_, rel, stamp), got in zip(todo, _read_all(jobs_list, config, catalog, jobs)):
+        if got is None:
+            continue
         changed = True
-        entries[rel] = {"stamp": stamp, "sha": digest, "facts": facts}
-        files[rel] = facts
+        entries[rel] = {"stamp": stamp, "sha": got[0], "facts": got[1]}
+        files[rel] = got[1]
     if set(cached) != set(entries):
         changed = True
     text = _scan_text_files(other, catalog)

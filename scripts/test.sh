@@ -25,5 +25,9 @@ fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e ".[test]"
 
+# The pinned benchmark corpus (~1M lines from PyPI, 37 MB once): tests/test_corpus_exact.py proves the
+# prefilter exact on it. Skipped when already fetched.
+"$VENV/bin/python" benchmarks/fetch_corpus.py > /dev/null
+
 # pytest exits 5 when it collects nothing: that is a failure here, not a pass.
 exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,55 @@
+"""The project index: built in parallel when cold, identical to the in-process build, and cheap to scan."""
+
+from __future__ import annotations
+
+import ast
+
+from proplint.catalog import load_catalog
+from proplint.config import Config
+from proplint.index import POOL_MIN_FILES, ast_imports, build_index, statements
+
+
+def _project(tmp_path, n: int):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for i in range(n):
+        (pkg / f"m{i}.py").write_text(
+            "import threading\nfrom contextvars import ContextVar\n"
+            f"VAR{i} = ContextVar('v{i}')\n\n\nclass Worker{i}(threading.Thread):\n"
+            "    def run(self):\n        pass\n")
+    return Config(root=tmp_path)
+
+
+def test_a_parallel_cold_build_equals_the_in_process_one(tmp_path):
+    config = _project(tmp_path, POOL_MIN_FILES + 10)
+    catalog = load_catalog(config.catalogs)
+    serial = build_index(config, catalog, use_cache=False, jobs=1)
+    parallel = build_index(config, catalog, use_cache=False, jobs=2)
+    assert parallel.files == serial.files
+    assert "app.m7.VAR7" in parallel.project_contextvars()
+    assert parallel.is_subclass("app.m3.Worker3", {"threading.Thread"})
+
+
+def test_a_warm_build_reads_the_cache_and_sees_a_changed_file(tmp_path):
+    config = _project(tmp_path, 3)
+    catalog = load_catalog(config.catalogs)
+    build_index(config, catalog, jobs=2)
+    (tmp_path / "app" / "m1.py").write_text("from contextvars import ContextVar\nOTHER = ContextVar('o')\n")
+    index = build_index(config, catalog, jobs=2)
+    assert "app.m1.OTHER" in index.project_contextvars() and "app.m1.VAR1" not in index.project_contextvars()
+
+
+def test_imports_are_found_in_every_block_without_walking_expressions():
+    source = ("import a\n"
+              "def f():\n    import b as bb\n    try:\n        from c import d\n    except E:\n        import e\n"
+              "    else:\n        import f.g\n    finally:\n        from . import h\n"
+              "class K:\n    if x:\n        import i\n    else:\n        import j\n"
+              "    while y:\n        pass\n    else:\n        import k\n"
+              "match v:\n    case 1:\n        import l\n"
+              "with w:\n    for q in r:\n        import m\n")
+    tree = ast.parse(source)
+    walked = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert {id(n) for n in statements(tree) if isinstance(n, (ast.Import, ast.ImportFrom))} == {id(n) for n in walked}
+    assert set(ast_imports(tree, "pkg.mod", False)) == {"a", "bb", "d", "e", "f", "h", "i", "j", "k", "l", "m"}
