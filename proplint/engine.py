@@ -24,7 +24,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from proplint.catalog import Catalog, load_catalog
-from proplint.check import Check, Dispatcher, FileContext
+from proplint.check import Check, Dispatcher, FileContext, fast_walk_available
 from proplint.checks import all_checks, all_rules
 from proplint.config import Config, real_path
 from proplint.index import ProjectIndex, build_index, module_name_for
@@ -145,7 +145,11 @@ def _failure(path: str, message: str, line: int = 1, column: int = 1) -> Finding
 
 
 def _walk(ctx: FileContext, checks: list[Check]) -> None:
-    ctx.module.visit(Dispatcher(ctx, checks))
+    dispatcher = Dispatcher(ctx, checks)
+    if FAST_WALK:
+        dispatcher.walk(ctx.module)
+    else:
+        ctx.module.visit(dispatcher)
 
 
 def run_deep(fn):
@@ -182,6 +186,8 @@ def run_deep(fn):
 
 
 _DEEP_LOCK = threading.Lock()
+#: LibCST's sources are readable (always, unless installed without them): walk without rebuilding nodes
+FAST_WALK = fast_walk_available()
 
 
 def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, noqa: bool = True) -> Analysis:
