@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 import subprocess
 from pathlib import Path
 
 from proplint.config import DEFAULT_EXCLUDES, Config, real_path
 
 
+@functools.lru_cache(maxsize=64)
+def _matcher(patterns: tuple[str, ...]):
+    """One compiled test for a set of exclude patterns: does a name, or a path relative to the root
+    (or anything under it), match one of them (fnmatch rules)."""
+    stripped = [p.rstrip("/") for p in patterns]
+    if not stripped:
+        return lambda name, rel: False
+    names = re.compile("|".join(fnmatch.translate(p) for p in stripped))
+    rels = re.compile("|".join(fnmatch.translate(q) for p in stripped for q in (p, p + "/*")))
+    return lambda name, rel: bool(names.match(name) or rels.match(rel))
+
+
 def _excluded(name: str, rel: str, patterns: tuple[str, ...]) -> bool:
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern + "/*"):
-            return True
-    return False
+    return _matcher(tuple(patterns))(name, rel)
 
 
 def _is_virtualenv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file()
 
 
-def _keep_dir(here: Path, name: str, root: Path, patterns: tuple[str, ...]) -> bool:
-    return not _excluded(name, _relative(here / name, root), patterns) and not _is_virtualenv(here / name)
+def _keep_dir(here: Path, here_rel: str, name: str, patterns: tuple[str, ...]) -> bool:
+    return not _excluded(name, _join(here_rel, name), patterns) and not _is_virtualenv(here / name)
+
+
+def _join(rel_dir: str, name: str) -> str:
+    return name if rel_dir in ("", ".") else f"{rel_dir}/{name}"
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -64,9 +78,10 @@ def iter_python_files(paths: list[Path], config: Config, extensions: tuple[str, 
             continue
         for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
             here = Path(dirpath)
-            dirnames[:] = sorted(d for d in dirnames if _keep_dir(here, d, root, patterns))
+            here_rel = _relative(here, root)  # once per directory: the walk does not follow links
+            dirnames[:] = sorted(d for d in dirnames if _keep_dir(here, here_rel, d, patterns))
             for f in sorted(filenames):
-                if f.endswith(extensions) and not _excluded(f, _relative(here / f, root), config.exclude):
+                if f.endswith(extensions) and not _excluded(f, _join(here_rel, f), config.exclude):
                     walked.append(here / f)
     ignored = _git_ignored(walked, root)
     found.extend(p for p in walked if p not in ignored)
@@ -86,7 +101,8 @@ def project_files(root: Path, config: Config) -> tuple[list[Path], list[Path]]:
     other: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if _keep_dir(here, d, root, patterns))
+        here_rel = _relative(here, root)
+        dirnames[:] = sorted(d for d in dirnames if _keep_dir(here, here_rel, d, patterns))
         for f in sorted(filenames):
             (py if f.endswith(".py") else other).append(here / f)
     ignored = _git_ignored(py + other, root)
