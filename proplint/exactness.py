@@ -30,28 +30,40 @@ def missed(data: bytes, path: str, relpath: str, filtered: Settings, exact: Sett
     return [f for f in analyse(data, path, relpath, exact).findings if f.code != "PRP001" and key(f) not in have]
 
 
-# -- python -m proplint.exactness PATH... : the same proof over a tree, on every core ------------------------
-_PAIR: tuple[Settings, Settings] | None = None
+# -- python -m proplint.exactness ROOT : the same proof over a tree, on every core ---------------------------
+_PAIRS: dict[str, tuple[Settings, Settings]] = {}
+_SELECT: tuple[str, ...] | None = None
 
 
-def _init(root: str, select: tuple[str, ...] | None) -> None:
-    global _PAIR
+def _init(select: tuple[str, ...] | None) -> None:
+    global _SELECT
+    _SELECT = select
+
+
+def _pair(root: str) -> tuple[Settings, Settings]:
+    """The (prefiltered, unfiltered) settings of one project, made once per worker process."""
+    if root not in _PAIRS:
+        from pathlib import Path
+
+        from proplint.config import Config, load_config
+        from proplint.engine import make_settings
+
+        path = Path(root)
+        config = load_config(path) if (path / "pyproject.toml").is_file() else Config(root=path)
+        filtered = make_settings(config, select=_SELECT, use_cache=False, include_default_off=True)
+        _PAIRS[root] = (filtered, unfiltered(filtered))
+    return _PAIRS[root]
+
+
+def _one(job: tuple[str, str]) -> tuple[str, int, bool, bool, list[str]]:
     from pathlib import Path
 
-    from proplint.config import load_config
-    from proplint.engine import make_settings
-
-    filtered = make_settings(load_config(Path(root)), select=select, use_cache=False, include_default_off=True)
-    _PAIR = (filtered, unfiltered(filtered))
-
-
-def _one(path: str) -> tuple[str, int, bool, bool, list[str]]:
-    from pathlib import Path
-
+    root, path = job
     data = Path(path).read_bytes()
-    filtered, exact = _PAIR
+    filtered, exact = _pair(root)
     possible = filtered.possible(data) - {"PRP001"}
-    lost = [f"{f.code}:{f.line}:{f.column} {f.message[:80]}" for f in missed(data, path, path, filtered, exact)]
+    relpath = Path(path).relative_to(root).as_posix()
+    lost = [f"{f.code}:{f.line}:{f.column} {f.message[:80]}" for f in missed(data, path, relpath, filtered, exact)]
     return path, data.count(b"\n"), not possible, possible != filtered.enabled - {"PRP001"}, lost
 
 
@@ -61,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     from concurrent.futures import ProcessPoolExecutor
     from pathlib import Path
 
-    from proplint.config import load_config
+    from proplint.config import Config, load_config
     from proplint.engine import default_jobs
     from proplint.files import iter_python_files
 
@@ -69,14 +81,21 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Prove the prefilter exact on real code: every file is also "
                                                  "checked with every rule, and no finding may be lost.")
     parser.add_argument("root", help="the project root (its [tool.proplint] config is used)")
+    parser.add_argument("--per-package", action="store_true",
+                        help="treat each directory directly under ROOT as a project of its own (the benchmark "
+                             "corpus: `redis-5.2.1/` holds the package `redis`, so its modules get their real "
+                             "names and relative imports resolve, as in the package's own repository)")
     parser.add_argument("--select", action="append", help="only these codes or prefixes (repeatable)")
     parser.add_argument("--jobs", type=int, default=default_jobs())
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
-    files = sorted(str(p) for p in iter_python_files([root], load_config(root)))
+    roots = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(("_", "."))) \
+        if args.per_package else [root]
+    jobs = [(str(r), str(p)) for r in roots
+            for p in iter_python_files([r], load_config(r) if (r / "pyproject.toml").is_file() else Config(root=r))]
     start = time.perf_counter()
-    with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(str(root), args.select)) as pool:
-        results = list(pool.map(_one, files, chunksize=16))
+    with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(args.select,)) as pool:
+        results = list(pool.map(_one, jobs, chunksize=16))
     lines = sum(r[1] for r in results)
     skipped = [r for r in results if r[2]]
     narrowed = [r for r in results if r[3] and not r[2]]
