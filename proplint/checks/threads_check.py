@@ -7,22 +7,27 @@ a shared Context (PRP205), a callable that already carries the caller's context,
 context/span/carrier over as an argument, `ThreadingInstrumentor` (only without project ContextVars),
 a housekeeping service thread, and finally the finding with its fix. PRP208 is decided when the module
 has been walked, because a thread target is usually defined before the code that starts it.
+
+`ThreadContextBase.needs` gives the prefilter, per rule, the words (and imports) every one of these paths
+to that rule's report requires; a rule ruled out for a file is skipped (`self.ctx.enabled`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterable
 
 import libcst as cst
 
 from proplint.check import Check
-from proplint.checks.threads_flow import Carry, ContextFlow, enclosing_loop, rebinds, started
+from proplint.checks.threads_flow import RUN, Carry, ContextFlow, enclosing_loop, rebinds, started
 from proplint.checks.threads_support import (
     append_args, append_keyword, argument, copy_run, insert_before, is_service_loop, keyword, render,
     thread_call_fix,
 )
 from proplint.flow import CarrierFlow
+from proplint.prefilter import Need
 from proplint.resolve import dotted
 from proplint.rule import SAFE, UNSAFE, Fix, ImportRequest
 
@@ -31,6 +36,8 @@ from proplint.rule import SAFE, UNSAFE, Fix, ImportRequest
 SERVICE_STARTERS = frozenset({"__init__", "__post_init__", "__enter__", "__aenter__", "setup"})
 SERVICE_STARTER_PREFIXES = ("start", "ensure", "serve", "launch")
 FLAG = "thread_inherit_context"
+#: the keyword through which `threading.Thread` takes a Context on 3.14+ (`context=None`: PRP207)
+CONTEXT_KEYWORD = "context"
 
 
 @dataclass
@@ -64,28 +71,149 @@ def short(node: cst.CSTNode, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def flag_state(index, config) -> str | None:
+    """None: nothing relies on thread_inherit_context; "on": it is on wherever the code runs; else why not."""
+    launcher = FLAG in index.signals
+    if not launcher and not index.facts(FLAG):
+        return None
+    if launcher and config.target_minor >= 14:
+        return "on"
+    where = "a launcher or env file turns it on" if launcher else "the code reads or sets it"
+    if config.target_minor < 14:
+        return (f"{where}, but target-version {config.target_version} includes Pythons before 3.14, "
+                f"where the flag does not exist")
+    return f"{where}, but it is off by default on 3.14 builds with the GIL"
+
+
+# --- prefilter needs ------------------------------------------------------------------------------------
+#: (words one of which the file has, modules one of which it imports; empty: no import needed)
+Alt = tuple[frozenset[str], frozenset[str]]
+
+
+def _last(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def _named(root: Path, names: Iterable[str]) -> list[Alt]:
+    """Catalog names as prefilter alternatives, one per top-level module: (their last names, that module).
+
+    Sound because every qualified name the resolver gives (`callee`, `type_of`, `annotation_type`) ends
+    with a word written in the file (the name called, the attribute, the annotation, or the imported name
+    on an `import ... as` line), and starts with a module named on an import line, except for a module's
+    own definitions and relative imports (`_local`, `from .thread import ...`), which need the file to be
+    inside that module: then the project itself provides it, and the word alone is required.
+    """
+    tops: dict[str, set[str]] = {}
+    for name in names:
+        tops.setdefault(name.split(".", 1)[0], set()).add(_last(name))
+    return [(frozenset(words), frozenset() if _provides(root, top) else frozenset({top}))
+            for top, words in sorted(tops.items())]
+
+
+def _provides(root: Path, top: str) -> bool:
+    """The project has a module called `top` (`module_name_for`: under the root, or under `src/`)."""
+    return any((base / top).is_dir() or (base / f"{top}.py").is_file() for base in (root, root / "src"))
+
+
+def _subclasses(index, bases: frozenset[str] | set[str]) -> frozenset[str]:
+    """Last names of the project classes deriving (through project classes) from `bases`: what
+    `project_class` can find, always called by its own name (the call, an annotation, a class statement)."""
+    bases = frozenset(bases)
+
+    def names(ix) -> frozenset[str]:
+        return frozenset(_last(q) for q in ix.class_bases() if q not in bases and ix.is_subclass(q, bases))
+
+    return index.derived(f"threads.subclasses:{','.join(sorted(bases))}", names) if bases else frozenset()
+
+
 class ThreadContextBase(Check):
     """Shared machinery; `threads.ThreadContextCheck` binds it to the rules."""
 
     RULES: dict[str, Any] = {}
 
     @classmethod
-    def tokens(cls, catalog, config) -> set[str]:
-        words = set()
-        for role_name in ("thread_spawner", "executor", "process_spawner", "context_safe", "cross_thread_callback"):
-            words |= {e.name.rsplit(".", 1)[-1] for e in catalog.get(role_name)}
-        return words | {e.name for e in catalog.get("executor_call")}
-
-    @classmethod
     def project_tokens(cls, index, catalog) -> set[str]:
         """Names of the project's own Thread and executor subclasses (a file may use only those)."""
         bases = {e.name for e in catalog.get("thread_spawner") if e.base} | catalog.names("executor")
+        return set(_subclasses(index, bases))
 
-        def names(ix) -> frozenset[str]:
-            return frozenset(q.rsplit(".", 1)[-1] for q in ix.class_bases()
-                             if q not in bases and ix.is_subclass(q, bases))
+    @classmethod
+    def needs(cls, catalog, config, index) -> list[Need]:
+        """Per rule, the words (and imports) without which no path of this check reaches its report.
 
-        return set(index.derived("threads.class_names", names))
+        The building blocks are *alternatives* (`_named`): a catalog callable or class is only ever found
+        under its own last name, with its top-level module on an import line; a project subclass under its
+        own name (see `_named` and `_subclasses` for why).
+        """
+        root = Path(config.root)
+        spawners = catalog.get("thread_spawner")
+        pools = {kind: [e for e in catalog.get("executor") if e.kind == kind] for kind in ("thread", "process")}
+        calls = catalog.get("executor_call")
+        call_names = {e.name for e in calls}
+        callbacks = {_last(e.name) for e in catalog.get("cross_thread_callback")}
+        contexts = [e.name for e in catalog.get("context_source") if e.kind == "context" and not e.method]
+
+        def alts(entries, bases=()) -> list[Alt]:
+            """The entries named, or a project class deriving from `bases` (catalog names) named."""
+            out = _named(root, [e.name for e in entries])
+            own = _subclasses(index, frozenset(bases))
+            return out + [(own, frozenset())] if own else out
+
+        def need(code: str, alternatives: list[Alt], *groups: set[str]) -> list[Need]:
+            if not all(groups):
+                return []  # an empty group (e.g. a pool without methods): no path can meet it
+            return [Need.of([code], words, *groups, imported=mods) for words, mods in alternatives]
+
+        def methods(entries) -> set[str]:
+            return {m for e in entries for m in (*e.submit, *e.map, *e.other)}
+
+        def words(alternatives: list[Alt]) -> set[str]:
+            return {w for ws, _ in alternatives for w in ws}
+
+        bases = [e.name for e in spawners if e.base]
+        #: every spawn of kind "thread": a spawner, or a project subclass of a base spawner (`thread_subclass`)
+        threads = alts(spawners, bases)
+        #: executor `submit`/`map`/...: the receiver's type is inferred from a constructor call, annotation,
+        #: with-item or `self.x` assignment, each of which names the class (or a project subclass)
+        thread_pools = alts(pools["thread"], [e.name for e in pools["thread"]])
+        #: `run_in_executor` is matched by method name on any receiver: the word alone
+        run_in = [(frozenset(call_names), frozenset())] if call_names else []
+        out: list[Need] = []
+        # PRP201/PRP202: `thread()` or `thread_subclass()` reports the code of the spawner (for a project
+        # subclass, of the base spawner it derives from)
+        for code in sorted({e.code for e in spawners}):
+            mine = [e for e in spawners if e.code == code]
+            out += need(code, alts(mine, [e.name for e in mine if e.base]))
+        # PRP203: `executor_method` on a thread pool: one of that pool's methods, called on the pool
+        for e in pools["thread"]:
+            out += need("PRP203", alts([e], [e.name]), methods([e]))
+        # PRP204: `executor_call` reports the entry's code
+        for e in calls:
+            out.append(Need.of([e.code], [e.name]))
+        # PRP205 (`_report_shared`): a spawn of any kind whose callable carries one Context object
+        # (`ContextFlow.carry`): every carry is a `.run` of something `is_context` accepts, a call, annotation
+        # or attribute resolved to a catalog context. A need holds one import: the context's, the rarer one.
+        spawned = words(threads + thread_pools + run_in + alts(catalog.get("context_safe")))
+        out += need("PRP205", _named(root, contexts), {RUN}, spawned)
+        # PRP206 (`process()`): a process spawner; a process pool's method; or `run_in_executor` on a
+        # receiver inferred to be a process pool
+        out += need("PRP206", alts(catalog.get("process_spawner")))
+        for e in pools["process"]:
+            out += need("PRP206", alts([e], [e.name]), methods([e]))
+        out += need("PRP206", alts(pools["process"], [e.name for e in pools["process"]]), call_names)
+        # PRP207: `Thread(..., context=None)` unless the flag is on everywhere; and, where the project relies
+        # on thread_inherit_context without it being on everywhere, any thread spawn (`_report_lost`,
+        # `thread_subclass`)
+        state = flag_state(index, config)
+        if state != "on":
+            takes = [e for e in spawners if e.context_since]
+            out += need("PRP207", alts(takes, [e.name for e in takes if e.base]), {CONTEXT_KEYWORD}, {"None"})
+        if state not in (None, "on"):
+            out += need("PRP207", threads)
+        # PRP208: a cross-thread callback, in a function some non-safe spawn recorded as a lost target (process
+        # spawns record nothing), or in run() of a project Thread subclass (in `threads`)
+        out += need("PRP208", threads + thread_pools + run_in, callbacks)
+        return out
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -100,9 +228,13 @@ class ThreadContextBase(Check):
         self.callbacks = {e.name: e for e in callbacks if not e.method}
         self.callback_methods = {e.name: e for e in callbacks if e.method}
         self.wrappers = {e.name: e for e in cat.get("context_wrapper")}
-        #: method names worth inferring a receiver type for (inference scans the class: not for every call)
-        self.methods = {m for e in self.executors.values() for m in (*e.submit, *e.map, *e.other)}
-        self.methods |= {n.rsplit(".", 1)[-1] for n in self.process_spawners}
+        #: method names worth inferring a receiver type for (inference scans the class: not for every call):
+        #: executor methods lead to PRP203/205/206/208 only, `<mp context>.Process` to PRP206 only
+        self.methods: set[str] = set()
+        if ctx.enabled & {"PRP203", "PRP205", "PRP206", "PRP208"}:
+            self.methods |= {m for e in self.executors.values() for m in (*e.submit, *e.map, *e.other)}
+        if "PRP206" in ctx.enabled:
+            self.methods |= {_last(n) for n in self.process_spawners}
         #: last name components worth resolving: catalog callables, their local aliases, project classes
         called = [*self.spawners, *self.process_spawners, *self.safe, *self.callbacks]
         own = self.project_tokens(ctx.index, cat)
@@ -119,27 +251,13 @@ class ThreadContextBase(Check):
         )
         self.carriers = CarrierFlow(ctx)
         self.project_vars = ctx.index.project_contextvars()
-        self.flag_state = self._flag_state()
+        self.flag_state = flag_state(ctx.index, ctx.config)
         self.targets: dict[int, bool] = {}  # id(function) -> it runs with its creator's context
         self.pending: list[tuple[cst.Call, cst.CSTNode, str | None, Any, Fix | None]] = []
         self._classes: dict[str, ClassInfo | None] = {}
         self._covered: dict[str, bool] = {}
 
     # -- project facts ---------------------------------------------------------------------------------
-    def _flag_state(self) -> str | None:
-        """None: nothing relies on thread_inherit_context; "on": it is on wherever the code runs; else why not."""
-        index, config = self.ctx.index, self.ctx.config
-        launcher = FLAG in index.signals
-        if not launcher and not index.facts(FLAG):
-            return None
-        if launcher and config.target_minor >= 14:
-            return "on"
-        where = "a launcher or env file turns it on" if launcher else "the code reads or sets it"
-        if config.target_minor < 14:
-            return (f"{where}, but target-version {config.target_version} includes Pythons before 3.14, "
-                    f"where the flag does not exist")
-        return f"{where}, but it is off by default on 3.14 builds with the GIL"
-
     def _covered_by(self, library: str) -> bool:
         """An instrumentor for `library` is on (project call or zero-code)."""
         if not library:
@@ -281,6 +399,8 @@ class ThreadContextBase(Check):
         return None
 
     def _report_shared(self, s: Spawn, carry: Carry, reason: str) -> None:
+        if "PRP205" not in self.ctx.enabled:
+            return
         node, imports = carry.node, []
         if carry.fix == "closure" or (carry.fix == "attr" and s.kind != "map"):
             new: cst.CSTNode = copy_run(node)  # type: ignore[arg-type]
@@ -300,6 +420,8 @@ class ThreadContextBase(Check):
 
     def _report_lost(self, s: Spawn, covered: bool) -> None:
         rule = self.RULES[s.code]
+        if ("PRP207" if s.kind == "thread" and self.flag_state is not None else s.code) not in self.ctx.enabled:
+            return
         fn = short(s.func)
         note = self._vars_note() if covered else ""
         if s.kind == "thread" and self.flag_state is not None:
@@ -374,7 +496,7 @@ class ThreadContextBase(Check):
         target = argument(node, spawner.target_index if positional else None, spawner.target_keyword)
         if target is None or (isinstance(target.value, cst.Name) and target.value.value == "None"):
             return
-        context = keyword(node, "context") if spawner.context_since else None
+        context = keyword(node, CONTEXT_KEYWORD) if spawner.context_since else None
         if context is not None:
             explicit = not (isinstance(context.value, cst.Name) and context.value.value == "None")
             self.record_target(target.value, explicit)
@@ -463,6 +585,8 @@ class ThreadContextBase(Check):
         return None
 
     def process(self, node: cst.Call, func: cst.BaseExpression, label: str) -> None:
+        if "PRP206" not in self.ctx.enabled:
+            return
         for arg in node.args:
             if arg.value is not func and self.carriers.enriched(arg.value):
                 return
@@ -475,6 +599,8 @@ class ThreadContextBase(Check):
                     f"opentelemetry.propagate.inject and extract it in the callee")
 
     def callback(self, node: cst.Call, entry) -> None:
+        if "PRP208" not in self.ctx.enabled:
+            return
         if entry.context_keyword and keyword(node, entry.context_keyword) is not None:
             return
         ancestors = self.ctx.ancestors

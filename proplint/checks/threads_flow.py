@@ -23,6 +23,8 @@ from proplint.check import FileContext
 from proplint.resolve import Scope, dotted
 
 _MAX_DEPTH = 4
+#: the method through which a callable carries a Context (`ctx.run`): every `Carry` is made of one
+RUN = "run"
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
@@ -151,7 +153,7 @@ class ContextFlow:
         return None
 
     def _run_of_context(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
-        if isinstance(expr, cst.Attribute) and expr.attr.value == "run" and self.is_context(expr.value):
+        if isinstance(expr, cst.Attribute) and expr.attr.value == RUN and self.is_context(expr.value):
             return expr.value
         return None
 
@@ -260,7 +262,7 @@ class _RunCalls(cst.CSTVisitor):
         self.found: list[cst.Attribute] = []
 
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "run":
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == RUN:
             self.found.append(node.func)
 
 

@@ -145,7 +145,7 @@ def _calls_self_start(fn: ast.AST) -> bool:
     return False
 
 
-@collector("thread_classes")
+@collector("thread_classes", tokens=(b"class",))
 def _thread_classes(tree, imports, module, config, catalog) -> dict[str, dict[str, bool]]:
     """Per top-level class: does it copy the context (in __init__/start/run, or in submit), override
     run/__init__, start itself, and is its run() a service loop. Bases come from the "classes" facts."""
@@ -175,7 +175,7 @@ def _thread_classes(tree, imports, module, config, catalog) -> dict[str, dict[st
     return out
 
 
-@collector("thread_inherit_context")
+@collector("thread_inherit_context", tokens=(b"thread_inherit_context", b"THREAD_INHERIT_CONTEXT"))
 def _flag_mentions(tree, imports, module, config, catalog) -> bool:
     """The code relies on Python 3.14's thread_inherit_context: it reads `sys.flags.thread_inherit_context`,
     passes `-X thread_inherit_context=1`, or sets `PYTHON_THREAD_INHERIT_CONTEXT` to "1"."""
