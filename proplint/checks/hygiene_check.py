@@ -4,7 +4,8 @@ This module holds the decorator and task-argument rules (PRP401, PRP405, PRP409,
 `hygiene_vars.py` the ContextVar-creation and thread-local rules (PRP402, PRP403); `hygiene_scopes.py`
 the token, yield, middleware and startup rules (PRP404, PRP406, PRP407, PRP408, PRP411). Decorator facts
 for the file being checked come from its own current text (`hygiene_decorators`), facts about the rest
-of the project from the index.
+of the project from the index. The words a file needs for each rule to report there: `hygiene_needs.py`
+(keep it in step with the report paths here).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from proplint.checks.hygiene_decorators import (
     applications, applied_to_coroutines, async_branch_fix, calls_param, find_wrapper, module_decorators,
     project_decorators, project_reexports, resolve_decorator, vocabulary,
 )
+from proplint.checks.hygiene_needs import rule_needs
 from proplint.checks.hygiene_scopes import ScopeRules
 from proplint.checks.hygiene_vars import VarRules, label
 from proplint.checks.hygiene_support import last_name, loop_module, pinned_below, target_kind
 from proplint.index import ast_imports
+from proplint.prefilter import Need
 from proplint.resolve import dotted
 
 _KIND_TEXT = {
@@ -31,8 +34,6 @@ _KIND_TEXT = {
     "generator": ("a generator", "generator"),
     "awaitable": ("a function returning an awaitable", "awaitable"),
 }
-#: Last names too common to prefilter on (`logfire.span`, `ddtrace.tracer.trace`): their module is used.
-_GENERIC_WORDS = {"span", "trace"}
 
 
 class HygieneBase(VarRules, ScopeRules, Check):
@@ -41,22 +42,14 @@ class HygieneBase(VarRules, ScopeRules, Check):
     RULES: dict[str, Any] = {}
 
     @classmethod
-    def tokens(cls, catalog, config) -> set[str]:
-        # Decorator definitions are found by `wraps`/`finally`/timing calls or the scope they open; the
-        # generic finish markers (`info`, `end`, `time`) would make every file a candidate.
-        words = {"ContextVar", "threading", "local", "wraps", "finally", "perf_counter", "monotonic", "call_next",
-                 "middleware", "lifespan", "startup", "on_event"}
-        for e in catalog.get("span_opener"):
-            last = e.name.rsplit(".", 1)[-1]
-            words.add(e.name.split(".", 1)[0] if last in _GENERIC_WORDS else last)
-        for role_name in ("contextvar_class", "task_creator", "thread_local_class", "http_middleware",
-                          "startup_hook"):
-            words |= {e.name.rsplit(".", 1)[-1] for e in catalog.get(role_name)}
-        return words
+    def needs(cls, catalog, config, index) -> list[Need]:
+        """One condition per rule, read off its report paths (`hygiene_needs.conditions`)."""
+        return rule_needs([r.code for r in cls.rules], catalog, config, index)
 
     @classmethod
     def project_tokens(cls, index, catalog) -> set[str]:
-        """Names of the project's sync-wrapper decorators, ContextVars and thread-locals."""
+        """Names of the project's sync-wrapper decorators, ContextVars and thread-locals: the last names a
+        decorator must have for `_may_wrap` to look at it (not a prefilter: see `needs`)."""
         def names(ix) -> frozenset[str]:
             out = {q.rsplit(".", 1)[-1] for q in project_decorators(ix)}
             out |= {q.rsplit(".", 1)[-1] for q in project_reexports(ix) if resolve_decorator(ix, q)}
@@ -202,7 +195,7 @@ class HygieneBase(VarRules, ScopeRules, Check):
         q = self.qual(func) if last_name(head) in self.call_words else None
         if q in self.cv_classes:
             self._contextvar_created(node)
-        elif q in self.thread_locals or self._thread_local_subclass(func, q):
+        elif self.enabled(self.RULES["PRP403"]) and (q in self.thread_locals or self._thread_local_subclass(func, q)):
             self._thread_local(node)
         creator = self.task_functions.get(q) if q else None
         if creator is None and q is None and isinstance(func, cst.Attribute) and func.attr.value in self.task_methods:
@@ -222,14 +215,19 @@ class HygieneBase(VarRules, ScopeRules, Check):
         return self.ctx.qualified_name(ann) in self.voc.awaitables
 
     def _decorated(self, node: cst.FunctionDef) -> None:
+        spans = self.enabled(self.RULES["PRP409"]) or self.enabled(self.RULES["PRP410"])
+        wrappers = self.enabled(self.RULES["PRP401"])
+        if not (spans or wrappers):
+            return
         candidates = []
         for i, dec in enumerate(node.decorators):
             expr = dec.decorator
             method = self.opener_methods.get(expr.func.attr.value) \
                 if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) else None
             if method is not None and method.decorator:
-                candidates.append((i, dec, method))
-            elif self._may_wrap(expr.func if isinstance(expr, cst.Call) else expr):
+                if spans:
+                    candidates.append((i, dec, method))
+            elif wrappers and self._may_wrap(expr.func if isinstance(expr, cst.Call) else expr):
                 candidates.append((i, dec, None))
         if not candidates:
             return

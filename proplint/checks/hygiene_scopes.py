@@ -66,11 +66,12 @@ class ScopeRules:
     # -- PRP404 (and PRP407 for attach): a token that is not detached on every path ----------------------
     def _attach(self, node: cst.Call, entry) -> None:
         fn = self.enclosing_function()
-        if fn is None:
+        if fn is None or not (self.enabled(self.RULES["PRP404"]) or self.enabled(self.RULES["PRP407"])):
             return
         parent, line, block = self.ctx.parent(), self.ctx.parent(2), self.ctx.parent(3)
         single = isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 and line.body[0] is parent
-        if self.generator(fn) and single and isinstance(block, cst.IndentedBlock):
+        if self.enabled(self.RULES["PRP407"]) and single and isinstance(block, cst.IndentedBlock) \
+                and self.generator(fn):
             i = next((k for k, s in enumerate(block.body) if s is line), None)
             if i is not None and contains_yield(list(block.body[i + 1:])):
                 self.report(self.RULES["PRP407"], node,
