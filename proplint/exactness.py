@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.per_package else [root]
     jobs = [(str(r), str(p)) for r in roots
             for p in iter_python_files([r], load_config(r) if (r / "pyproject.toml").is_file() else Config(root=r))]
+    if not jobs:
+        print(f"no Python files to check under {root} (is it git-ignored, or excluded by its config?)")
+        return 2
     start = time.perf_counter()
     with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(args.select,)) as pool:
         results = list(pool.map(_one, jobs, chunksize=16))

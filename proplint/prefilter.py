@@ -19,8 +19,10 @@ from typing import Iterable
 _WORD = re.compile(rb"\w+")
 _IDENTIFIER = re.compile(r"\w+", re.ASCII)
 #: an import statement: at a line start (after \n, a lone \r or a BOM), after `;`, or after the `:` of a
-#: one-line compound statement (`try: import httpx`); backslash continuations are followed
-_IMPORT = re.compile(rb"(?m)(?:^|[\r;:])(?:\xef\xbb\xbf)?[ \t\f]*(?:from|import)[ \t\f\\](?:[^\r\n\\]|\\[\s\S])*")
+#: one-line compound statement (`try: import httpx`); backslash continuations and a parenthesised name
+#: list (`from . import (\n    a,  # note\n)`) are followed
+_IMPORT = re.compile(rb"(?m)(?:^|[\r;:])(?:\xef\xbb\xbf)?[ \t\f]*(?:from|import)(?=[ \t\f\\(])"
+                     rb"(?:[^\r\n\\(]|\\(?:\r\n|[\s\S])|\((?:[^)#]|#[^\r\n]*)*\))*")
 
 
 @dataclass(frozen=True)

@@ -46,13 +46,17 @@ def test_a_need_is_a_conjunction_of_word_groups_and_an_import():
     assert f.codes(b"try: import requests\nexcept ImportError: requests = None\n") == {"B1"}
     assert f.codes(b"import os, \\\n    requests\n") == {"B1"}
     assert f.codes(b"x = 1; from requests import get\n") == {"B1"}
+    assert f.codes(b"from\\\n  requests import get\n") == {"B1"}
+    assert f.codes(b"from\\\r\n  requests import get\n") == {"B1"}
+    assert f.codes(b"from . import (\n    os,  # (see below)\n    requests,\n)\n") == {"B1"}
+    assert f.codes(b"from .(x import y\nrequests = 1\n") == set()  # not an import statement: no runaway
 
 
 def test_words_are_whole_identifiers():
     f = FileFilter([Need.of({"A1"}, {"Thread"})])
     assert f.codes(b"class MyThreadPool: pass\n") == set()
     assert f.codes(b"x = \xc3\xa9Thread\n") == {"A1"}  # a non-ASCII byte ends a word, as \\b did
-    assert import_words(b"from a.b import (c,\n  d)\n") == {b"from", b"a", b"b", b"import", b"c"}
+    assert import_words(b"from a.b import (c,\n  d)\n") == {b"from", b"a", b"b", b"import", b"c", b"d"}
 
 
 @pytest.mark.parametrize("bad", [Need.of, lambda c: Need.of(c, set()), lambda c: Need.of(c, {"a.b"})])
