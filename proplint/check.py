@@ -9,6 +9,7 @@ files that have findings.
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 import re
@@ -37,6 +38,8 @@ class FileContext:
     catalog: "Catalog"
     index: "ProjectIndex"
     enabled: frozenset[str]
+    #: the stdlib `ast` of the same text, when the engine already parsed it for an `ast_gates` test
+    ast_file: "AstFile | None" = None
     resolver: Resolver = field(init=False)
     ancestors: list[cst.CSTNode] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -69,6 +72,24 @@ class FileContext:
             if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
                 return node
         return None
+
+
+@dataclass
+class AstFile:
+    """A file as the stdlib `ast` sees it (several times cheaper to get than LibCST's tree)."""
+
+    tree: ast.Module
+    module_name: str | None
+    relpath: str
+    _imports: dict[str, str] | None = None
+
+    @property
+    def imports(self) -> dict[str, str]:
+        if self._imports is None:
+            from proplint.index import ast_imports
+
+            self._imports = ast_imports(self.tree, self.module_name, self.relpath.endswith("__init__.py"))
+        return self._imports
 
 
 def config_tokens(config: "Config") -> set[str]:
@@ -121,6 +142,13 @@ class Check:
             return [Need.of(codes, imported=modules)]
         words = cls.tokens(catalog, config) | config_tokens(config) | cls.project_tokens(index, catalog)
         return [Need.of(codes, words)] if words else []
+
+    @classmethod
+    def ast_gates(cls, catalog: "Catalog", config: "Config", index: "ProjectIndex") -> dict[str, Callable[[AstFile], bool]]:
+        """Exact second-stage tests, per rule, on a file's stdlib `ast`: a rule whose gate is False cannot
+        report on the file. The engine uses them only when every rule still possible after the word test
+        has one, so a file that fails them all is never given to LibCST."""
+        return {}
 
     def enabled(self, rule: type[Rule]) -> bool:
         return rule.code in self.ctx.enabled

@@ -18,16 +18,16 @@ import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from proplint.catalog import Catalog, load_catalog
-from proplint.check import Check, Dispatcher, FileContext, fast_walk_available
+from proplint.check import AstFile, Check, Dispatcher, FileContext, fast_walk_available
 from proplint.checks import all_checks, all_rules
 from proplint.config import Config, real_path
-from proplint.index import ProjectIndex, build_index, module_name_for
+from proplint.index import ProjectIndex, build_index, module_name_for, parse_ast
 from proplint.prefilter import FileFilter
 from proplint.prescreen import screen
 from proplint.rule import Finding
@@ -81,6 +81,7 @@ class Settings:
     use_prefilter: bool = True
     _checks: tuple[tuple[type[Check], frozenset[str]], ...] | None = field(default=None, repr=False)
     _filter: FileFilter | None = field(default=None, repr=False)
+    _gates: dict[str, Callable[[AstFile], bool]] | None = field(default=None, repr=False)
 
     def checks(self) -> tuple[tuple[type[Check], frozenset[str]], ...]:
         """The checks with an enabled rule, each with its enabled codes."""
@@ -104,6 +105,14 @@ class Settings:
             self._filter = FileFilter(needs)
         return self._filter
 
+    def gates(self) -> dict[str, Callable[[AstFile], bool]]:
+        """The enabled rules' `ast_gates`."""
+        if self._gates is None:
+            self._gates = {code: gate for check, codes in self.checks()
+                           for code, gate in check.ast_gates(self.catalog, self.config, self.index).items()
+                           if code in codes}
+        return self._gates
+
     def possible(self, raw: bytes) -> frozenset[str]:
         """The enabled codes that can report on these bytes (all of them without the prefilter)."""
         return self.file_filter().codes(raw) if self.use_prefilter else self.enabled
@@ -112,6 +121,7 @@ class Settings:
         state = dict(self.__dict__)
         state["_checks"] = None
         state["_filter"] = None
+        state["_gates"] = None
         return state
 
 
@@ -142,6 +152,14 @@ class Analysis:
 
 def _failure(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
     return Finding("PRP001", message, path, line, column, line, column)
+
+
+def _ast_file(source: bytes | str, relpath: str) -> AstFile | None:
+    """The stdlib `ast` of a file for the gates; None when it does not parse (LibCST then reports why)."""
+    try:
+        return AstFile(parse_ast(source), module_name_for(relpath), relpath)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _walk(ctx: FileContext, checks: list[Check]) -> None:
@@ -213,6 +231,14 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
             result.findings.append(_failure(path, f"file not checked: {reason} is beyond what the parser "
                                                   f"handles safely"))
         return result
+    ast_file = None
+    gates = settings.gates() if settings.use_prefilter else {}
+    if gates and possible - {"PRP001"} <= gates.keys():
+        ast_file = _ast_file(source, relpath)
+        if ast_file is not None:
+            possible = frozenset(c for c in possible if c not in gates or gates[c](ast_file))
+            if not possible - {"PRP001"}:
+                return result
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -234,7 +260,7 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
 
     def walk_and_locate() -> list[Finding]:
         ctx = FileContext(path, relpath, module, module_name_for(relpath), config, settings.catalog,
-                          settings.index, possible)
+                          settings.index, possible, ast_file)
         _walk(ctx, [c(ctx) for c in checks_here])
         if ctx.findings:
             _locate(module, ctx.findings)

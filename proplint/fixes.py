@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,6 +166,16 @@ def _applicable(f: Finding, unsafe: bool) -> bool:
     return f.fix is not None and bool(f.fix.replacements) and (f.fix.applicability == SAFE or unsafe)
 
 
+def _parses(code: bytes) -> bool:
+    """LibCST parses the fixed code (checked here when the prefilter ruled the whole file out, so the
+    re-check did not parse it)."""
+    try:
+        cst.parse_module(code)
+        return True
+    except Exception:  # noqa: BLE001 - any parser failure means the fix is not written
+        return False
+
+
 def fix_source(source: bytes, path: str, relpath: str, settings: Settings, unsafe: bool) -> FixResult:
     result = FixResult(path, original=source)
     current = source
@@ -182,13 +193,15 @@ def fix_source(source: bytes, path: str, relpath: str, settings: Settings, unsaf
             result.error = f"fix could not be applied ({type(exc).__name__}: {exc}); file left unchanged"
             return result
         try:
-            compile(new, path, "exec", dont_inherit=True)
+            with warnings.catch_warnings():  # the user's `invalid escape sequence`s are not ours to print
+                warnings.simplefilter("ignore")
+                compile(new, path, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
             result.error = f"fixed code would not compile ({exc}); file left unchanged"
             return result
         after = analyse(new, path, relpath, settings)
         left = [f for f in after.findings if _applicable(f, unsafe)]
-        if len(left) > len(fixable) - len(chosen) or not after.parsed:
+        if len(left) > len(fixable) - len(chosen) or not (after.parsed or _parses(new)):
             codes = ", ".join(sorted({f.code for f in fixable}))
             result.error = f"fix for {codes} did not remove the finding; file left unchanged"
             return result

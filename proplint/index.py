@@ -17,6 +17,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,14 @@ def collector(name: str, tokens: tuple[bytes, ...] | None = None,
 
 
 # --- ast helpers -----------------------------------------------------------------------------------
+
+
+def parse_ast(source: bytes | str) -> ast.Module:
+    """`ast.parse` without the SyntaxWarnings (`invalid escape sequence`) CPython prints for the code it
+    reads: they are about the user's code, not proplint's, and flake8/ruff report them already."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source)
 
 
 def module_name_for(relpath: str) -> str | None:
@@ -383,7 +392,7 @@ def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog) -
     if not wanted:
         return {}
     try:
-        tree = ast.parse(source)
+        tree = parse_ast(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     imports = ast_imports(tree, module, relpath.endswith("__init__.py"))

@@ -143,3 +143,40 @@ def test_rules_the_project_rules_out_have_no_need(tmp_path):
     settings = _settings(tmp_path, {"app/x.py": _ASYNC_SPAN})
     codes = {c for n in settings.file_filter().needs for c in n[0]}
     assert {"PRP408", "PRP410"}.isdisjoint(codes) and "PRP409" in codes
+
+
+_ASYNC_LIBRARY = (
+    "import asyncio\n\n\n"
+    "class Pool:\n    async def get(self):\n        async with self.lock:\n            return await self.q.get()\n\n"
+    "    def close(self):\n        try:\n            self.q.close()\n        finally:\n            self.closed = True\n")
+_SYNC_ONLY_WRAPPER = (
+    "import functools\nimport time\n\n\n"
+    "def timed(fn):\n    @functools.wraps(fn)\n    def wrapper(*a):\n        start = time.perf_counter()\n"
+    "        try:\n            return fn(*a)\n        finally:\n            print(time.perf_counter() - start)\n"
+    "    return wrapper\n\n\n@timed\nasync def handler():\n    await asyncio.sleep(0)\n")
+
+
+def test_the_ast_gate_keeps_files_without_a_sync_only_wrapper_from_libcst(tmp_path):
+    settings = _settings(tmp_path, {"lib.py": _ASYNC_LIBRARY, "deco.py": _SYNC_ONLY_WRAPPER})
+    exact = unfiltered(settings)
+    lib = tmp_path / "lib.py"
+    # the words of PRP412 are all there (`def`, `finally`, `async`), but no decorator with a wrapper is
+    assert "PRP412" in settings.possible(lib.read_bytes())
+    gated = analyse(lib.read_bytes(), str(lib), "lib.py", settings)
+    assert not gated.parsed and gated.findings == []
+    assert analyse(lib.read_bytes(), str(lib), "lib.py", exact).findings == []
+    deco = tmp_path / "deco.py"
+    found = analyse(deco.read_bytes(), str(deco), "deco.py", settings)
+    assert found.parsed and [f.code for f in found.findings] == ["PRP412"]
+
+
+def test_checking_prints_no_syntax_warning_for_the_users_code(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "pyproject.toml").write_text("[tool.proplint]\n")
+    (tmp_path / "deco.py").write_text('import re\nPATTERN = re.compile("\\d+")\n' + _SYNC_ONLY_WRAPPER)
+    run = subprocess.run([sys.executable, "-m", "proplint", "check", "--no-cache", "."], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert run.returncode == 1 and "PRP412" in run.stdout
+    assert "Warning" not in run.stderr, run.stderr
