@@ -180,3 +180,23 @@ def test_checking_prints_no_syntax_warning_for_the_users_code(tmp_path):
                          capture_output=True, text=True)
     assert run.returncode == 1 and "PRP412" in run.stdout
     assert "Warning" not in run.stderr, run.stderr
+
+
+def test_the_prp401_gate_needs_a_scoped_decorator_on_a_coroutine_or_generator(tmp_path):
+    deco = ("from opentelemetry import trace\nimport functools\ntracer = trace.get_tracer(__name__)\n\n\n"
+            "def traced(fn):\n    @functools.wraps(fn)\n    def wrapper(*a):\n"
+            "        with tracer.start_as_current_span(fn.__name__):\n            return fn(*a)\n    return wrapper\n")
+    settings = _settings(tmp_path, {
+        "app/__init__.py": "", "app/obs.py": deco,
+        "app/uses.py": "from app.obs import traced as t\n\n\n@t\nasync def handler():\n    pass\n",
+        "app/sync.py": "from app.obs import traced\n\n\n@traced\ndef handler():\n    return 1\n\n\n"
+                       "async def undecorated():\n    pass\n",
+    })
+    exact = unfiltered(settings)
+    uses, sync = tmp_path / "app" / "uses.py", tmp_path / "app" / "sync.py"
+    assert [f.code for f in analyse(uses.read_bytes(), str(uses), "app/uses.py", settings).findings] == ["PRP401"]
+    # the same decorator on a plain function: the gate rules PRP401 out before LibCST, and rightly
+    assert "PRP401" in settings.possible(sync.read_bytes())
+    gated = analyse(sync.read_bytes(), str(sync), "app/sync.py", settings)
+    assert not gated.parsed and gated.findings == []
+    assert analyse(sync.read_bytes(), str(sync), "app/sync.py", exact).findings == []

@@ -43,14 +43,42 @@ class HygieneBase(VarRules, ScopeRules, Check):
 
     @classmethod
     def ast_gates(cls, catalog, config, index):
-        """PRP412 reports a wrapper only if this file's own decorator facts (`local()`, from the same `ast`
+        """Exact tests on the file's `ast` for the two rules whose words are common in async code.
+
+        PRP412 reports a wrapper only if this file's own decorator facts (`local()`, from the same `ast`
         of the same text) have one with "after" work that does not handle coroutines: on the benchmark
         corpus 366 files pass the words of PRP412 alone and 2 of them have such a decorator."""
         def sync_only_wrapper(f) -> bool:
             return any(facts["after"] and not {"coroutine", "awaitable"} & set(facts["handles"])
                        for facts in module_decorators(f.tree, f.imports, catalog).values())
 
-        return {"PRP412": sync_only_wrapper}
+        # PRP401 (`_decorated` -> `_sync_wrapper_applied`): a def that can be a coroutine, generator or
+        # awaitable-returning function (async, a yield anywhere in it, a return annotation) decorated by a
+        # name whose facts have a scope: this file's own decorators (same facts as `local()`), or a
+        # project decorator or re-export (`resolve_decorator`), by its last name or an import alias of it.
+        decorators = project_decorators(index)
+        scoped = {d for d, f in decorators.items() if f["scope"]}
+        scoped |= {r for r in project_reexports(index) if (resolve_decorator(index, r) or {}).get("scope")}
+        project_scoped = frozenset(q.rsplit(".", 1)[-1] for q in scoped)
+
+        def sync_wrapper_on_target(f) -> bool:
+            names = {n for n, facts in module_decorators(f.tree, f.imports, catalog).items() if facts["scope"]}
+            names |= project_scoped
+            names |= {alias for alias, q in f.imports.items() if q.rsplit(".", 1)[-1] in names}
+            for node in ast.walk(f.tree):
+                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.decorator_list:
+                    continue
+                if not (isinstance(node, ast.AsyncFunctionDef) or node.returns is not None or any(
+                        isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node))):
+                    continue
+                for dec in node.decorator_list:
+                    expr = dec.func if isinstance(dec, ast.Call) else dec
+                    last = expr.attr if isinstance(expr, ast.Attribute) else getattr(expr, "id", None)
+                    if last in names:
+                        return True
+            return False
+
+        return {"PRP401": sync_wrapper_on_target, "PRP412": sync_only_wrapper}
 
     @classmethod
     def needs(cls, catalog, config, index) -> list[Need]:
