@@ -321,7 +321,7 @@ import json, sys, time
 from collections import Counter
 from pathlib import Path
 from proplint.config import load_config
-from proplint.engine import make_settings
+from proplint.engine import _ast_file, make_settings
 from proplint.files import iter_python_files
 
 root = Path(sys.argv[1])
@@ -332,7 +332,7 @@ index_seconds = time.perf_counter() - t
 plugin = make_settings(config, include_default_off=True)  # what the flake8 plugin uses
 files = iter_python_files([root], config)
 passed_plugin = 0
-passed = lines_all = lines_passed = 0
+passed = lines_all = lines_passed = parsed = lines_parsed = 0
 per_check = Counter()
 sizes = []
 for path in files:
@@ -344,13 +344,21 @@ for path in files:
     if possible:
         passed += 1
         lines_passed += n
+        gates = settings.gates()
+        if possible <= gates.keys():
+            tree = _ast_file(data, str(path.relative_to(root)))
+            if tree is not None:
+                possible = frozenset(c for c in possible if gates[c](tree))
+        if possible:
+            parsed += 1
+            lines_parsed += n
         for check, codes in settings.checks():
             if codes & possible:
                 per_check[check.__name__] += 1
     sizes.append((n, str(path.relative_to(root)), bool(possible)))
 print(json.dumps({
     "files": len(files), "passed": passed, "passed_plugin": passed_plugin, "lines": lines_all,
-    "lines_passed": lines_passed,
+    "lines_passed": lines_passed, "parsed": parsed, "lines_parsed": lines_parsed,
     "tokens": per_check.most_common(), "index_seconds": index_seconds,
     "pattern_words": len(settings.file_filter().words), "needs": len(settings.file_filter().needs), "sizes": sizes,
 }))
@@ -577,8 +585,11 @@ def write_results(ctx: dict) -> None:
       "from the enabled rules, see `proplint/prefilter.py`; built with `load_config(corpus)` + `make_settings`) "
       f"leaves **{pf['passed']:,} of {pf['files']:,} files ({pf['passed'] / pf['files']:.1%})** where some rule "
       f"can report, holding {pf['lines_passed']:,} of {pf['lines']:,} lines "
-      f"({pf['lines_passed'] / pf['lines']:.1%}). Only these files are parsed with LibCST. Files on which each "
-      "check runs: " + ", ".join(f"`{t}` {n}" for t, n in pf["tokens"]) + ". The flake8 plugin also enables "
+      f"({pf['lines_passed'] / pf['lines']:.1%}). The ast gates (exact tests on the stdlib `ast`, for PRP401 "
+      "and PRP412) then leave "
+      f"**{pf.get('parsed', pf['passed']):,} files ({pf.get('lines_parsed', pf['lines_passed']):,} lines, "
+      f"{pf.get('lines_parsed', pf['lines_passed']) / pf['lines']:.1%})**: only these are parsed with LibCST. "
+      "Files on which each check runs: " + ", ".join(f"`{t}` {n}" for t, n in pf["tokens"]) + ". The flake8 plugin also enables "
       f"the rules that are off by default; with them {pf['passed_plugin']:,} files pass "
       f"({pf['passed_plugin'] / pf['files']:.1%}).")
     w("")
