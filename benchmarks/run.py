@@ -589,7 +589,8 @@ def write_results(ctx: dict) -> None:
       "and PRP412) then leave "
       f"**{pf.get('parsed', pf['passed']):,} files ({pf.get('lines_parsed', pf['lines_passed']):,} lines, "
       f"{pf.get('lines_parsed', pf['lines_passed']) / pf['lines']:.1%})**: only these are parsed with LibCST. "
-      "Files on which each check runs: " + ", ".join(f"`{t}` {n}" for t, n in pf["tokens"]) + ". The flake8 plugin also enables "
+      "Files on which each check runs: " + ", ".join(f"`{t}` {n}" for t, n in pf["tokens"])
+      + ". The flake8 plugin also enables "
       f"the rules that are off by default; with them {pf['passed_plugin']:,} files pass "
       f"({pf['passed_plugin'] / pf['files']:.1%}).")
     w("")
