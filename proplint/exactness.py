@@ -21,8 +21,8 @@ def unfiltered(settings: Settings) -> Settings:
 def missed(data: bytes, path: str, relpath: str, filtered: Settings, exact: Settings) -> list[Finding]:
     """Findings the full rules make on this file that the prefiltered run does not (empty when exact)."""
     possible = filtered.possible(data) & filtered.enabled
-    if possible >= filtered.enabled - {"PRP001"}:
-        return []  # nothing was ruled out: both runs are the same run
+    if possible >= filtered.enabled - {"PRP001"} and not possible - {"PRP001"} <= filtered.gates().keys():
+        return []  # nothing was ruled out, by the words or the ast gates: both runs are the same run
     def key(f: Finding) -> tuple:
         return f.code, f.line, f.column, f.message
 
