@@ -10,9 +10,6 @@ files that have findings.
 from __future__ import annotations
 
 import ast
-import functools
-import inspect
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
@@ -21,6 +18,7 @@ import libcst as cst
 from proplint.prefilter import Need
 from proplint.resolve import Resolver
 from proplint.rule import Finding, Fix, Rule
+from proplint.walk import visit
 
 if TYPE_CHECKING:
     from proplint.catalog import Catalog
@@ -42,6 +40,8 @@ class FileContext:
     ast_file: "AstFile | None" = None
     resolver: Resolver = field(init=False)
     ancestors: list[cst.CSTNode] = field(default_factory=list)
+    #: the most ancestors any node had: how deep LibCST's recursive code generation will go
+    deepest: int = 0
     findings: list[Finding] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -164,37 +164,6 @@ _SCOPE_KINDS = {cst.FunctionDef: "function", cst.ClassDef: "class", cst.Lambda: 
                 cst.GeneratorExp: "comprehension"}
 
 
-def _leaf_types() -> frozenset[type]:
-    """Node types that hold no code: whitespace, comments, brackets, operators and other tokens."""
-    from libcst._nodes import op, whitespace
-
-    out: set[type] = set()
-    for module in (op, whitespace):
-        out |= {v for v in vars(module).values() if isinstance(v, type) and issubclass(v, cst.CSTNode)}
-    out |= {cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace,
-            cst.RightCurlyBrace, cst.Asynchronous}
-    return frozenset(t for t in out if not t.__name__.startswith("Base"))
-
-
-_NO_CODE = _leaf_types()
-_VISITED = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
-
-
-@functools.lru_cache(maxsize=None)
-def child_fields(node_type: type) -> tuple[str, ...]:
-    """The fields of a node type that hold children, in the order LibCST visits them (read once per type
-    from its `_visit_and_replace_children`, the single source of that order)."""
-    return tuple(dict.fromkeys(_VISITED.findall(inspect.getsource(node_type._visit_and_replace_children))))
-
-
-def fast_walk_available() -> bool:
-    try:
-        return child_fields(cst.Call) == ("lpar", "func", "whitespace_after_func", "whitespace_before_args",
-                                          "args", "rpar")
-    except (OSError, TypeError):
-        return False
-
-
 class Dispatcher(cst.CSTVisitor):
     def __init__(self, ctx: FileContext, checks: Iterable[Check]) -> None:
         self.ctx = ctx
@@ -215,29 +184,13 @@ class Dispatcher(cst.CSTVisitor):
         pass
 
     def walk(self, module: cst.Module) -> None:
-        """Visit every code node in LibCST's order, like `module.visit(self)` but several times cheaper:
-        LibCST rebuilds every node it visits (even for a read-only visitor), and descends into
-        whitespace, comments, brackets and operator tokens, where no check looks."""
-        stack: list[Any] = [(module, False)]
-        visit, leave, fields = self.on_visit, self.on_leave, child_fields
-        while stack:
-            node, leaving = stack.pop()
-            if leaving:
-                leave(node)
-                continue
-            visit(node)
-            stack.append((node, True))
-            children = []
-            for name in fields(type(node)):
-                value = getattr(node, name)
-                if type(value) in (tuple, list):
-                    children.extend(c for c in value if type(c) not in _NO_CODE)
-                elif isinstance(value, cst.CSTNode) and type(value) not in _NO_CODE:
-                    children.append(value)
-            stack.extend((c, False) for c in reversed(children))
+        """Every code node of the module, in LibCST's order, through `walk.visit` (no node rebuilt)."""
+        visit(module, self)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.ctx.ancestors.append(node)
+        if len(self.ctx.ancestors) > self.ctx.deepest:
+            self.ctx.deepest = len(self.ctx.ancestors)
         kind = _SCOPE_KINDS.get(type(node))
         if kind is not None:
             self.ctx.resolver.push(kind, node)

@@ -24,7 +24,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from proplint.catalog import Catalog, load_catalog
-from proplint.check import AstFile, Check, Dispatcher, FileContext, fast_walk_available
+from proplint.check import AstFile, Check, Dispatcher, FileContext
 from proplint.checks import all_checks, all_rules
 from proplint.config import Config, real_path
 from proplint.index import ProjectIndex, build_index, module_name_for, parse_ast
@@ -40,6 +40,9 @@ MAX_BYTES = 5_000_000
 #: Recursion limit and stack size for the tree walk (deep but legal code must still be analysed).
 WALK_RECURSION_LIMIT = 6000
 WALK_STACK_BYTES = 512 * 1024 * 1024
+#: Positions (LibCST's code generation, recursive) of a tree deeper than this are computed on the deep
+#: thread: at the default recursion limit they fail from about 280 levels of code nodes (measured).
+LOCATE_DEPTH = 150
 
 
 def enabled_codes(config: Config, select: Iterable[str] | None = None, ignore: Iterable[str] = (),
@@ -163,11 +166,7 @@ def _ast_file(source: bytes | str, relpath: str) -> AstFile | None:
 
 
 def _walk(ctx: FileContext, checks: list[Check]) -> None:
-    dispatcher = Dispatcher(ctx, checks)
-    if FAST_WALK:
-        dispatcher.walk(ctx.module)
-    else:
-        ctx.module.visit(dispatcher)
+    Dispatcher(ctx, checks).walk(ctx.module)
 
 
 def run_deep(fn):
@@ -176,6 +175,8 @@ def run_deep(fn):
     Raising the limit blindly turns RecursionError into a segfault near 1,200 frames on the default
     8 MB stack; with a 512 MB stack a limit of 6,000 is safe, and the pre-screen bounds what gets here.
     """
+    if threading.current_thread().name == "proplint-deep-walk":
+        return fn()  # already there
     outcome: list = []
 
     def target() -> None:
@@ -204,8 +205,6 @@ def run_deep(fn):
 
 
 _DEEP_LOCK = threading.Lock()
-#: LibCST's sources are readable (always, unless installed without them): walk without rebuilding nodes
-FAST_WALK = fast_walk_available()
 
 
 def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, noqa: bool = True) -> Analysis:
@@ -263,7 +262,10 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
                           settings.index, possible, ast_file)
         _walk(ctx, [c(ctx) for c in checks_here])
         if ctx.findings:
-            _locate(module, ctx.findings)
+            if ctx.deepest > LOCATE_DEPTH:  # LibCST's code generation recurses: give it the deep thread
+                run_deep(lambda: _locate(module, ctx.findings))
+            else:
+                _locate(module, ctx.findings)
         return ctx.findings
 
     try:

@@ -14,8 +14,11 @@ import libcst as cst
 
 from proplint.check import FileContext
 from proplint.resolve import dotted
+from proplint.walk import visit
 
 _MAX_DEPTH = 8
+#: `get_global_textmap().inject(...)` / `.extract(...)`: the global propagator, whatever its class
+GLOBAL_TEXTMAP = "opentelemetry.propagate.get_global_textmap"
 
 
 class _FillCollector(cst.CSTVisitor):
@@ -76,7 +79,7 @@ class CarrierFlow:
         receiver = func.value
         if isinstance(receiver, cst.Call):
             q = self.ctx.qualified_name(receiver.func)
-            return q in self.propagators or q == "opentelemetry.propagate.get_global_textmap"
+            return q in self.propagators or q == GLOBAL_TEXTMAP
         return self.ctx.resolver.receiver_type(receiver) in self.propagators
 
     def filled_argument(self, call: cst.Call) -> cst.BaseExpression | None:
@@ -109,7 +112,7 @@ class CarrierFlow:
             collector = _FillCollector(self)
             if isinstance(node, cst.Module):
                 collector._depth = 1
-            node.visit(collector)
+            visit(node, collector)
             self._filled_cache[key] = collector.filled
             self._stores_cache[key] = collector.stores
         return self._filled_cache[key]
@@ -121,7 +124,7 @@ class CarrierFlow:
         seen = _seen if _seen is not None else set()
         filled = self._filled()
         finder = _Names()
-        expr.visit(finder)
+        visit(expr, finder)
         for call in finder.calls:
             if self.returns_carrier(call) or self.filled_argument(call) is not None:
                 return True

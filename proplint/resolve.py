@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from proplint.walk import visit
 
 # Plain isinstance helpers instead of libcst.matchers: importing the matchers module costs ~340 ms per
 # process (measured), paid by every CLI run, flake8 worker and editor save.
@@ -192,10 +193,10 @@ class Scope:
                 # Module level: imports anywhere at top level (inside if/try too), defs and assignments;
                 # not the bodies of functions and classes.
                 c._depth = 1
-                self.node.visit(c)
+                visit(self.node, c)
             elif self.kind == "lambda":
                 assert isinstance(self.node, cst.Lambda)
-                self.node.params.visit(c)
+                visit(self.node.params, c)
             elif self.kind == "comprehension":
                 # only its `for` targets (and walrus targets leak out: not ours)
                 comp = self.node.for_in  # type: ignore[attr-defined]
@@ -203,7 +204,7 @@ class Scope:
                     c._target(comp.target)
                     comp = comp.inner_for_in
             else:
-                self.node.visit(c)
+                visit(self.node, c)
             c.bound -= c.globals
             self._collected = c
         return self._collected
@@ -368,7 +369,7 @@ class Resolver:
         if key in cache:
             return cache[key]
         finder = _SelfAttributeFinder(attr)
-        scope.node.visit(finder)
+        visit(scope.node, finder)
         result = None
         for kind, value, func in finder.found:
             if kind == "value" and isinstance(value, cst.Name) and func is not None:

@@ -1,5 +1,6 @@
-"""The dispatcher's own walk visits exactly what LibCST's `visit` does, in the same order, minus nodes
-that hold no code (whitespace, comments, brackets, operator tokens), which no check looks at."""
+"""`walk.visit` (the dispatcher's walk and every visitor of the checks) visits exactly what LibCST's
+`visit` does, in the same order, minus nodes that hold no code (whitespace, comments, brackets, operator
+tokens), which no visitor of proplint looks at."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from pathlib import Path
 
 import libcst as cst
 
-from proplint import engine
-from proplint.check import _NO_CODE, Dispatcher, child_fields, fast_walk_available
-from proplint.checks import all_checks
+from proplint import walk
+from proplint.check import Dispatcher
 from proplint.config import Config
 
 
@@ -31,18 +31,18 @@ class _Reference(cst.CSTVisitor):
         self.log: list[tuple[str, int]] = []
 
     def on_visit(self, node):
-        if type(node) in _NO_CODE:
+        if type(node) in walk.NO_CODE:
             return False
         self.log.append(("visit", id(node)))
         return True
 
     def on_leave(self, original_node):
-        if type(original_node) not in _NO_CODE:
+        if type(original_node) not in walk.NO_CODE:
             self.log.append(("leave", id(original_node)))
 
 
 def test_the_fast_walk_is_available_here():
-    assert fast_walk_available() and engine.FAST_WALK
+    assert walk.fast_walk_available() and walk.FAST
 
 
 def test_same_nodes_in_the_same_order_as_libcst_on_the_standard_library():
@@ -63,7 +63,7 @@ def test_same_nodes_in_the_same_order_as_libcst_on_the_standard_library():
 
 
 def test_fields_visited_under_two_conditions_are_walked_once():
-    assert child_fields(cst.ImportFrom).count("names") == 1
+    assert walk.child_fields(cst.ImportFrom).count("names") == 1
     module = cst.parse_module("from a import b, c\nfrom d import *\n")
     ours, reference = _Recorder(), _Reference()
     ours.walk(module)
@@ -71,11 +71,28 @@ def test_fields_visited_under_two_conditions_are_walked_once():
     assert ours.log == reference.log
 
 
-def test_no_check_visits_a_node_type_the_walk_skips():
-    skipped = {t.__name__ for t in _NO_CODE}
-    for check in all_checks():
-        hooks = {a.split("_", 1)[1] for a in dir(check) if a.startswith(("visit_", "leave_"))}
-        assert not hooks & skipped, (check.__name__, hooks & skipped)
+def _visitor_classes():
+    import proplint.checks  # noqa: F401 - imports every check module, and with them their visitors
+
+    out, todo = set(), [cst.CSTVisitor]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("proplint"):
+                out.add(sub)
+    return out
+
+
+def test_no_visitor_of_proplint_looks_at_what_the_walk_skips():
+    skipped = {t.__name__ for t in walk.NO_CODE}
+    visitors = _visitor_classes()
+    assert len(visitors) > 20 and Dispatcher in visitors
+    for cls in visitors:
+        own = {a for k in cls.__mro__ if k.__module__.startswith("proplint") for a in vars(k)}
+        hooks = {a.split("_", 1)[1] for a in own if a.startswith(("visit_", "leave_"))}
+        assert not hooks & skipped, (cls.__name__, hooks & skipped)
+        # LibCST's per-attribute hooks (`visit_Call_func`) are not called by the fast walk
+        assert not [h for h in hooks if "_" in h and h.split("_", 1)[0] in dir(cst)], (cls.__name__, hooks)
 
 
 def test_findings_do_not_depend_on_the_walk(monkeypatch, tmp_path):
@@ -86,7 +103,7 @@ def test_findings_do_not_depend_on_the_walk(monkeypatch, tmp_path):
     settings = make_settings(Config(root=tmp_path), use_cache=False, include_default_off=True)
     found = {}
     for mode in (True, False):
-        monkeypatch.setattr(engine, "FAST_WALK", mode)
+        monkeypatch.setattr(walk, "FAST", mode)
         found[mode] = sorted((p.name, f.code, f.line, f.column) for p in sorted(example.rglob("*.py"))
                              for f in analyse(p.read_bytes(), str(p), p.name, settings).findings)
     assert found[True] == found[False] and len(found[True]) > 10

@@ -20,6 +20,7 @@ from proplint.check import Check
 from proplint.flow import CarrierFlow
 from proplint.resolve import dotted
 from proplint.rule import SAFE, UNSAFE, Fix, ImportRequest, Invalid, Rule, Valid
+from proplint.walk import visit
 
 
 @role("http_client")
@@ -467,7 +468,7 @@ class HttpClientCheck(Check):
         for stmt in self.ctx.module.body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value == hook.value:
                 finder = _InjectFinder(self.flow)
-                stmt.visit(finder)
+                visit(stmt, finder)
                 return finder.found
         return True  # imported or dynamic: assume it injects
 
@@ -496,7 +497,7 @@ class HttpClientCheck(Check):
         if scope_node is None:
             return False
         finder = _CallFinder(self.ctx, library.instrument_client)
-        scope_node.visit(finder)
+        visit(scope_node, finder)
         return any(args and dotted(args[0]) == name for args in finder.calls)
 
     def _trace_configs_propagate(self, node: cst.Call, library: HttpLibrary) -> bool:

@@ -25,6 +25,7 @@ import libcst as cst
 from proplint.checks.hygiene_support import all_nodes, fresh_name, names_in
 from proplint.index import ast_qualname, collector
 from proplint.rule import UNSAFE, Fix, ImportRequest
+from proplint.walk import visit
 
 #: A project helper that tells coroutine functions apart (`is_async_callable`, `_is_coro`): trusted.
 _AWARE_HELPER = re.compile(r"^_*(is_?async|iscoroutine|is_?coro|is_?awaitable|isawaitable)", re.IGNORECASE)
@@ -410,7 +411,7 @@ class _ParamCalls(cst.CSTVisitor):
 def calls_param(fn: cst.FunctionDef, param: str) -> bool:
     """Whether a def calls `param(...)` in its own body (not in nested defs, lambdas or classes)."""
     finder = _ParamCalls(param)
-    fn.visit(finder)
+    visit(fn, finder)
     return bool(finder.calls)
 
 
@@ -441,7 +442,7 @@ def async_branch_fix(container: cst.FunctionDef, wrapper: cst.FunctionDef, param
             and isinstance(nxt.body[0].value, cst.Name) and nxt.body[0].value.value == wrapper.name.value):
         return None
     finder = _ParamCalls(param)
-    wrapper.visit(finder)
+    visit(wrapper, finder)
     if len(finder.calls) != 1:
         return None
     call = finder.calls[0]

@@ -18,6 +18,7 @@ from proplint.checks.hygiene_support import (
 from proplint.checks.hygiene_walkers import AfterCallNext, ModuleScan, TokenUses, WorkerSpans, merge_sets
 from proplint.resolve import dotted
 from proplint.rule import SAFE, Fix, ImportRequest
+from proplint.walk import visit
 
 
 class ScopeRules:
@@ -42,7 +43,7 @@ class ScopeRules:
     def module_scan(self) -> ModuleScan:
         if self._scan is None:
             self._scan = ModuleScan(self)
-            self.ctx.module.visit(self._scan)
+            visit(self.ctx.module, self._scan)
         return self._scan
 
     def generator(self, fn: cst.FunctionDef | None) -> bool:
@@ -91,7 +92,7 @@ class ScopeRules:
         uses = None
         if token is not None:
             uses = TokenUses(token, {closer}, target)
-            fn.visit(uses)
+            visit(fn, uses)
             if uses.closed_in_finally or uses.other:
                 return
         if (uses is None or not uses.closer_calls) and self._last_action(fn, line):
@@ -181,7 +182,7 @@ class ScopeRules:
                 def visit_Name(self, n: cst.Name) -> None:
                     taken.add(n.value)
 
-            fn.visit(_Names())
+            visit(fn, _Names())
             token = fresh_name(base, taken)
             assign = cst.Assign(targets=[cst.AssignTarget(cst.Name(token))], value=call)
             opener = line.with_changes(body=[assign])
@@ -205,7 +206,7 @@ class ScopeRules:
                     found.append(n)
 
         for s in stmts:
-            s.visit(_Calls())
+            visit(s, _Calls())
         return bool(found)
 
     def short(self, node: cst.CSTNode) -> str:
@@ -232,7 +233,7 @@ class ScopeRules:
         elif target is not None:
             token = target.value
             uses = TokenUses(token, {self._reset_name()}, target)
-            fn.visit(uses)
+            visit(fn, uses)
             if uses.closed_in_finally or uses.other or uses.closer_calls:
                 return
         else:
@@ -304,7 +305,7 @@ class ScopeRules:
         params = [p.name.value for p in node.params.params]
         call_next = params[index] if len(params) > index else "call_next"
         walker = AfterCallNext(self, call_next)
-        node.body.visit(walker)
+        visit(node.body, walker)
         if not walker.reads:
             return
         sets = self.ctx.index.derived("hygiene.cv_sets", lambda ix: merge_sets(ix))
@@ -355,7 +356,7 @@ class ScopeRules:
         if worker is None:
             return
         finder = WorkerSpans(self)
-        worker.body.visit(finder)
+        visit(worker.body, finder)
         if not finder.unrooted or finder.extracts:
             return
         where = "at module level" if fn is None else f"in startup code `{fn.name.value}`"

@@ -17,6 +17,7 @@ import libcst as cst
 
 from proplint.catalog import role
 from proplint.index import ast_qualname, collector
+from proplint.walk import visit
 
 # --- catalog roles ------------------------------------------------------------------------------------
 
@@ -322,7 +323,7 @@ def contains_yield(nodes: Sequence[cst.CSTNode] | cst.CSTNode) -> bool:
     """A `yield` in these nodes, outside nested functions, lambdas and classes."""
     finder = _YieldFinder()
     for node in (nodes if isinstance(nodes, (list, tuple)) else [nodes]):
-        node.visit(finder)
+        visit(node, finder)
         if finder.found:
             return True
     return False
@@ -383,7 +384,7 @@ def names_in(node: cst.CSTNode) -> set[str]:
         def visit_Name(self, n: cst.Name) -> None:
             names.add(n.value)
 
-    node.visit(_Names())
+    visit(node, _Names())
     return names
 
 

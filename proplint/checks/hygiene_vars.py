@@ -14,6 +14,7 @@ import libcst as cst
 from proplint.checks.hygiene_support import fresh_name, is_literal, names_in
 from proplint.resolve import dotted
 from proplint.rule import UNSAFE, Fix, ImportRequest
+from proplint.walk import visit
 
 _CACHES = ("functools.lru_cache", "functools.cache")
 
@@ -108,7 +109,7 @@ class VarRules:
                 if self.depth and isinstance(node.func, cst.Name) and node.func.value == name:
                     found.append(node)
 
-        self.ctx.module.visit(_Calls())
+        visit(self.ctx.module, _Calls())
         return bool(found)
 
     def _hoist_fix(self, node: cst.Call) -> Fix | None:

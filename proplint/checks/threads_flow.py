@@ -21,6 +21,7 @@ import libcst as cst
 
 from proplint.check import FileContext
 from proplint.resolve import Scope, dotted
+from proplint.walk import visit
 
 _MAX_DEPTH = 4
 #: the method through which a callable carries a Context (`ctx.run`): every `Carry` is made of one
@@ -98,7 +99,7 @@ class ContextFlow:
     def hands_over(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
         """`expr` contains the caller's context, span or OTel context (handed to the worker explicitly)."""
         finder = _Parts()
-        expr.visit(finder)
+        visit(expr, finder)
         for call in finder.calls:
             func = call.func
             if self.ctx.qualified_name(func) in self.handles:
@@ -162,7 +163,7 @@ class ContextFlow:
         kind = "lambda" if isinstance(fn, cst.Lambda) else "function"
         own = Scope(kind, fn).collected().bound
         runs = _RunCalls()
-        fn.body.visit(runs)
+        visit(fn.body, runs)
         found: Carry | None = None
         for attr in runs.found:
             receiver = attr.value
@@ -232,7 +233,7 @@ def _param_names(fn: cst.FunctionDef | cst.Lambda) -> list[str]:
 
 def _find_def(node: cst.CSTNode, name: str) -> cst.FunctionDef | None:
     finder = _DefFinder(name)
-    node.visit(finder)
+    visit(node, finder)
     return finder.found
 
 
@@ -319,7 +320,7 @@ class _Binds(cst.CSTVisitor):
 
 def rebinds(node: cst.CSTNode, name: str) -> bool:
     finder = _Binds(name)
-    node.visit(finder)
+    visit(node, finder)
     return finder.found
 
 
@@ -384,5 +385,5 @@ def started(ctx: FileContext, call: cst.Call, self_starts: bool) -> bool:
     if scope is None:
         return True
     uses = _Uses(target)
-    scope.visit(uses)
+    visit(scope, uses)
     return uses.started or uses.escapes
