@@ -281,8 +281,20 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
     return result
 
 
+def _positions(module: cst.Module):
+    """Node -> CodeRange. PositionProvider's own pass (one code generation of the module) without
+    MetadataWrapper's extra visit of every node, which is half the cost; the documented route is kept
+    as the fallback should LibCST's provider change shape."""
+    try:
+        provider = PositionProvider()
+        provider._gen_impl(module)
+        return provider._computed
+    except AttributeError:  # pragma: no cover - a LibCST without these internals
+        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+
 def _locate(module: cst.Module, findings: list[Finding]) -> None:
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = _positions(module)
     for f in findings:
         rng = positions.get(f.node) if f.node is not None else None
         if rng is not None:

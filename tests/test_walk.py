@@ -107,3 +107,22 @@ def test_findings_do_not_depend_on_the_walk(monkeypatch, tmp_path):
         found[mode] = sorted((p.name, f.code, f.line, f.column) for p in sorted(example.rglob("*.py"))
                              for f in analyse(p.read_bytes(), str(p), p.name, settings).findings)
     assert found[True] == found[False] and len(found[True]) > 10
+
+
+def test_positions_without_the_metadata_wrapper_are_libcsts_positions():
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from proplint.engine import _positions
+
+    files = sorted(Path(sysconfig.get_paths()["stdlib"]).rglob("*.py"))[::150]
+    compared = 0
+    for path in files:
+        try:
+            module = cst.parse_module(path.read_bytes())
+            expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        except (cst.ParserSyntaxError, RecursionError, UnicodeDecodeError):
+            continue
+        ours = _positions(module)
+        assert {id(n): r for n, r in ours.items()} == {id(n): r for n, r in expected.items()}, path
+        compared += 1
+    assert compared > 10
