@@ -180,7 +180,8 @@ class EarlyImport:
 # --- project facts ----------------------------------------------------------------------------------
 
 
-def _split_ctor(spec: str) -> tuple[str, str]:
+def split_ctor(spec: str) -> tuple[str, str]:
+    """`boto3.client(sqs)` -> (`boto3.client`, `sqs`); a plain name -> (name, "")."""
     if spec.endswith(")") and "(" in spec:
         name, _, arg = spec[:-1].partition("(")
         return name, arg
@@ -200,7 +201,7 @@ def _ctor_kinds(catalog: Catalog) -> dict[str, list[tuple[str, str]]]:
     out: dict[str, list[tuple[str, str]]] = {}
     for e in catalog.get("message_client"):
         for spec in e.constructors:
-            name, arg = _split_ctor(spec)
+            name, arg = split_ctor(spec)
             out.setdefault(name, []).append((arg, e.name))
     return out
 
@@ -334,6 +335,17 @@ def _messaging_facts(tree: ast.Module, imports: dict, module: str | None, config
 
 
 # --- queries over the index ---------------------------------------------------------------------------
+
+
+def instrumentor_packages(catalog: Catalog) -> dict[str, str]:
+    """Instrumented library -> the distribution of its instrumentation (for zero-code detection)."""
+    return {e.library: e.package for e in catalog.get("instrumentor") if e.package}
+
+
+def instrumented(index: ProjectIndex, packages: dict[str, str], libraries) -> bool:
+    """One of `libraries` is instrumented by the project (an instrumentor call) or runs zero-code."""
+    return any(index.instrumented(lib) or index.zero_code(lib, packages.get(lib, "-")) for lib in libraries)
+
 
 _CACHE: dict[int, tuple[ProjectIndex, dict]] = {}
 

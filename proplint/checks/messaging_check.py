@@ -3,7 +3,8 @@ contexts (PRP303), receive options (PRP304) and early imports of swapped classes
 
 Everything about libraries comes from `rules/messaging.toml` (roles in `messaging_catalog.py`); receivers
 are inferred by `messaging_types.py`, restoration by `messaging_flow.py`, edits by `messaging_fixes.py`;
-PRP303 and PRP305 are the `ContextRules` mixin (`messaging_context.py`).
+PRP303 and PRP305 are the `ContextRules` mixin (`messaging_context.py`); where each rule can report, for the
+prefilter, is `messaging_needs.py`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from __future__ import annotations
 import libcst as cst
 
 from proplint.check import Check
-from proplint.checks.messaging_catalog import Consumer, Producer, project_facts
+from proplint.checks.messaging_catalog import Consumer, Producer, instrumentor_packages, project_facts
+from proplint.checks.messaging_catalog import instrumented as library_instrumented
 from proplint.checks.messaging_context import ContextRules
 from proplint.checks.messaging_fixes import Fixes, kwarg, keyword_arg, has_splat, _with_arg
 from proplint.checks.messaging_flow import SPAN_METHODS, ExtractFlow
-from proplint.checks.messaging_types import Receiver, Receivers, string_literal
+from proplint.checks.messaging_needs import PROPAGATOR_METHODS, last, messaging_needs
+from proplint.checks.messaging_types import Receiver, Receivers, small_statements, string_literal
 from proplint.flow import CarrierFlow
+from proplint.prefilter import Need
 from proplint.resolve import is_name
 from proplint.rule import SAFE, UNSAFE, Fix
 
@@ -26,23 +30,9 @@ _LOW_CONFIDENCE = " (receiver not inferred: matched by the method name)"
 
 class MessagingBase(ContextRules, Check):
     @classmethod
-    def tokens(cls, catalog, config) -> set[str]:
-        """The catalog's top-level modules, the distinctive method names (they match on receivers that cannot
-        be inferred) and the injector/extractor names: a file with none of them has nothing to report."""
-        words: set[str] = set()
-        for e in catalog.get("message_client"):
-            words.update(n.split(".")[0] for n in (*e.constructors, *e.decorators))
-        for e in (*catalog.get("producer"), *catalog.get("consumer")):
-            words.update(e.distinctive)
-        words.update(e.module.split(".")[0] for e in catalog.get("early_import"))
-        words.update(e.name.rsplit(".", 1)[-1] for e in (*catalog.get("extractor"), *catalog.get("injector")))
-        return {w.split("(")[0] for w in words}
-
-    @classmethod
-    def project_tokens(cls, index, catalog) -> set[str]:
-        """Clients and tasks defined in one module and used from another (`from app.tasks import send_email`)."""
-        facts = project_facts(index)
-        return {q.rsplit(".", 1)[-1] for q in (*facts["clients"], *facts["tasks"])}
+    def needs(cls, catalog, config, index) -> list[Need]:
+        """Per rule, the words a file must hold for it to report (`messaging_needs.py`)."""
+        return messaging_needs(catalog, config, index)
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -67,18 +57,43 @@ class MessagingBase(ContextRules, Check):
                 self.distinct_consumers[m] = e
         self.options = {(e.kind, m): e for e in cat.get("receive_option") for m in e.methods}
         self.early = list(cat.get("early_import"))
-        self.packages = {e.library: e.package for e in cat.get("instrumentor") if e.package}
+        self.packages = instrumentor_packages(cat)
         self.receivers = Receivers(ctx)
         self.flow = CarrierFlow(ctx)
         self.extracts = ExtractFlow(ctx)
         self.fixes = Fixes(ctx)
         self._extracted_names: dict[int, dict[str, bool]] = {}
         self._v3_with_properties: dict[int, bool] = {}
+        # What the rules still possible on this file look at (`ctx.enabled` holds only those). A call's receiver
+        # is inferred only for a method those rules match, or a client method (`conn.channel()`): inference
+        # caches what it meets, with a depth limit, so the links of a chain must be inferred where they are
+        # visited, as before, for a later `queue_iter` to get the same kind through them.
+        enabled = ctx.enabled
+        self.producing = not enabled.isdisjoint(("PRP301", "PRP306", "PRP307"))
+        self.consuming = "PRP302" in enabled
+        self.checking_options = "PRP304" in enabled
+        self.checking_contexts = "PRP303" in enabled
+        calls = ("call", "batch", "callback")
+        self.call_methods: set[str] = set()
+        if self.producing:
+            self.call_methods.update(m for _, m in self.producers)
+            self.call_methods.update(self.distinct_producers)
+        if self.consuming:
+            self.call_methods.update(m for (_, m), e in self.consumers.items() if e.form in calls)
+            self.call_methods.update(m for m, e in self.distinct_consumers.items() if e.form in calls)
+        if self.checking_options:
+            self.call_methods.update(m for _, m in self.options)
+        if self.call_methods or self.consuming:
+            self.call_methods.update(m.method for m in cat.get("client_method"))
+        self.assigned_methods = {m for (_, m), e in self.consumers.items() if e.form == "attribute"} \
+            if self.consuming else set()
+        helpers = [*cat.names("injector"), *cat.names("extractor"), *ctx.config.injectors, *ctx.config.extractors]
+        self.carrier_calls = {*PROPAGATOR_METHODS, *map(last, helpers)}
+        self._aliases: set[str] | None = None
 
     # -- shared facts ---------------------------------------------------------------------------------
     def instrumented(self, libraries) -> bool:
-        index = self.ctx.index
-        return any(index.instrumented(lib) or index.zero_code(lib, self.packages.get(lib, "-")) for lib in libraries)
+        return library_instrumented(self.ctx.index, self.packages, libraries)
 
     def manual_propagation(self) -> bool:
         return bool(self.ctx.config.injectors) or bool(project_facts(self.ctx.index)["injectors"])
@@ -104,21 +119,42 @@ class MessagingBase(ContextRules, Check):
     # -- calls ----------------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        contexts = self.checking_contexts
         if isinstance(func, cst.Attribute):
             method = func.attr.value
-            if method in SPAN_METHODS:
+            if contexts and method in SPAN_METHODS:
                 self._links_without_context(node)
-            receiver = self.receivers.infer(func.value)
+            if method in self.call_methods:
+                self._method_call(node, method)
+            named = method in self.carrier_calls
+        elif isinstance(func, cst.Name):
+            named = contexts and (func.value in self.carrier_calls or func.value in self.import_aliases())
+        else:
+            named = False  # no qualified name, no `.extract`/`.inject`
+        # PRP303 starts from a call of an injector or extractor (the last segment of its qualified name is the
+        # attribute, or the called name unless an import aliases it), or of `.extract`/`.inject`
+        if contexts and named:
+            self._prp303_call(node)
+
+    def _method_call(self, node: cst.Call, method: str) -> None:
+        receiver = self.receivers.infer(node.func.value)  # type: ignore[attr-defined]
+        if self.producing:
             producer, guessed = self._lookup(self.producers, self.distinct_producers, receiver, method)
             if producer is not None:
                 self._producer(node, producer, receiver, guessed)
+        if self.consuming:
             consumer, guessed = self._lookup(self.consumers, self.distinct_consumers, receiver, method)
             if consumer is not None and consumer.form in ("call", "batch", "callback"):
                 self._consumer_call(node, consumer, receiver, guessed)
-            option = self.options.get((receiver.kind, method)) if receiver.kind else None
-            if option is not None:
-                self._receive_option(node, option)
-        self._prp303_call(node)
+        option = self.options.get((receiver.kind, method)) if receiver.kind and self.checking_options else None
+        if option is not None:
+            self._receive_option(node, option)
+
+    def import_aliases(self) -> set[str]:
+        """Names bound by `import a as x` / `from a import b as x` anywhere in the module."""
+        if self._aliases is None:
+            self._aliases = import_aliases(self.ctx.module)
+        return self._aliases
 
     # -- PRP301 / PRP306 / PRP307 ----------------------------------------------------------------------
     def _producer(self, node: cst.Call, entry: Producer, receiver: Receiver, guessed: bool) -> None:
@@ -129,9 +165,9 @@ class MessagingBase(ContextRules, Check):
         props = keyword_arg(node, entry.keyword, entry.index) if entry.shape == "mqtt_properties" else None
         if props is not None and not is_name(props[1].value, "None") and v5 is False:
             self._report_v3_properties(node, receiver)
-        if any(self.flow.enriched(arg.value) for arg in node.args):
-            return
         code = entry.manual_code if entry.manual_code and self.manual_propagation() else "PRP301"
+        if code not in self.ctx.enabled or any(self.flow.enriched(arg.value) for arg in node.args):
+            return
         label = f"{entry.library} {method}()"
         bound = self.bound_values()
         if v5 is False and self._gets_properties(receiver):
@@ -327,6 +363,8 @@ class MessagingBase(ContextRules, Check):
                     f"context (extract the carrier and start the processing span with context=)" + suffix, fix)
 
     def visit_For(self, node: cst.For) -> None:
+        if not self.consuming or not self.iterated:
+            return
         receiver = self.receivers.infer(node.iter)
         entry = self.iterated.get(receiver.kind or "")
         if entry is None or self.instrumented(entry.restored_by):
@@ -349,6 +387,8 @@ class MessagingBase(ContextRules, Check):
         if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Attribute):
             return
         target = node.targets[0].target
+        if target.attr.value not in self.assigned_methods:
+            return
         receiver = self.receivers.infer(target.value)
         entry = self.consumers.get((receiver.kind, target.attr.value)) if receiver.kind else None
         if entry is None or entry.form != "attribute" or self.instrumented(entry.restored_by):
@@ -357,6 +397,17 @@ class MessagingBase(ContextRules, Check):
         if fn is None or self.extracts.restores([fn.body]):
             return
         self._report_callback(node, entry, fn, "")
+
+
+def import_aliases(module: cst.Module) -> set[str]:
+    """Local names bound by an aliasing import (`import a as x`, `from a import b as x`) in any scope."""
+    out: set[str] = set()
+    for stmt, _ in small_statements(module):
+        if isinstance(stmt, (cst.Import, cst.ImportFrom)) and not isinstance(stmt.names, cst.ImportStar):
+            out.update(a.asname.name.value for a in stmt.names
+                       if a.asname is not None and isinstance(a.asname.name, cst.Name))
+    return out
+
 
 class _PropertiesPassed(cst.CSTVisitor):
     """Whether a producer call with a statements-shaped carrier (paho `properties=`) on one client passes it."""

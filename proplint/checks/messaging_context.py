@@ -94,7 +94,8 @@ class ContextRules:
 
     # -- PRP305 ---------------------------------------------------------------------------------------
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        if "PRP305" not in self.ctx.enabled or node.relative or node.module is None \
+                or isinstance(node.names, cst.ImportStar):
             return
         line = self.ctx.parent()
         if not isinstance(line, cst.SimpleStatementLine) or not isinstance(self.ctx.parent(2), cst.Module):

@@ -16,6 +16,7 @@ from typing import Iterable
 import libcst as cst
 
 from proplint.check import FileContext
+from proplint.flow import GLOBAL_TEXTMAP
 from proplint.resolve import is_name, self_attribute
 
 ATTACH = "opentelemetry.context.attach"
@@ -40,7 +41,7 @@ class ExtractFlow:
             receiver = func.value
             if isinstance(receiver, cst.Call):
                 rq = self.ctx.qualified_name(receiver.func)
-                return rq in self.propagators or rq == "opentelemetry.propagate.get_global_textmap"
+                return rq in self.propagators or rq == GLOBAL_TEXTMAP
             return self.ctx.resolver.receiver_type(receiver) in self.propagators
         return False
 

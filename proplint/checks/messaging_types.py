@@ -248,9 +248,7 @@ class Receivers:
         single walk cached per class (the resolver's `attribute_type` walks the class once per attribute)."""
         key = id(cls)
         if key not in self._attributes:
-            finder = _SelfAssignments()
-            cls.visit(finder)
-            self._attributes[key] = finder.values
+            self._attributes[key] = _self_assignments(cls)  # type: ignore[arg-type]
         return self._attributes[key]
 
     def decorated(self, fn: cst.FunctionDef) -> Receiver:
@@ -307,46 +305,63 @@ class Receivers:
         return q in client.requires_values
 
 
-class _SelfAssignments(cst.CSTVisitor):
-    """What one class binds to `self.<attr>` (and annotates at class level), nested classes excluded."""
+def suites(stmt: cst.CSTNode) -> list[cst.BaseSuite]:
+    """The blocks of a compound statement in source order (body, handlers, else/elif, finally; match cases)."""
+    if isinstance(stmt, cst.Match):
+        return [case.body for case in stmt.cases]
+    out = [stmt.body]  # type: ignore[attr-defined]
+    out += [handler.body for handler in getattr(stmt, "handlers", ())]
+    orelse = getattr(stmt, "orelse", None)
+    while orelse is not None:  # an `elif` is an If in `orelse`
+        out.append(orelse.body)
+        orelse = getattr(orelse, "orelse", None)
+    final = getattr(stmt, "finalbody", None)
+    if final is not None:
+        out.append(final.body)
+    return out
 
-    def __init__(self) -> None:
-        self.values: dict[str, list[tuple]] = {}
-        self._classes = 0
-        self._funcs: list[cst.FunctionDef] = []
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self._classes += 1
-        return self._classes == 1
+def small_statements(suite: cst.BaseSuite | cst.Module, func: cst.FunctionDef | None = None,
+                     classes: bool = True):
+    """(small statement, innermost def around it) for every assignment, import... of a block and the blocks
+    nested in it, in source order; nested classes left out unless `classes`. A walk of the statements only:
+    no expression can hold a statement, so none is visited (LibCST's visitors rebuild every node)."""
+    for stmt in suite.body:
+        if isinstance(stmt, cst.BaseSmallStatement):  # in a one-line suite (`if x: y = 1`)
+            yield stmt, func
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                yield small, func
+        elif classes or not isinstance(stmt, cst.ClassDef):
+            inner = stmt if isinstance(stmt, cst.FunctionDef) else func
+            for block in suites(stmt):
+                yield from small_statements(block, inner, classes)
 
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes -= 1
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._funcs.append(node)
+def _self_assignments(cls: cst.ClassDef) -> dict[str, list[tuple]]:
+    """What one class binds to `self.<attr>` (and annotates or assigns at class level), nested classes
+    excluded: attribute -> [(kind, expression, the def it is in or None)], in source order."""
+    values: dict[str, list[tuple]] = {}
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._funcs.pop()
-
-    def _attr(self, target: cst.BaseExpression) -> str | None:
+    def attribute(target: cst.BaseExpression, func) -> str | None:
         attr = self_attribute(target)
-        if attr is None and not self._funcs and isinstance(target, cst.Name):
+        if attr is None and func is None and isinstance(target, cst.Name):
             return target.value  # class-level `x: T` / `x = ...`
         return attr
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for t in node.targets:
-            attr = self._attr(t.target)
+    for stmt, func in small_statements(cls.body, classes=False):
+        if isinstance(stmt, cst.Assign):
+            for t in stmt.targets:
+                attr = attribute(t.target, func)
+                if attr is not None:
+                    values.setdefault(attr, []).append(("value", stmt.value, func))
+        elif isinstance(stmt, cst.AnnAssign):
+            attr = attribute(stmt.target, func)
             if attr is not None:
-                self.values.setdefault(attr, []).append(("value", node.value, self._funcs[-1] if self._funcs else None))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        attr = self._attr(node.target)
-        if attr is not None:
-            func = self._funcs[-1] if self._funcs else None
-            self.values.setdefault(attr, []).append(("annotation", node.annotation.annotation, func))
-            if node.value is not None:
-                self.values.setdefault(attr, []).append(("value", node.value, func))
+                values.setdefault(attr, []).append(("annotation", stmt.annotation.annotation, func))
+                if stmt.value is not None:
+                    values.setdefault(attr, []).append(("value", stmt.value, func))
+    return values
 
 
 class _KeywordTrue(cst.CSTVisitor):
