@@ -1,6 +1,6 @@
 """Cached check results in `.proplint_cache/`, keyed by file content and everything that shapes a result.
 
-The key of a run is proplint's version, the catalog, the configuration, the enabled codes, whether
+The key of a run is proplint's version (and the stamps of its modules, `index.code_fingerprint`), the catalog, the configuration, the enabled codes, whether
 fix edits were asked for, and the project index's facts (a change anywhere in the project that changes
 a fact, such as a new instrumentor call, invalidates every result). Within a run, a file's entry is
 reused when its (mtime, size) stamp is unchanged, or when its content hash is. Only the parent process
@@ -13,9 +13,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from proplint import __version__
 from proplint.config import real_path
-from proplint.index import atomic_write_text, ensure_cache_dir
+from proplint.index import atomic_write_text, code_fingerprint, ensure_cache_dir
 from proplint.rule import Finding, Fix
 
 FORMAT = 1
@@ -26,7 +25,7 @@ def run_key(settings) -> str:
     payload = json.dumps(
         {
             "format": FORMAT,
-            "version": __version__,
+            "version": code_fingerprint(),
             "catalog": settings.catalog.fingerprint,
             "config": settings.config.fingerprint(),
             "enabled": sorted(settings.enabled),

@@ -12,6 +12,7 @@ returning JSON-serialisable data, aggregated in `ProjectIndex.facts(name)`.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -407,8 +408,23 @@ def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog) -
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """proplint's version plus the size and mtime of each of its modules: a cache written by other code
+    (an upgrade, or an edited checkout installed with `pip install -e`) is never read as current."""
+    here = Path(__file__).resolve().parent
+    stamps = []
+    for path in sorted(here.rglob("*.py")):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stamps.append(f"{path.relative_to(here).as_posix()}:{st.st_size}:{st.st_mtime_ns}")
+    return f"{__version__}+{hashlib.sha256(chr(10).join(stamps).encode()).hexdigest()[:16]}"
+
+
 def _cache_key(config: Config, catalog: Catalog) -> str:
-    return f"{__version__}-{catalog.fingerprint}-{config.fingerprint()}-{','.join(sorted(_COLLECTORS))}"
+    return f"{code_fingerprint()}-{catalog.fingerprint}-{config.fingerprint()}-{','.join(sorted(_COLLECTORS))}"
 
 
 def ensure_cache_dir(root: Path) -> Path | None:

@@ -23,6 +23,7 @@ from proplint.flow import CarrierFlow
 from proplint.prefilter import Need
 from proplint.resolve import is_name
 from proplint.rule import SAFE, UNSAFE, Fix
+from proplint.walk import visit
 
 _GUARDS = (cst.Continue, cst.Break, cst.Return, cst.Raise, cst.Pass)
 _LOW_CONFIDENCE = " (receiver not inferred: matched by the method name)"
@@ -192,7 +193,7 @@ class MessagingBase(ContextRules, Check):
         key = id(receiver.origin)
         if key not in self._v3_with_properties:
             finder = _PropertiesPassed(self, receiver.origin)
-            self.ctx.module.visit(finder)
+            visit(self.ctx.module, finder)
             self._v3_with_properties[key] = finder.found
         return self._v3_with_properties[key]
 
@@ -298,7 +299,7 @@ class MessagingBase(ContextRules, Check):
     def _loop_over(self, statements, names) -> cst.For | None:
         finder = _ForOver(set(names))
         for s in statements:
-            s.visit(finder)
+            visit(s, finder)
             if finder.loop is not None:
                 return finder.loop
         return None
@@ -337,7 +338,7 @@ class MessagingBase(ContextRules, Check):
         if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
             return None
         finder = _NameSet()
-        value.visit(finder)
+        visit(value, finder)
         return assign.targets[0].target.value if finder.names & names else None
 
     def _wrap_block(self, owner, entry: Consumer, message: str, statements, prefix) -> Fix | None:
@@ -462,7 +463,7 @@ class _ForOver(cst.CSTVisitor):
     def visit_For(self, node: cst.For) -> bool:
         if self.loop is None:
             finder = _NameSet()
-            node.iter.visit(finder)
+            visit(node.iter, finder)
             if finder.names & self.names:
                 self.loop = node
                 return False

@@ -10,6 +10,7 @@ import libcst as cst
 from proplint.checks.messaging_catalog import project_facts
 from proplint.checks.messaging_fixes import has_splat, keyword_arg
 from proplint.resolve import dotted
+from proplint.walk import visit
 
 
 class ContextRules:
@@ -131,7 +132,7 @@ class ContextRules:
 
 def _calls_instrument(stmt: cst.CSTNode) -> bool:
     finder = _InstrumentCall()
-    stmt.visit(finder)
+    visit(stmt, finder)
     return finder.found
 
 

@@ -16,6 +16,7 @@ import libcst as cst
 from proplint.check import FileContext
 from proplint.checks.messaging_catalog import CarrierShape, Consumer, Producer, project_facts
 from proplint.rule import SAFE, UNSAFE, Fix, ImportRequest
+from proplint.walk import visit
 
 CARRIER = "_carrier"
 PROPS = "_properties"
@@ -211,7 +212,7 @@ class Fixes:
         scope = self.ctx.resolver.function_scope()
         root = scope.node if scope is not None else self.ctx.module
         finder = _LineFinder(node)
-        root.visit(finder)
+        visit(root, finder)
         return finder.line
 
     def _entries(self, value: cst.BaseExpression, shape: CarrierShape) -> cst.BaseExpression | None:

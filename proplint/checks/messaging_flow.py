@@ -18,6 +18,7 @@ import libcst as cst
 from proplint.check import FileContext
 from proplint.flow import GLOBAL_TEXTMAP
 from proplint.resolve import is_name, self_attribute
+from proplint.walk import visit
 
 ATTACH = "opentelemetry.context.attach"
 SPAN_METHODS = ("start_as_current_span", "start_span")
@@ -49,7 +50,7 @@ class ExtractFlow:
     def restores(self, nodes: Iterable[cst.CSTNode], depth: int = 0) -> bool:
         finder = _RestoreFinder(self)
         for node in nodes:
-            node.visit(finder)
+            visit(node, finder)
             if finder.found:
                 return True
         if depth >= _MAX_DEPTH:
@@ -89,13 +90,13 @@ class ExtractFlow:
     def uses(self, name: str, scope: cst.CSTNode, skip: cst.CSTNode | None = None) -> tuple[int, int]:
         """(applying uses, uses inside `links=`) of `name` in `scope`, not counting inside `skip`."""
         finder = _Loads(name, skip)
-        scope.visit(finder)
+        visit(scope, finder)
         return finder.applied, finder.in_links
 
     def extracted(self, expr: cst.BaseExpression, names: dict[str, bool]) -> bool:
         """`expr` is or contains an extract call, or a name bound to one (`names`)."""
         finder = _ExtractIn(self, names)
-        expr.visit(finder)
+        visit(expr, finder)
         return finder.found
 
 
@@ -142,7 +143,7 @@ class _ExtractIn(cst.CSTVisitor):
             self.found = True
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        visit(node.value, self)
         return False
 
 
@@ -164,12 +165,12 @@ class _Loads(cst.CSTVisitor):
     def visit_Arg(self, node: cst.Arg) -> bool:
         links = node.keyword is not None and node.keyword.value == "links"
         self._links += links
-        node.value.visit(self)
+        visit(node.value, self)
         self._links -= links
         return False
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        visit(node.value, self)
         return False
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
@@ -177,16 +178,16 @@ class _Loads(cst.CSTVisitor):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
         if not isinstance(node.target, cst.Name):
-            node.target.visit(self)
+            visit(node.target, self)
         if node.value is not None:
-            node.value.visit(self)
+            visit(node.value, self)
         return False
 
     def visit_Param(self, node: cst.Param) -> bool:
         return False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        node.body.visit(self)
+        visit(node.body, self)
         return False
 
     def visit_Name(self, node: cst.Name) -> None:

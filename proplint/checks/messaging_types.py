@@ -21,6 +21,7 @@ import libcst as cst
 from proplint.check import FileContext
 from proplint.checks.messaging_catalog import ClientMethod, MessageClient, project_facts
 from proplint.resolve import self_attribute
+from proplint.walk import visit
 
 _MAX_DEPTH = 6
 
@@ -281,7 +282,7 @@ class Receivers:
         if client is None or not client.traced_keyword or receiver.origin is None:
             return False
         finder = _KeywordTrue(client.traced_keyword)
-        receiver.origin.visit(finder)
+        visit(receiver.origin, finder)
         return finder.found
 
     def meets_requirement(self, receiver: Receiver) -> bool | None:
