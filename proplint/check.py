@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
 import libcst as cst
@@ -90,6 +91,12 @@ class AstFile:
 
             self._imports = ast_imports(self.tree, self.module_name, self.relpath.endswith("__init__.py"))
         return self._imports
+
+
+def provides_module(root: Path, top: str) -> bool:
+    """The project has a top-level module `top` (`module_name_for`: under the root, or under `src/`): its
+    files may then name `top`'s own objects through relative imports, without the word `top`."""
+    return any((base / top).is_dir() or (base / f"{top}.py").is_file() for base in (root, root / "src"))
 
 
 def config_tokens(config: "Config") -> set[str]:

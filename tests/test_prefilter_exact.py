@@ -63,3 +63,24 @@ def test_words_are_whole_identifiers():
 def test_needs_that_could_never_or_always_match_are_refused(bad):
     with pytest.raises(ValueError):
         bad({"A1"})
+
+
+def test_a_library_checked_as_its_own_project_keeps_its_relative_imports(tmp_path):
+    """Inside `requests/` itself, `from . import sessions` names no `requests`: found by the corpus proof."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'requests'\n")
+    pkg = tmp_path / "requests"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sessions.py").write_text("class Session:\n    pass\n")
+    api = pkg / "api.py"
+    api.write_text("from . import sessions\n\n\ndef get(url):\n    with sessions.Session() as s:\n"
+                   "        return s.get(url)\n")
+    filtered = make_settings(Config(root=tmp_path), use_cache=False)
+    found = [f.code for f in analyse_file(api, tmp_path, filtered)]
+    assert found == [f.code for f in analyse_file(api, tmp_path, unfiltered(filtered))] == ["PRP103"]
+
+
+def analyse_file(path: Path, root: Path, settings):
+    from proplint.engine import analyse
+
+    return analyse(path.read_bytes(), str(path), path.relative_to(root).as_posix(), settings).findings

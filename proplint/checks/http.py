@@ -12,12 +12,14 @@ instrumentation, or an instance-level hook (see each rule's "already propagated"
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import libcst as cst
 
 from proplint.catalog import role
-from proplint.check import Check
+from proplint.check import Check, provides_module
 from proplint.flow import CarrierFlow
+from proplint.prefilter import Need
 from proplint.resolve import dotted
 from proplint.rule import SAFE, UNSAFE, Fix, ImportRequest, Invalid, Rule, Valid
 from proplint.walk import visit
@@ -365,6 +367,19 @@ class HttpClientCheck(Check):
     def imported_modules(cls, catalog, config) -> set[str]:
         # every finding resolves a name imported from one of these modules
         return cls.tokens(catalog, config)
+
+    @classmethod
+    def needs(cls, catalog, config, index) -> list[Need]:
+        """A client or request function is resolved through an import of its library, or, in a project that
+        is that library (`requests/api.py`: `from . import sessions`), a relative import: `from` and the
+        client's own last name (`sessions.Session()`) are then words of the file."""
+        out = super().needs(catalog, config, index)
+        entries = catalog.get("http_client")
+        for top in sorted({e.name.split(".")[0] for e in entries}):
+            if provides_module(Path(index.root), top):
+                own = [e for e in entries if e.name.split(".")[0] == top]
+                out.append(Need.of({e.code for e in own}, {"from"}, {e.name.rsplit(".", 1)[-1] for e in own}))
+        return out
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

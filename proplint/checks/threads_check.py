@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 import libcst as cst
 
-from proplint.check import Check
+from proplint.check import Check, provides_module
 from proplint.checks.threads_flow import RUN, Carry, ContextFlow, enclosing_loop, rebinds, started
 from proplint.checks.threads_support import (
     append_args, append_keyword, argument, copy_run, insert_before, is_service_loop, keyword, render,
@@ -106,13 +106,8 @@ def _named(root: Path, names: Iterable[str]) -> list[Alt]:
     tops: dict[str, set[str]] = {}
     for name in names:
         tops.setdefault(name.split(".", 1)[0], set()).add(_last(name))
-    return [(frozenset(words), frozenset() if _provides(root, top) else frozenset({top}))
+    return [(frozenset(words), frozenset() if provides_module(root, top) else frozenset({top}))
             for top, words in sorted(tops.items())]
-
-
-def _provides(root: Path, top: str) -> bool:
-    """The project has a module called `top` (`module_name_for`: under the root, or under `src/`)."""
-    return any((base / top).is_dir() or (base / f"{top}.py").is_file() for base in (root, root / "src"))
 
 
 def _subclasses(index, bases: frozenset[str] | set[str]) -> frozenset[str]:
