@@ -3,7 +3,10 @@
 It reads the same `[tool.proplint]` table as the CLI (from the checked file's project), so the editor
 and the CLI agree; flake8's own select/ignore/per-file-ignores/noqa then apply as usual. Rules that are
 off by default are added to flake8's default ignore list. The project index comes from the on-disk
-cache, built once per process per project. Fixes are not applied under flake8: use `proplint fix`.
+cache, built once per process per project. A file on which no rule can report, by the needs the last
+full run saved (`proplint.quick`), is answered without importing LibCST or the rules: an editor's
+flake8 process pays for those only on files that may hold a finding. Fixes are not applied under
+flake8: use `proplint fix`.
 """
 
 from __future__ import annotations
@@ -19,16 +22,58 @@ _SETTINGS: dict[Any, Any] = {}
 _BY_DIR: dict[str, Any] = {}
 
 
-def _settings_for(filename: str):
+#: The rules with `default_enabled = False`, spelled out so that flake8's start-up (every editor save)
+#: does not import the rules and LibCST to learn them; a test keeps it equal to the rules' own flags.
+DEFAULT_OFF = ("PRP406", "PRP411")
+#: directory -> (config, needs key, saved needs or None): the fast path (`proplint.quick`)
+_QUICK: dict[str, Any] = {}
+#: which rules the plugin turns on (all of them; flake8's select/ignore filter the reports)
+_SPEC = "flake8"
+
+
+def _start(filename: str) -> Path:
     path = Path(filename) if filename not in ("-", "stdin") else Path.cwd()
-    start = path if path.exists() else Path.cwd()
-    folder = str(start.parent if not start.is_dir() else start)
+    return path if path.exists() else Path.cwd()
+
+
+def _folder(start: Path) -> str:
+    return str(start.parent if not start.is_dir() else start)
+
+
+def _quick(filename: str) -> Any:
+    """(config, key, saved needs) for the file's project, computed once per directory; None on any error."""
+    start = _start(filename)
+    folder = _folder(start)
+    if folder not in _QUICK:
+        try:
+            from proplint import quick
+            from proplint.config import load_config
+
+            config = load_config(start)
+            digest = quick.key(config, _SPEC)
+            _QUICK[folder] = (config, digest, quick.load(config, _SPEC, digest))
+        except Exception:  # noqa: BLE001 - the full path reports what is wrong
+            _QUICK[folder] = None
+    return _QUICK[folder]
+
+
+def _ruled_out(filename: str, text: str) -> bool:
+    """No rule can report on this text, by the needs saved for its project: nothing else to import."""
+    known = _quick(filename)
+    if not known or known[2] is None:
+        return False
+    return not known[2].codes(text.encode("utf-8", "surrogateescape")) - {"PRP001"}
+
+
+def _settings_for(filename: str):
+    start = _start(filename)
+    folder = _folder(start)
     if folder not in _BY_DIR:
-        _BY_DIR[folder] = _load(start)
+        _BY_DIR[folder] = _load(start, _quick(filename))
     return _BY_DIR[folder]
 
 
-def _load(start: Path):
+def _load(start: Path, known: Any):
     from proplint.config import ConfigError, load_config
     from proplint.engine import make_settings
 
@@ -42,6 +87,11 @@ def _load(start: Path):
             _SETTINGS[key] = make_settings(config, include_default_off=True)
         except Exception as exc:  # a bad catalog must not kill flake8
             _SETTINGS[key] = exc
+        else:
+            if known and known[1] and known[2] is None:
+                from proplint import quick
+
+                quick.save(_SETTINGS[key], _SPEC, known[1])  # the key was taken before the index was built
     return _SETTINGS[key]
 
 
@@ -73,13 +123,12 @@ class Plugin:
 
     @classmethod
     def add_options(cls, option_manager) -> None:
-        from proplint.checks import all_rules
-
-        off = [code for code, rule in all_rules().items() if not rule.default_enabled]
-        if off:
-            option_manager.extend_default_ignore(off)
+        option_manager.extend_default_ignore(list(DEFAULT_OFF))
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
+        source = "".join(self.lines)
+        if _ruled_out(self.filename, source):
+            return
         from proplint.engine import analyse, relpath_of
 
         settings = _settings_for(self.filename)
@@ -88,7 +137,7 @@ class Plugin:
             return
         relpath = relpath_of(Path(self.filename), settings.config.root)
         try:
-            analysis = analyse("".join(self.lines), self.filename, relpath, settings, noqa=False)
+            analysis = analyse(source, self.filename, relpath, settings, noqa=False)
         except Exception as exc:  # never take flake8 down with us
             yield 1, 0, f"PRP001 internal error while checking ({type(exc).__name__}: {exc})", type(self)
             return

@@ -525,3 +525,37 @@ def test_no_files_to_check_is_said_not_passed(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0
     assert "no Python files to check" in proc.stderr and "All checks passed" not in proc.stderr
+
+
+def test_the_flake8_plugins_default_off_list_is_the_rules_own():
+    from proplint.checks import all_rules
+    from proplint.flake8_plugin import DEFAULT_OFF
+
+    assert set(DEFAULT_OFF) == {c for c, r in all_rules().items() if not r.default_enabled}
+
+
+def test_flake8_answers_a_file_no_rule_can_report_on_without_importing_the_rules(tmp_path):
+    """After one full run has saved the project's needs, a ruled-out file needs neither LibCST nor the
+    rules; a file that may hold a finding, or a changed project, still gets the full check."""
+    import subprocess
+    import sys
+
+    (tmp_path / "pyproject.toml").write_text("[tool.proplint]\n")
+    (tmp_path / "plain.py").write_text("def add(a, b):\n    return a + b\n")
+    (tmp_path / "client.py").write_text("import httpx\n\nc = httpx.AsyncClient()\n")
+    probe = ("import sys\nfrom flake8.main.cli import main\ntry:\n    main(['--isolated', '--select', 'PRP', "
+             "sys.argv[1]])\nexcept SystemExit as e:\n    code = e.code\n"
+             "print('LIBCST', 'libcst' in sys.modules)\n")
+
+    def flake8(name: str) -> str:
+        return subprocess.run([sys.executable, "-c", probe, name], cwd=tmp_path, capture_output=True,
+                              text=True).stdout
+
+    assert "PRP101" in flake8("client.py")  # the first run saves the needs
+    assert (tmp_path / ".proplint_cache" / "needs-flake8.json").is_file()
+    assert flake8("plain.py").strip().endswith("LIBCST False")
+    out = flake8("client.py")
+    assert "PRP101" in out and "LIBCST True" in out
+    # a new file in the project changes the key: the saved needs are not trusted, the full path runs
+    (tmp_path / "more.py").write_text("x = 1\n")
+    assert "LIBCST True" in flake8("plain.py")
