@@ -27,6 +27,7 @@ _BY_DIR: dict[str, Any] = {}
 DEFAULT_OFF = ("PRP406", "PRP411")
 #: directory -> (config, needs key, saved needs or None): the fast path (`proplint.quick`)
 _QUICK: dict[str, Any] = {}
+_QUICK_PROJECTS: dict[Any, Any] = {}
 #: which rules the plugin turns on (all of them; flake8's select/ignore filter the reports)
 _SPEC = "flake8"
 
@@ -41,7 +42,8 @@ def _folder(start: Path) -> str:
 
 
 def _quick(filename: str) -> Any:
-    """(config, key, saved needs) for the file's project, computed once per directory; None on any error."""
+    """(config, key, saved needs) for the file's project: the config once per directory, the key (a stat of
+    every project file) and the needs once per project; None on any error."""
     start = _start(filename)
     folder = _folder(start)
     if folder not in _QUICK:
@@ -50,8 +52,11 @@ def _quick(filename: str) -> Any:
             from proplint.config import load_config
 
             config = load_config(start)
-            digest = quick.key(config, _SPEC)
-            _QUICK[folder] = (config, digest, quick.load(config, _SPEC, digest))
+            project = (config.root, config.source)
+            if project not in _QUICK_PROJECTS:
+                digest = quick.key(config, _SPEC)
+                _QUICK_PROJECTS[project] = (config, digest, quick.load(config, _SPEC, digest))
+            _QUICK[folder] = _QUICK_PROJECTS[project]
         except Exception:  # noqa: BLE001 - the full path reports what is wrong
             _QUICK[folder] = None
     return _QUICK[folder]
