@@ -193,6 +193,11 @@ CORPUS_PYPROJECT = """\
 def main() -> int:
     CORPUS.mkdir(parents=True, exist_ok=True)
     (CORPUS / "pyproject.toml").write_text(CORPUS_PYPROJECT)
+    # benchmarks/corpus/ is ignored by this repository's .gitignore, and proplint (like ruff) skips
+    # git-ignored files: a git work tree of its own makes the corpus checkable from a fresh clone.
+    if not (CORPUS / ".git").exists():
+        subprocess.run(["git", "init", "-q", str(CORPUS)], check=True)
+    (CORPUS / ".gitignore").write_text("/_dl/\n/_logs/\n")
     todo = [(n, v, d) for n, v, d in package_dirs() if not (d / MARKER).is_file()]
     missing = [f"{n}=={v}" for n, v, _ in todo if _archive_for(n, v) is None]
     if missing:
