@@ -59,7 +59,7 @@ def test_same_nodes_in_the_same_order_as_libcst_on_the_standard_library():
         ours.walk(module)
         assert ours.log == reference.log, path
         compared += 1
-    assert compared > 100
+    assert compared > 40  # a sample of every 40th file: 56 on CPython 3.12, more on 3.11
 
 
 def test_fields_visited_under_two_conditions_are_walked_once():
