@@ -15,7 +15,7 @@ from pathlib import Path
 
 from proplint.config import real_path
 from proplint.index import atomic_write_text, code_fingerprint, ensure_cache_dir
-from proplint.rule import Finding, Fix
+from proplint.core.rule import Finding, Fix
 
 FORMAT = 1
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import click
 
 from proplint import __version__
-from proplint.catalog import CatalogError
+from proplint.core.catalog import CatalogError
 from proplint.config import Config, ConfigError, find_pyproject, load_config, real_path
 from proplint.engine import Settings, check_paths, default_jobs, make_settings
 from proplint.files import iter_python_files
 from proplint.report import FORMATS
-from proplint.rule import Finding
+from proplint.core.rule import Finding
 
 
 def _codes(value: str | None) -> tuple[str, ...] | None:
@@ -187,7 +187,7 @@ def fix(paths, select, ignore, config_file, jobs, no_cache, unsafe_fixes, diff) 
 @click.argument("code")
 def rule(code: str) -> None:
     """Print the documentation of rule CODE (e.g. PRP101)."""
-    from proplint.checks import all_rules
+    from proplint.registry import all_rules
 
     rules = all_rules()
     found = rules.get(code.upper())
@@ -200,7 +200,7 @@ def rule(code: str) -> None:
 @main.command(name="rules")
 def rules_command() -> None:
     """List every rule: code, name, fix availability, and whether it is on by default."""
-    from proplint.checks import all_rules
+    from proplint.registry import all_rules
 
     rows = [(r.code, r.name, r.fix, "" if r.default_enabled else "off by default") for r in all_rules().values()]
     width = max(len(r[1]) for r in rows)

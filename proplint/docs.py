@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from proplint.checks import all_rules
+from proplint.registry import all_rules
 
 #: `docs/rules/` of the checkout this module lives in.
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "rules"

@@ -23,14 +23,14 @@ from typing import Callable, Iterable
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from proplint.catalog import Catalog, load_catalog
-from proplint.check import AstFile, Check, Dispatcher, FileContext
-from proplint.checks import all_checks, all_rules
+from proplint.core.catalog import Catalog
+from proplint.core.context import AstFile, Check, Dispatcher, FileContext
+from proplint.registry import all_checks, all_rules, collectors, load_catalog
 from proplint.config import Config, real_path
 from proplint.index import ProjectIndex, build_index, module_name_for, parse_ast
-from proplint.prefilter import FileFilter
+from proplint.core.needs import FileFilter
 from proplint.prescreen import screen
-from proplint.rule import Finding
+from proplint.core.rule import Finding
 
 NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+)?)+)?", re.IGNORECASE)
 NOQA_CODES = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
@@ -132,7 +132,7 @@ def make_settings(config: Config, select=None, ignore=(), use_cache: bool = True
                   include_default_off: bool = False, jobs: int = 1) -> Settings:
     """Everything needed to check files of one project; `jobs` processes build its index if it is cold."""
     catalog = load_catalog(config.catalogs)
-    index = build_index(config, catalog, use_cache=use_cache, jobs=jobs)
+    index = build_index(config, catalog, collectors(), use_cache=use_cache, jobs=jobs)
     enabled = enabled_codes(config, select, ignore, include_default_off)
     return Settings(config, catalog, index, enabled, want_edits)
 
@@ -398,7 +398,7 @@ def _check_source(path: Path, shown: str, source: bytes, settings: Settings) -> 
             analysis = analyse(source, shown, relpath, settings)
             findings = analysis.findings
             if settings.want_edits and analysis.module is not None:
-                from proplint.fixes import attach_edits
+                from proplint.edits import attach_edits
 
                 attach_edits(analysis.module, findings)
     except BudgetExceeded:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from proplint.engine import Settings, analyse
-from proplint.rule import Finding
+from proplint.core.rule import Finding
 
 
 def unfiltered(settings: Settings) -> Settings:

@@ -146,7 +146,7 @@ class Plugin:
         except Exception as exc:  # never take flake8 down with us
             yield 1, 0, f"PRP001 internal error while checking ({type(exc).__name__}: {exc})", type(self)
             return
-        from proplint.checks import all_rules
+        from proplint.registry import all_rules
 
         rules = all_rules()
         for f in analysis.findings:

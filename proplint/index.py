@@ -5,8 +5,9 @@ calls, class bases and signatures); the code is parsed, never imported or run. F
 in `.proplint_cache/` keyed by the file's content, proplint's version, the catalog and the config, so
 an unchanged project (and every flake8 worker after the first) pays one JSON read.
 
-Families add facts with `@collector("name")`: a function `(tree, imports, module, config, catalog)`
-returning JSON-serialisable data, aggregated in `ProjectIndex.facts(name)`.
+The index's own facts are `CORE_COLLECTORS`; families add theirs as data (`Family.collectors`, each a
+`core.family.Collector`: a function `(tree, imports, module, config, catalog)` returning JSON-serialisable
+data, aggregated in `ProjectIndex.facts(name)`), and the caller passes them all to `build_index`.
 """
 
 from __future__ import annotations
@@ -25,35 +26,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from proplint import __version__
-from proplint.catalog import Catalog
 from proplint.config import Config
+from proplint.core.catalog import Catalog
+from proplint.core.family import Collector
 from proplint.files import project_files
 
 CACHE_DIR = ".proplint_cache"
 
-Collector = Callable[[ast.Module, dict, str, Config, Catalog], Any]
-_COLLECTORS: dict[str, Collector] = {}
-#: collector name -> byte strings at least one of which a file must contain for the collector to run
-_COLLECTOR_TOKENS: dict[str, tuple[bytes, ...]] = {}
-#: collector name -> cheap predicate on (module name, config): whether the collector can apply at all
-_COLLECTOR_WHEN: dict[str, Callable[[str | None, Config], bool]] = {}
-
-
-def collector(name: str, tokens: tuple[bytes, ...] | None = None,
-              when: Callable[[str | None, Config], bool] | None = None) -> Callable[[Collector], Collector]:
-    """Register an index fact. With `tokens`, files containing none of them are skipped; with `when`,
-    modules for which it is false are skipped. A file no collector wants is not parsed at all: most of a
-    project never needs an AST for the index."""
-
-    def register(fn: Collector) -> Collector:
-        _COLLECTORS[name] = fn
-        if tokens is not None:
-            _COLLECTOR_TOKENS[name] = tokens
-        if when is not None:
-            _COLLECTOR_WHEN[name] = when
-        return fn
-
-    return register
+#: A collector resolved against the loaded catalog: (name, fn, tokens or None, when or None). With tokens,
+#: files containing none of them are skipped; with `when`, modules for which it is false. A file no
+#: collector wants is not parsed at all: most of a project never needs an AST for the index.
+Resolved = tuple[str, Callable[..., Any], "tuple[bytes, ...] | None", "Callable[[str | None, Config], bool] | None"]
 
 
 # --- ast helpers -----------------------------------------------------------------------------------
@@ -144,7 +127,6 @@ def ast_qualname(expr: ast.AST, imports: dict[str, str], module: str | None = No
 # --- built-in collectors ---------------------------------------------------------------------------
 
 
-@collector("instrumented", tokens=(b"instrument",))
 def _instrumented(tree, imports, module, config, catalog) -> list[str]:
     """Libraries whose instrumentor is called: `X().instrument()`, `x = X(); x.instrument()`, `fn()`."""
     classes = {e.name: e.library for e in catalog.get("instrumentor") if e.kind == "class"}
@@ -176,7 +158,6 @@ def _instrumented(tree, imports, module, config, catalog) -> list[str]:
     return sorted(found)
 
 
-@collector("classes", tokens=(b"class",))
 def _classes(tree, imports, module, config, catalog) -> dict[str, list[str]]:
     """Top-level classes of the module and the qualified names of their bases."""
     if not module:
@@ -200,7 +181,10 @@ def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
     }
 
 
-@collector("factory", when=lambda module, config: bool(config.factory()) and config.factory()[0] == module)
+def _is_factory_module(module: str | None, config: Config) -> bool:
+    return bool(config.factory()) and config.factory()[0] == module
+
+
 def _factory(tree, imports, module, config, catalog) -> dict[str, Any] | None:
     """The configured `http-client-factory`: its kind, signature and what it constructs."""
     target = config.factory()
@@ -238,7 +222,6 @@ def _factory(tree, imports, module, config, catalog) -> dict[str, Any] | None:
     return None
 
 
-@collector("contextvars", tokens=(b"ContextVar",))
 def _contextvars(tree, imports, module, config, catalog) -> list[str]:
     """Names of ContextVars the project defines at module level."""
     out = []
@@ -248,6 +231,14 @@ def _contextvars(tree, imports, module, config, catalog) -> list[str]:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 out += [f"{module}.{t.id}" for t in targets if isinstance(t, ast.Name)]
     return out
+
+
+CORE_COLLECTORS = (
+    Collector("instrumented", _instrumented, tokens=(b"instrument",)),
+    Collector("classes", _classes, tokens=(b"class",)),
+    Collector("factory", _factory, when=_is_factory_module),
+    Collector("contextvars", _contextvars, tokens=(b"ContextVar",)),
+)
 
 
 # --- non-Python project files ----------------------------------------------------------------------
@@ -385,11 +376,11 @@ class ProjectIndex:
         return [v for _, names in self.facts("contextvars") for v in names]
 
 
-def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog) -> dict[str, Any]:
+def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
+                collectors: tuple[Resolved, ...]) -> dict[str, Any]:
     module = module_name_for(relpath)
-    wanted = [(name, fn) for name, fn in _COLLECTORS.items()
-              if (name not in _COLLECTOR_TOKENS or any(t in source for t in _COLLECTOR_TOKENS[name]))
-              and (name not in _COLLECTOR_WHEN or _COLLECTOR_WHEN[name](module, config))]
+    wanted = [(name, fn) for name, fn, tokens, when in collectors
+              if (tokens is None or any(t in source for t in tokens)) and (when is None or when(module, config))]
     if not wanted:
         return {}
     try:
@@ -423,8 +414,9 @@ def code_fingerprint() -> str:
     return f"{__version__}+{hashlib.sha256(chr(10).join(stamps).encode()).hexdigest()[:16]}"
 
 
-def _cache_key(config: Config, catalog: Catalog) -> str:
-    return f"{code_fingerprint()}-{catalog.fingerprint}-{config.fingerprint()}-{','.join(sorted(_COLLECTORS))}"
+def _cache_key(config: Config, catalog: Catalog, collectors: tuple[Resolved, ...]) -> str:
+    names = ",".join(sorted(name for name, *_ in collectors))
+    return f"{code_fingerprint()}-{catalog.fingerprint}-{config.fingerprint()}-{names}"
 
 
 def ensure_cache_dir(root: Path) -> Path | None:
@@ -455,12 +447,12 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 #: below this many files to (re)read, the index is built in-process (a pool costs ~0.1 s to start)
 POOL_MIN_FILES = 200
-_WORKER: tuple[Config, Catalog] | None = None
+_WORKER: tuple[Config, Catalog, tuple[Resolved, ...]] | None = None
 
 
-def _init_index_worker(config: Config, catalog: Catalog) -> None:
+def _init_index_worker(config: Config, catalog: Catalog, collectors: tuple[Resolved, ...]) -> None:
     global _WORKER
-    _WORKER = (config, catalog)
+    _WORKER = (config, catalog, collectors)
 
 
 def _read_facts(job: tuple[str, str, str | None, Any]) -> tuple[str, Any] | None:
@@ -473,30 +465,35 @@ def _read_facts(job: tuple[str, str, str | None, Any]) -> tuple[str, Any] | None
     digest = hashlib.sha256(source).hexdigest()
     if old_sha == digest:
         return digest, old_facts
-    config, catalog = _WORKER
-    return digest, _file_facts(source, rel, config, catalog)
+    config, catalog, collectors = _WORKER
+    return digest, _file_facts(source, rel, config, catalog, collectors)
 
 
 def _read_all(jobs_list: list[tuple[str, str, str | None, Any]], config: Config, catalog: Catalog,
-              jobs: int) -> list[tuple[str, Any] | None]:
+              collectors: tuple[Resolved, ...], jobs: int) -> list[tuple[str, Any] | None]:
     if jobs > 1 and len(jobs_list) >= POOL_MIN_FILES:
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            with ProcessPoolExecutor(jobs, initializer=_init_index_worker, initargs=(config, catalog)) as pool:
+            with ProcessPoolExecutor(jobs, initializer=_init_index_worker,
+                                     initargs=(config, catalog, collectors)) as pool:
                 return list(pool.map(_read_facts, jobs_list, chunksize=max(1, min(64, len(jobs_list) // (jobs * 4)))))
         except (BrokenProcessPool, OSError):
             pass  # a worker died (or no processes here): build in-process, where `ast` errors are caught
-    _init_index_worker(config, catalog)
+    _init_index_worker(config, catalog, collectors)
     return [_read_facts(job) for job in jobs_list]
 
 
-def build_index(config: Config, catalog: Catalog, use_cache: bool = True, jobs: int = 1) -> ProjectIndex:
-    """The project's facts: from the cache for unchanged files, else parsed (with `jobs` processes)."""
+def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, ...], use_cache: bool = True,
+                jobs: int = 1) -> ProjectIndex:
+    """The project's facts: from the cache for unchanged files, else parsed (with `jobs` processes).
+
+    `collectors` are the families' (`registry.collectors()`); the index's own `CORE_COLLECTORS` are added."""
     root = config.root
     py_files, other = project_files(root, config)
-    key = _cache_key(config, catalog)
+    resolved = tuple((c.name, c.fn, c.tokens_for(catalog), c.when) for c in (*CORE_COLLECTORS, *collectors))
+    key = _cache_key(config, catalog, resolved)
     cache_dir = ensure_cache_dir(root) if use_cache else None
     cache_file = cache_dir / "index.json" if cache_dir else None
     cached: dict[str, Any] = {}
@@ -526,7 +523,7 @@ def build_index(config: Config, catalog: Catalog, use_cache: bool = True, jobs: 
             todo.append((str(path), rel, stamp))
     jobs_list = [(path, rel, *((cached[rel]["sha"], cached[rel]["facts"]) if rel in cached else (None, None)))
                  for path, rel, _ in todo]
-    for (_, rel, stamp), got in zip(todo, _read_all(jobs_list, config, catalog, jobs)):
+    for (_, rel, stamp), got in zip(todo, _read_all(jobs_list, config, catalog, resolved, jobs)):
         if got is None:
             continue
         changed = True

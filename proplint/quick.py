@@ -16,11 +16,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from proplint.catalog import builtin_catalog_files
+from proplint.core.catalog import builtin_catalog_files
 from proplint.config import Config
 from proplint.files import project_files
 from proplint.index import CACHE_DIR, atomic_write_text, code_fingerprint, ensure_cache_dir
-from proplint.prefilter import FileFilter, Need
+from proplint.core.needs import FileFilter, Need
 
 FORMAT = 1
 

@@ -13,7 +13,7 @@ import pytest
 from proplint.config import load_config
 from proplint.engine import Settings, check_paths, make_settings
 from proplint.fixes import FixResult, fix_file
-from proplint.rule import Finding
+from proplint.core.rule import Finding
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 

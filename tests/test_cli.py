@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from proplint import __version__
-from proplint.checks import all_rules
+from proplint.registry import all_rules
 from proplint.cli import main
 
 from conftest import write_project
@@ -528,7 +528,7 @@ def test_no_files_to_check_is_said_not_passed(tmp_path):
 
 
 def test_the_flake8_plugins_default_off_list_is_the_rules_own():
-    from proplint.checks import all_rules
+    from proplint.registry import all_rules
     from proplint.flake8_plugin import DEFAULT_OFF
 
     assert set(DEFAULT_OFF) == {c for c, r in all_rules().items() if not r.default_enabled}

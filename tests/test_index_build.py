@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from proplint.catalog import load_catalog
+from proplint.registry import collectors, load_catalog
 from proplint.config import Config
 from proplint.index import POOL_MIN_FILES, ast_imports, build_index, statements
 
@@ -25,8 +25,8 @@ def _project(tmp_path, n: int):
 def test_a_parallel_cold_build_equals_the_in_process_one(tmp_path):
     config = _project(tmp_path, POOL_MIN_FILES + 10)
     catalog = load_catalog(config.catalogs)
-    serial = build_index(config, catalog, use_cache=False, jobs=1)
-    parallel = build_index(config, catalog, use_cache=False, jobs=2)
+    serial = build_index(config, catalog, collectors(), use_cache=False, jobs=1)
+    parallel = build_index(config, catalog, collectors(), use_cache=False, jobs=2)
     assert parallel.files == serial.files
     assert "app.m7.VAR7" in parallel.project_contextvars()
     assert parallel.is_subclass("app.m3.Worker3", {"threading.Thread"})
@@ -35,9 +35,9 @@ def test_a_parallel_cold_build_equals_the_in_process_one(tmp_path):
 def test_a_warm_build_reads_the_cache_and_sees_a_changed_file(tmp_path):
     config = _project(tmp_path, 3)
     catalog = load_catalog(config.catalogs)
-    build_index(config, catalog, jobs=2)
+    build_index(config, catalog, collectors(), jobs=2)
     (tmp_path / "app" / "m1.py").write_text("from contextvars import ContextVar\nOTHER = ContextVar('o')\n")
-    index = build_index(config, catalog, jobs=2)
+    index = build_index(config, catalog, collectors(), jobs=2)
     assert "app.m1.OTHER" in index.project_contextvars() and "app.m1.VAR1" not in index.project_contextvars()
 
 

@@ -96,7 +96,7 @@ def test_wheel_contains_every_module_and_catalog_file(built):
 @pytest.mark.slow
 def test_installed_wheel_reads_its_own_catalog(built):
     python = built["bin"] / "python"
-    proc = run(python, "-c", "import proplint, proplint.catalog as c; print(proplint.__file__); "
+    proc = run(python, "-c", "import proplint, proplint.core.catalog as c; print(proplint.__file__); "
                              "print(c.builtin_catalog_dir())", cwd=built["work"].parent)
     assert proc.returncode == 0, proc.stderr
     module_file, catalog_dir = proc.stdout.splitlines()
@@ -138,7 +138,7 @@ def test_installed_cli_checks_the_example_service(built):
 def test_editable_install_finds_the_catalog_and_entry_points():
     """The development install (`pip install -e .`): rules/ is read in place, both entry points exist."""
     import proplint
-    from proplint.catalog import builtin_catalog_files
+    from proplint.core.catalog import builtin_catalog_files
 
     files = {p.name for p in builtin_catalog_files()}
     assert files == {p.name for p in (ROOT / "rules").glob("*.toml")}

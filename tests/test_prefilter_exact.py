@@ -14,7 +14,7 @@ import pytest
 from proplint.config import Config
 from proplint.engine import make_settings
 from proplint.exactness import missed, unfiltered
-from proplint.prefilter import FileFilter, Need, import_words
+from proplint.core.needs import FileFilter, Need, import_words
 
 
 def test_files_the_prefilter_rules_out_have_no_findings(tmp_path):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from proplint.checks import all_rules
-from proplint.rule import Invalid, Valid
+from proplint.registry import all_rules
+from proplint.core.rule import Invalid, Valid
 
 
 def _cases():

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import libcst as cst
 
-from proplint import walk
-from proplint.check import Dispatcher
+from proplint.core import walk
+from proplint.core.context import Dispatcher
 from proplint.config import Config
 
 
@@ -72,7 +72,15 @@ def test_fields_visited_under_two_conditions_are_walked_once():
 
 
 def _visitor_classes():
-    import proplint.checks  # noqa: F401 - imports every check module, and with them their visitors
+    import importlib
+    import pkgutil
+
+    import proplint
+
+    # every module of the package, and with them every visitor class
+    for info in pkgutil.walk_packages(proplint.__path__, "proplint."):
+        if not info.name.endswith(("__main__", ".codemod")):
+            importlib.import_module(info.name)
 
     out, todo = set(), [cst.CSTVisitor]
     while todo:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from proplint.rule import Finding
+from proplint.core.rule import Finding
 
 
 def _escape_data(text: str) -> str:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import os
 
-from proplint.rule import Finding
+from proplint.core.rule import Finding, rule_url
 
 
 def finding_to_json(f: Finding) -> dict:
-    from proplint.report import rule_url
-
     fix = None
     if f.fix is not None:
         fix = {"applicability": f.fix.applicability, "message": f.fix.message, "edits": f.edits or []}

@@ -6,14 +6,13 @@ import json
 from pathlib import Path
 
 from proplint import __version__
-from proplint.rule import Finding
+from proplint.core.rule import Finding, rule_url
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def render(findings: list[Finding]) -> str:
-    from proplint.checks import all_rules
-    from proplint.report import rule_url
+    from proplint.registry import all_rules
 
     rules = all_rules()
     driver_rules = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from proplint.rule import Finding
+from proplint.core.rule import Finding
 
 
 def render(findings: list[Finding]) -> str:

@@ -1,0 +1,224 @@
+"""PRP401-PRP412: async and ContextVar hygiene (decorators, ContextVars, thread-locals, tokens, tasks).
+
+Catalog: `rules/hygiene.toml` (`[[span_opener]]`, `[[contextvar_class]]`, `[[task_creator]]`,
+`[[coroutine_check]]`, `[[pooled_entry]]`, `[[http_middleware]]`, `[[startup_hook]]`, ...). The visitor is
+`hygiene_check.py` (+ `hygiene_scopes.py`); decorator analysis and the cross-module facts are
+`hygiene_decorators.py`; roles, version pins and CST helpers `hygiene_support.py`. PRP401 is declared
+here, PRP402-PRP406 in `hygiene_rules_a.py`, PRP407-PRP412 in `hygiene_rules.py`.
+
+Verified facts (domain catalog, section D): a plain `def` wrapper around a coroutine function closes its
+span when the coroutine is created (0.01 ms, children unparented); tasks copy the context at creation;
+`ContextVar.set` and `context.attach` without reset/detach leak into the next job of a pooled thread.
+"""
+
+from __future__ import annotations
+
+from proplint.families.hygiene.hygiene_check import HygieneBase
+from proplint.families.hygiene.hygiene_rules_a import (
+    AttachWithoutDetach, ContextVarNotModuleLevel, ContextVarSetWithoutReset, CurrentSpanPassedToTask,
+    ThreadingLocalInAsync,
+)
+from proplint.families.hygiene.hygiene_rules import (
+    BaseHttpMiddlewareContextVars, CurrentContextAcrossYield, OtelAsyncDecoratorTooOld, SpanDecoratorOnGenerator,
+    SyncOnlyDecoratorWrapper, TaskContextCapturedAtCreation,
+)
+from proplint.core.rule import Invalid, Rule, Valid
+
+# A decorator factory in the seed-003 shape, and its async-aware form (the PRP401/PRP412 fix's output).
+_TRACED = (
+    "import functools\n\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n\n"
+    "def traced(name):\n    def decorator(fn):\n        @functools.wraps(fn)\n        def wrapper(*args, **kwargs):\n"
+    "            with tracer.start_as_current_span(name):\n                return fn(*args, **kwargs)\n"
+    "        return wrapper\n    return decorator\n"
+)
+_TRACED_FIXED = (
+    "import functools\n\nfrom opentelemetry import trace\nimport inspect\n\ntracer = trace.get_tracer(__name__)\n\n\n"
+    "def traced(name):\n    def decorator(fn):\n        if inspect.iscoroutinefunction(fn):\n"
+    "            @functools.wraps(fn)\n            async def _async_wrapper(*args, **kwargs):\n"
+    "                with tracer.start_as_current_span(name):\n                    return await fn(*args, **kwargs)\n"
+    "            return _async_wrapper\n\n"
+    "        @functools.wraps(fn)\n        def wrapper(*args, **kwargs):\n"
+    "            with tracer.start_as_current_span(name):\n                return fn(*args, **kwargs)\n"
+    "        return wrapper\n    return decorator\n"
+)
+_AWARE = (
+    "import functools\nimport inspect\n\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n\n"
+    "def traced(fn):\n    if inspect.iscoroutinefunction(fn):\n        @functools.wraps(fn)\n"
+    "        async def async_wrapper(*args, **kwargs):\n            with tracer.start_as_current_span(fn.__name__):\n"
+    "                return await fn(*args, **kwargs)\n        return async_wrapper\n\n"
+    "    @functools.wraps(fn)\n    def wrapper(*args, **kwargs):\n"
+    "        with tracer.start_as_current_span(fn.__name__):\n"
+    "            return fn(*args, **kwargs)\n    return wrapper\n"
+)
+_PLAIN = (
+    "import functools\n\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n\n"
+    "def traced(fn):\n    @functools.wraps(fn)\n    def wrapper(*args, **kwargs):\n"
+    "        with tracer.start_as_current_span(fn.__name__):\n            return fn(*args, **kwargs)\n"
+    "    return wrapper\n"
+)
+_PKG = {"pkg/__init__.py": "", "pkg/observability.py": _TRACED}
+_PKG_PLAIN = {"pkg/__init__.py": "", "pkg/observability.py": _PLAIN}
+
+
+class SyncWrapperOnCoroutineFunction(Rule):
+    code = "PRP401"
+    name = "sync-wrapper-on-coroutine-function"
+    summary = "A decorator whose plain `def` wrapper opens a span or scope decorates an `async def` or a generator."
+    fix = "unsafe"
+    what_it_does = """
+        Finds `@traced` / `@traced("x")` on an `async def`, an async generator, a generator, or a plain `def`
+        annotated to return an awaitable, when the decorator's wrapper is a plain `def` that opens a span or
+        scope around `fn(...)`: `with tracer.start_as_current_span(...)`, `start_span(...)` + `end()`,
+        `context.attach(...)` + `detach` (in try/finally or after), `ContextVar.set` + `reset`. The decorator
+        may be defined in the same module or anywhere in the project: it is resolved through imports
+        (relative imports and package re-exports included) with the project index, whether it is a
+        decorator factory (`@traced("x")`) or a plain decorator (`@traced`). Reported on the decorator line.
+    """
+    why = """
+        Calling a coroutine function only creates the coroutine: the wrapper's `with` block exits (and its
+        span ends) before the body runs. Measured: the span lasts 0.01 ms and the spans the body makes are
+        not its children (`child parented to sync_wrapper? False`). A generator behaves the same way: the
+        work happens while iterating, after the wrapper returned. This is the Python form of seed 003, where
+        an instrumentation macro treated `async` trait methods as synchronous.
+    """
+    already_propagated = """
+        - The wrapper is an `async def` that awaits `fn(...)`, or the decorator branches on
+          `inspect.iscoroutinefunction` / `asyncio.iscoroutinefunction` (or checks the result with
+          `inspect.isawaitable` / `inspect.iscoroutine`, or calls a project helper named like
+          `is_async_callable`). A decorator that only checks and refuses coroutine functions is correct too.
+        - For generators: an `inspect.isgeneratorfunction` / `inspect.isasyncgenfunction` branch.
+        - `functools.wraps` over an async-aware helper: a wrapper that opens no scope itself is not reported.
+        - A decorator below it that changes what is wrapped (`contextlib.contextmanager`,
+          `asynccontextmanager`, `staticmethod`, `classmethod`, `property`, `pytest.fixture`).
+        - Decorators proplint cannot see into (from a library, class-based, built by a call) are not reported.
+    """
+    example = """
+        import functools
+
+        from opentelemetry import trace
+
+        tracer = trace.get_tracer(__name__)
+
+
+        def traced(name):
+            def decorator(fn):
+                @functools.wraps(fn)
+                def wrapper(*args, **kwargs):
+                    with tracer.start_as_current_span(name):
+                        return fn(*args, **kwargs)
+                return wrapper
+            return decorator
+
+
+        @traced("orders.create")
+        async def create_order(order):
+            ...
+    """
+    use_instead = """
+        import functools
+        import inspect
+
+        from opentelemetry import trace
+
+        tracer = trace.get_tracer(__name__)
+
+
+        def traced(name):
+            def decorator(fn):
+                if inspect.iscoroutinefunction(fn):
+                    @functools.wraps(fn)
+                    async def _async_wrapper(*args, **kwargs):
+                        with tracer.start_as_current_span(name):
+                            return await fn(*args, **kwargs)
+                    return _async_wrapper
+
+                @functools.wraps(fn)
+                def wrapper(*args, **kwargs):
+                    with tracer.start_as_current_span(name):
+                        return fn(*args, **kwargs)
+                return wrapper
+            return decorator
+    """
+    fix_safety = """
+        Unsafe. When the decorator is defined in the same file, its wrapper calls `fn(...)` exactly once (as
+        `return fn(...)`, `x = fn(...)` or a bare call, inside a `with`, a try/finally or between a start and
+        an end) and the statement after the wrapper is `return wrapper`, the fix inserts an
+        `if inspect.iscoroutinefunction(fn):` branch with an `async def` copy of the wrapper that awaits
+        `fn(...)` inside the same block, and returns it (adding `import inspect`, and `functools` when the
+        wrapper had no `@functools.wraps`). It changes the decorator for every user, and code that relied
+        on `inspect.iscoroutinefunction(decorated)` being False sees True. No fix on generators or
+        awaitable-returning functions (the branch would not apply to them), nor at an application site in
+        another module: the message names the wrapper's file and line, where PRP412 offers the same fix.
+    """
+    VALID = (
+        Valid(_AWARE + "\n\n@traced\nasync def handle(order):\n    return order\n"),
+        Valid(_TRACED + "\n\n@traced('sync')\ndef handle(order):\n    return order\n"),
+        Valid("import functools\n\n\ndef traced(fn):\n    @functools.wraps(fn)\n"
+              "    async def wrapper(*args, **kwargs):\n"
+              "        with tracer.start_as_current_span(fn.__name__):\n            return await fn(*args, **kwargs)\n"
+              "    return wrapper\n\n\n@traced\nasync def handle():\n    pass\n"),
+        Valid("from pkg.observability import traced\n\n\n@traced\nasync def handle():\n    pass\n",
+              files={"pkg/__init__.py": "", "pkg/observability.py": _AWARE}, path="pkg/handlers.py"),
+        Valid("import functools\nimport inspect\n\n\ndef traced(fn):\n    if inspect.iscoroutinefunction(fn):\n"
+              "        raise TypeError('traced is for sync functions')\n\n    @functools.wraps(fn)\n"
+              "    def wrapper(*args, **kwargs):\n        with tracer.start_as_current_span('x'):\n"
+              "            return fn(*args, **kwargs)\n    return wrapper\n"),
+        Valid("import functools\n\n\ndef traced(fn):\n    @functools.wraps(fn)\n    def wrapper(*args, **kwargs):\n"
+              "        return _run_traced(fn, args, kwargs)\n    return wrapper\n\n\n@traced\nasync def handle():\n"
+              "    pass\n"),
+        Valid(_PLAIN + "\n\nclass Repo:\n    @traced\n    @property\n    def name(self):\n        return 'x'\n"),
+    )
+    INVALID = (
+        Invalid(_TRACED + "\n\n@traced(\"orders.create\")\nasync def create_order(order):\n    return order\n",
+                fixed=_TRACED_FIXED + "\n\n@traced(\"orders.create\")\nasync def create_order(order):\n"
+                                      "    return order\n",
+                unsafe=True),
+        Invalid("from .observability import traced\n\n\n@traced(\"orders.create\")\nasync def create_order(order):\n"
+                "    return order\n", files=_PKG, path="pkg/handlers.py"),
+        Invalid("from pkg.observability import traced\n\n\nclass Handlers:\n    @traced\n    async def one(self):\n"
+                "        pass\n\n    @traced\n    async def two(self):\n        pass\n",
+                files=_PKG_PLAIN, path="pkg/handlers.py", count=2),
+        Invalid("from pkg import traced\n\n\n@traced('feed')\nasync def feed():\n    yield 1\n",
+                files={"pkg/__init__.py": "from .observability import traced\n", "pkg/observability.py": _TRACED},
+                path="app/stream.py"),
+        Invalid(_PLAIN + "\n\n@traced\ndef rows():\n    yield from range(3)\n"),
+        Invalid("import functools\n\n\ndef traced(fn=None, *, name=None):\n    def decorator(f):\n"
+                "        @functools.wraps(f)\n        def wrapper(*args, **kwargs):\n"
+                "            with tracer.start_as_current_span(name or f.__name__):\n"
+                "                return f(*args, **kwargs)\n"
+                "        return wrapper\n    return decorator if fn is None else decorator(fn)\n\n\n"
+                "@traced\nasync def a():\n    pass\n\n\n@traced(name='b')\nasync def b():\n    pass\n", count=2),
+        Invalid("import typing\n" + _PLAIN + "\n\n@traced\ndef process(self) -> typing.Awaitable[str]:\n"
+                "    return self._impl()\n"),
+        Invalid("from opentelemetry import context\n\n\ndef with_context(ctx):\n    def decorator(fn):\n"
+                "        def wrapper(*args, **kwargs):\n            token = context.attach(ctx)\n            try:\n"
+                "                return fn(*args, **kwargs)\n            finally:\n"
+                "                context.detach(token)\n"
+                "        return wrapper\n    return decorator\n\n\n@with_context(None)\nasync def job():\n    pass\n",
+                fixed="from opentelemetry import context\nimport functools\nimport inspect\n\n\n"
+                      "def with_context(ctx):\n"
+                      "    def decorator(fn):\n        if inspect.iscoroutinefunction(fn):\n"
+                      "            @functools.wraps(fn)\n            async def _async_wrapper(*args, **kwargs):\n"
+                      "                token = context.attach(ctx)\n                try:\n"
+                      "                    return await fn(*args, **kwargs)\n                finally:\n"
+                      "                    context.detach(token)\n            return _async_wrapper\n\n"
+                      "        def wrapper(*args, **kwargs):\n            token = context.attach(ctx)\n"
+                      "            try:\n"
+                      "                return fn(*args, **kwargs)\n            finally:\n"
+                      "                context.detach(token)\n"
+                      "        return wrapper\n    return decorator\n\n\n@with_context(None)\nasync def job():\n"
+                      "    pass\n",
+                unsafe=True),
+    )
+
+
+RULES = {r.code: r for r in (
+    SyncWrapperOnCoroutineFunction, ContextVarNotModuleLevel, ThreadingLocalInAsync, AttachWithoutDetach,
+    CurrentSpanPassedToTask, ContextVarSetWithoutReset, CurrentContextAcrossYield, BaseHttpMiddlewareContextVars,
+    SpanDecoratorOnGenerator, OtelAsyncDecoratorTooOld, TaskContextCapturedAtCreation, SyncOnlyDecoratorWrapper,
+)}
+
+
+class HygieneCheck(HygieneBase):
+    rules = tuple(RULES.values())
+    RULES = RULES

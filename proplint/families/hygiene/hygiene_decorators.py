@@ -1,0 +1,467 @@
+"""Decorators whose wrapper is a plain `def` (PRP401, PRP412): analysis, project facts, the async fix.
+
+One analysis, on the standard library's `ast`, serves both sides: the project index runs it on every
+file (collector `hygiene.decorators`, cached with the rest of the index), so `@traced("x")` applied in
+`pkg/handlers.py` is judged by the definition in `pkg/observability.py`; the check runs it on the file
+being checked (from that file's current text, never the cached index), so a fix is judged by what it
+wrote. A decorator is a module-level `def D(fn)` (plain) or `def D(...)` returning a nested
+`def dec(fn)` (factory), with a nested `def wrapper(...)` that calls `fn(...)` and is returned.
+
+Facts per decorator (JSON): `path` of the wrapper (`traced.decorator.wrapper`), its `line`, the wrapped
+parameter `fn`, the application `forms` it supports (`plain`: `@traced`, `factory`: `@traced(...)`),
+the target kinds it `handles` (by an `inspect.iscoroutinefunction`-style check or an async wrapper),
+the `scope` the sync wrapper opens around `fn(...)`, the `after` work it does once `fn(...)` returned,
+whether it forwards `*args`/`**kwargs` (`generic`) and whether the async-branch rewrite applies.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any, Iterator
+
+import libcst as cst
+
+from proplint.families.hygiene.hygiene_support import all_nodes, fresh_name, names_in
+from proplint.index import ast_qualname
+from proplint.core.rule import UNSAFE, Fix, ImportRequest
+from proplint.core.walk import visit
+
+#: A project helper that tells coroutine functions apart (`is_async_callable`, `_is_coro`): trusted.
+_AWARE_HELPER = re.compile(r"^_*(is_?async|iscoroutine|is_?coro|is_?awaitable|isawaitable)", re.IGNORECASE)
+#: PRP412's heuristic for a `with` whose exit assumes the call finished (beyond the catalog's openers).
+_SCOPE_WORD = re.compile(r"span|scope|trace|timer|timed|timing|measure", re.IGNORECASE)
+
+_DEF = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _defs_in(body: list[ast.stmt]) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Function definitions in a statement list, through if/try/with/for blocks (not into other defs)."""
+    for stmt in body:
+        if isinstance(stmt, _DEF):
+            yield stmt
+        elif isinstance(stmt, ast.ClassDef):
+            continue
+        else:
+            for name in ("body", "orelse", "finalbody"):
+                sub = getattr(stmt, name, None)
+                if isinstance(sub, list):
+                    yield from _defs_in(sub)
+            for handler in getattr(stmt, "handlers", ()) or ():
+                yield from _defs_in(handler.body)
+
+
+def own_nodes(fn: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of a function's body, not inside nested functions, lambdas or classes."""
+    stack = list(getattr(fn, "body", ()))
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (*_DEF, ast.Lambda, ast.ClassDef)):
+                stack.append(child)
+
+
+def _first_param(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    params = [*fn.args.posonlyargs, *fn.args.args]
+    return params[0].arg if params else None
+
+
+def _calls_param(fn: ast.AST, param: str) -> list[ast.Call]:
+    return [n for n in own_nodes(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+            and n.func.id == param]
+
+
+def is_generator(fn: ast.AST) -> bool:
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own_nodes(fn))
+
+
+def _last_name(func: ast.AST) -> str | None:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
+def _start(n: ast.AST) -> tuple[int, int]:
+    return (n.lineno, n.col_offset)  # type: ignore[attr-defined]
+
+
+def _end(n: ast.AST) -> tuple[int, int]:
+    return (n.end_lineno or n.lineno, n.end_col_offset or 0)  # type: ignore[attr-defined]
+
+
+class Vocabulary:
+    """The catalog entries the analysis needs, indexed once per catalog."""
+
+    def __init__(self, catalog) -> None:
+        openers = catalog.get("span_opener")
+        self.functions = {e.name: e for e in openers if not e.method}
+        self.methods = {e.name: e for e in openers if e.method}
+        self.checks = {e.name: tuple(e.kinds) for e in catalog.get("coroutine_check")}
+        self.markers = {e.name: e.kind for e in catalog.get("finish_marker")}
+        cv = catalog.get("contextvar_class")
+        self.cv_set = {e.set_method for e in cv} or {"set"}
+        self.cv_reset = {e.reset_method for e in cv} or {"reset"}
+        self.changing = {e.name for e in catalog.get("kind_changing_decorator")}
+        self.awaitables = {e.name for e in catalog.get("awaitable_type")}
+
+    def opener(self, call: ast.Call, imports: dict) -> Any:
+        q = ast_qualname(call.func, imports)
+        if q in self.functions:
+            return self.functions[q]
+        if isinstance(call.func, ast.Attribute) and call.func.attr in self.methods:
+            return self.methods[call.func.attr]
+        return None
+
+
+def vocabulary(catalog) -> Vocabulary:
+    """One `Vocabulary` per catalog object (catalogs are loaded once and cached)."""
+    cached = catalog.__dict__.get("_hygiene_vocabulary")
+    if cached is None:
+        cached = Vocabulary(catalog)
+        catalog.__dict__["_hygiene_vocabulary"] = cached
+    return cached
+
+
+def _wrapper_facts(w: ast.FunctionDef, param: str, imports: dict, voc: Vocabulary) -> dict[str, Any]:
+    calls = sorted(_calls_param(w, param), key=_start)
+    first = calls[0]
+    parents: dict[int, ast.AST] = {}
+    for node in own_nodes(w):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    chain = []
+    node: ast.AST | None = first
+    while node is not None:
+        node = parents.get(id(node))
+        if node is not None:
+            chain.append(node)
+    scope = after = ""
+    for anc in chain:
+        if isinstance(anc, (ast.With, ast.AsyncWith)):
+            for item in anc.items:
+                expr = item.context_expr
+                if isinstance(expr, ast.Call):
+                    entry = voc.opener(expr, imports)
+                    if entry is not None and not scope:
+                        scope = _last_name(expr.func) or entry.name
+                    elif not after and _SCOPE_WORD.search(_last_name(expr.func) or ""):
+                        after = f"`with {_last_name(expr.func)}(...)` exits"
+        if isinstance(anc, ast.Try) and anc.finalbody and not after:
+            if any(_start(n) <= _start(first) <= _end(n) for n in anc.body):
+                after = "its `finally` block runs"
+    own_calls = [n for n in own_nodes(w) if isinstance(n, ast.Call)]
+    before = [c for c in own_calls if _end(c) <= _start(first)]
+    later = [c for c in own_calls if _start(c) >= _end(first)]
+    if not scope:
+        for c in sorted(before, key=_start):
+            entry = voc.opener(c, imports)
+            if entry is not None and entry.kind in ("span", "attach"):
+                closer = entry.closer.rsplit(".", 1)[-1]
+                if any(_last_name(x.func) == closer for x in later):
+                    scope = _last_name(c.func) or entry.name
+                    break
+            if isinstance(c.func, ast.Attribute) and c.func.attr in voc.cv_set and c.args:
+                if any(isinstance(x.func, ast.Attribute) and x.func.attr in voc.cv_reset for x in later):
+                    scope = "ContextVar.set"
+                    break
+    if scope:
+        after = f"the `{scope}` scope closes"
+    if not after:
+        for c in sorted(later, key=_start):
+            if _last_name(c.func) in voc.markers:
+                after = f"`{ast.unparse(c.func)}(...)` runs"
+                break
+    return {"scope": scope, "after": after, "calls": len(calls), "first": first, "parents": parents}
+
+
+def analyse_decorator(d: ast.FunctionDef, imports: dict, voc: Vocabulary) -> dict[str, Any] | None:
+    """Facts for a module-level decorator with a sync wrapper that scopes or finishes work, else None."""
+    containers: list[ast.FunctionDef] = [d, *[c for c in _defs_in(d.body) if isinstance(c, ast.FunctionDef)]]
+    for c in containers:
+        param = _first_param(c)
+        if param is None:
+            continue
+        returned = {n.id for r in own_nodes(c) if isinstance(r, ast.Return) and r.value is not None
+                    for n in ast.walk(r.value) if isinstance(n, ast.Name)}
+        wrappers = [w for w in _defs_in(c.body) if w.name in returned and _calls_param(w, param)]
+        if not wrappers:
+            continue
+        if c is d:
+            forms = {"plain"}
+        else:
+            forms = set()
+            for r in own_nodes(d):
+                if isinstance(r, ast.Return) and r.value is not None:
+                    # `return decorator`, `return decorator(fn)`, `return decorator if fn is None else decorator(fn)`
+                    called = {id(n.func) for n in ast.walk(r.value) if isinstance(n, ast.Call)}
+                    for n in ast.walk(r.value):
+                        if isinstance(n, ast.Name) and n.id == c.name:
+                            forms.add("plain" if id(n) in called else "factory")
+            if not forms:
+                continue
+        handles: set[str] = set()
+        for n in ast.walk(d):
+            if isinstance(n, ast.Call):
+                kinds = voc.checks.get(ast_qualname(n.func, imports) or "")
+                if kinds:
+                    handles.update(kinds)
+                elif _AWARE_HELPER.match(_last_name(n.func) or ""):
+                    handles.update(("coroutine", "awaitable"))
+        if any(isinstance(w, ast.AsyncFunctionDef) for w in wrappers):
+            handles.add("coroutine")
+        sync = [w for w in wrappers if isinstance(w, ast.FunctionDef)]
+        if not sync:
+            return None
+        w = sync[0]
+        facts = _wrapper_facts(w, param, imports, voc)
+        if not (facts["scope"] or facts["after"]):
+            return None
+        path = d.name if c is d else f"{d.name}.{c.name}"
+        return {
+            "path": f"{path}.{w.name}",
+            "line": w.lineno,
+            "fn": param,
+            "forms": sorted(forms),
+            "handles": sorted(handles),
+            "scope": facts["scope"],
+            "after": facts["after"],
+            "generic": bool(w.args.vararg or w.args.kwarg),
+            "fixable": _fixable(c, w, facts),
+        }
+    return None
+
+
+def _fixable(c: ast.FunctionDef, w: ast.FunctionDef, facts: dict) -> bool:
+    if facts["calls"] != 1:
+        return False
+    first = facts["first"]
+    parent = facts["parents"].get(id(first))
+    if not (isinstance(parent, (ast.Return, ast.Expr))
+            or (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and parent.value is first)):
+        return False
+    for n in own_nodes(w):
+        if isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await, ast.Nonlocal)):
+            return False
+        if isinstance(n, ast.Name) and n.id == w.name:
+            return False
+    body = c.body
+    i = next((k for k, s in enumerate(body) if s is w), None)
+    if i is None or i + 1 >= len(body):
+        return False
+    nxt = body[i + 1]
+    return isinstance(nxt, ast.Return) and isinstance(nxt.value, ast.Name) and nxt.value.id == w.name
+
+
+def ast_target_kind(fn: ast.AST, imports: dict, voc: Vocabulary) -> str | None:
+    gen = is_generator(fn)
+    if isinstance(fn, ast.AsyncFunctionDef):
+        return "asyncgen" if gen else "coroutine"
+    if gen:
+        return "generator"
+    ann = getattr(fn, "returns", None)
+    if isinstance(ann, ast.Subscript):
+        ann = ann.value
+    return "awaitable" if ann is not None and ast_qualname(ann, imports) in voc.awaitables else None
+
+
+def module_decorators(tree: ast.Module, imports: dict, catalog) -> dict[str, dict[str, Any]]:
+    """Local name -> facts, for the module-level decorators of one module that need them."""
+    voc = vocabulary(catalog)
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and next(_defs_in(node.body), None) is not None:
+            facts = analyse_decorator(node, imports, voc)
+            if facts is not None:
+                out[node.name] = facts
+    return out
+
+
+def applications(tree: ast.Module, imports: dict, module: str | None, catalog) -> list[list[str]]:
+    """[decorator qualified name, form, target kind] for decorators on coroutine-like functions."""
+    voc = vocabulary(catalog)
+    local = {n.name for n in tree.body if isinstance(n, (*_DEF, ast.ClassDef))}
+    out = []
+    for fn in all_nodes(tree):
+        if not isinstance(fn, _DEF) or not fn.decorator_list:
+            continue
+        kind = ast_target_kind(fn, imports, voc)
+        if kind not in ("coroutine", "awaitable"):
+            continue
+        for i, dec in enumerate(fn.decorator_list):
+            below = fn.decorator_list[i + 1:]
+            if any(ast_qualname(b.func if isinstance(b, ast.Call) else b, imports) in voc.changing for b in below):
+                continue
+            expr = dec.func if isinstance(dec, ast.Call) else dec
+            q = ast_qualname(expr, imports, module, local)
+            if q:
+                out.append([q, "factory" if isinstance(dec, ast.Call) else "plain", kind])
+    return out
+
+
+# --- project-index collectors ---------------------------------------------------------------------------
+
+
+#: A decorator's wrapper that scopes or finishes work mentions one of these (the check itself, on the file
+#: being checked, needs no token; across modules a decorator without any of them is not seen).
+DECORATOR_TOKENS = (b"wraps", b"finally", b"span", b"attach", b".set(", b"perf_counter", b"monotonic", b"time(")
+
+
+def collect_decorators(tree, imports, module, config, catalog) -> dict[str, Any]:
+    if not module:
+        return {}
+    return {f"{module}.{name}": facts for name, facts in module_decorators(tree, imports, catalog).items()}
+
+
+def collect_applications(tree, imports, module, config, catalog) -> dict[str, Any]:
+    """Decorators applied to coroutine functions here, and whether the module has any `async def`."""
+    apps = applications(tree, imports, module, catalog)
+    has_async = any(isinstance(n, ast.AsyncFunctionDef) for n in all_nodes(tree))
+    return {"apps": apps, "async": True} if has_async else ({"apps": apps} if apps else {})
+
+
+def collect_reexports(tree, imports, module, config, catalog) -> dict[str, str]:
+    """A package's names imported from its own submodules (`from .observability import traced`); a file
+    without a relative import or `__all__` is not read for them."""
+    if not module:
+        return {}
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            for a in node.names:
+                local = a.asname or a.name
+                if local in imports and imports[local].startswith(module + "."):
+                    out[f"{module}.{local}"] = imports[local]
+    return out
+
+
+def project_decorators(index) -> dict[str, dict[str, Any]]:
+    def merge(ix) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for rel, facts in ix.facts("hygiene.decorators"):
+            for q, f in facts.items():
+                out[q] = {**f, "file": rel}
+        return out
+
+    return index.derived("hygiene.decorators", merge)
+
+
+def project_reexports(index) -> dict[str, str]:
+    def merge(ix) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for _, facts in ix.facts("hygiene.reexports"):
+            out.update(facts)
+        return out
+
+    return index.derived("hygiene.reexports", merge)
+
+
+def applied_to_coroutines(index) -> set[str]:
+    def applied(ix) -> set[str]:
+        return {a[0] for _, f in ix.facts("hygiene.applications") for a in f.get("apps", ())}
+
+    return index.derived("hygiene.applied", applied)
+
+
+def resolve_decorator(index, qualname: str) -> dict[str, Any] | None:
+    """The facts of a project decorator, following package re-exports (`pkg.traced` -> `pkg.obs.traced`)."""
+    decorators = project_decorators(index)
+    reexports = project_reexports(index)
+    for _ in range(6):
+        if qualname in decorators:
+            return decorators[qualname]
+        if qualname not in reexports:
+            return None
+        qualname = reexports[qualname]
+    return None
+
+
+# --- the async-branch rewrite (CST) -----------------------------------------------------------------------
+
+
+class _ParamCalls(cst.CSTVisitor):
+    def __init__(self, param: str) -> None:
+        self.param = param
+        self.calls: list[cst.Call] = []
+        self._depth = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._depth += 1
+        return self._depth == 1
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._depth -= 1
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == self.param:
+            self.calls.append(node)
+
+
+def calls_param(fn: cst.FunctionDef, param: str) -> bool:
+    """Whether a def calls `param(...)` in its own body (not in nested defs, lambdas or classes)."""
+    finder = _ParamCalls(param)
+    visit(fn, finder)
+    return bool(finder.calls)
+
+
+def find_wrapper(module: cst.Module, path: str) -> tuple[cst.FunctionDef, cst.FunctionDef] | None:
+    """(container, wrapper) CST nodes for a facts path `D.W` or `D.C.W` (each directly in its parent's body)."""
+    body: Any = module.body
+    chain: list[cst.FunctionDef] = []
+    for name in path.split("."):
+        found = next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+        if found is None or not isinstance(found.body, cst.IndentedBlock):
+            return None
+        chain.append(found)
+        body = found.body.body
+    return (chain[-2], chain[-1]) if len(chain) >= 2 else None
+
+
+def async_branch_fix(container: cst.FunctionDef, wrapper: cst.FunctionDef, param: str) -> Fix | None:
+    """Insert `if inspect.iscoroutinefunction(fn): <async copy of the wrapper awaiting fn>; return it`."""
+    block = container.body
+    if not isinstance(block, cst.IndentedBlock):
+        return None
+    stmts = list(block.body)
+    i = next((k for k, s in enumerate(stmts) if s is wrapper), None)
+    if i is None or i + 1 >= len(stmts):
+        return None
+    nxt = stmts[i + 1]
+    if not (isinstance(nxt, cst.SimpleStatementLine) and len(nxt.body) == 1 and isinstance(nxt.body[0], cst.Return)
+            and isinstance(nxt.body[0].value, cst.Name) and nxt.body[0].value.value == wrapper.name.value):
+        return None
+    finder = _ParamCalls(param)
+    visit(wrapper, finder)
+    if len(finder.calls) != 1:
+        return None
+    call = finder.calls[0]
+    name = fresh_name("_async_" + wrapper.name.value.lstrip("_"), names_in(container))
+    imports = [ImportRequest("inspect")]
+    decorators = list(wrapper.decorators)
+    if not decorators:
+        decorators = [cst.Decorator(cst.parse_expression(f"functools.wraps({param})"))]
+        imports.append(ImportRequest("functools"))
+    awaited = wrapper.deep_replace(call, cst.Await(expression=call))
+    assert isinstance(awaited, cst.FunctionDef) and isinstance(awaited.body, cst.IndentedBlock)
+    async_def = awaited.with_changes(
+        name=cst.Name(name), asynchronous=cst.Asynchronous(), leading_lines=(), decorators=decorators,
+        # the `def` line's own comment (a noqa, a marker) stays with the original wrapper only
+        body=awaited.body.with_changes(header=cst.TrailingWhitespace()),
+    )
+    branch = cst.If(
+        test=cst.parse_expression(f"inspect.iscoroutinefunction({param})"),
+        body=cst.IndentedBlock(body=[async_def, cst.parse_statement(f"return {name}\n")]),
+        leading_lines=wrapper.leading_lines,
+    )
+    sync = wrapper.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+    return Fix(UNSAFE, f"Add an `inspect.iscoroutinefunction({param})` branch with an async wrapper that awaits "
+                       f"`{param}(...)` inside the same scope",
+               replacements=[(wrapper, cst.FlattenSentinel([branch, sync]))], imports=imports)
