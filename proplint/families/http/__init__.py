@@ -1,17 +1,20 @@
 """HTTP clients that send no trace context (PRP101-PRP104).
 
-What the family contributes, as data (`FAMILY`); `proplint.registry` collects it.
+What the family contributes, as data (`FAMILY`); `proplint.registry` collects it. The catalog is
+`rules/http.toml` (`[[http_client]]`, `[[http_library]]`, `[[instrumentor]]`).
 """
 
 from __future__ import annotations
 
-from proplint.core.family import Collector, Family
-from proplint.families.http import http
+from proplint.core.family import Family
+from proplint.families.http.check import HttpClientCheck
+from proplint.families.http.model import HttpClient, HttpLibrary
+from proplint.families.http.rules import RULES
 
 FAMILY = Family(
     name="http",
     prefix="PRP1",
-    rules=(http.UntracedAsyncClient, http.UntracedSyncHttpx, http.UntracedRequests, http.UntracedAiohttp,),
-    checks=(http.HttpClientCheck,),
-    roles=(http.HttpClient, http.HttpLibrary,),
+    rules=RULES,
+    checks=(HttpClientCheck,),
+    roles=(HttpClient, HttpLibrary),
 )

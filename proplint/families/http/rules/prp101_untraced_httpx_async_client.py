@@ -1,0 +1,136 @@
+"""PRP101 untraced-httpx-async-client: `httpx.AsyncClient(...)` constructed without trace propagation.
+
+Reported by the HTTP check (`check.py`) for catalog entries with `code = "PRP101"` (`rules/http.toml`);
+what counts as already propagated is `propagated.py`, the factory profile `factory.py`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from proplint.core.catalog import Catalog
+from proplint.core.context import NeedsContext
+from proplint.core.needs import Cond
+from proplint.core.rule import Fix, Invalid, Rule, Valid
+from proplint.families.http.edits import instrument_client_fix
+from proplint.families.http.factory import FACTORY_EXAMPLE_CONFIG, FACTORY_EXAMPLE_FILE
+from proplint.families.http.needs import client_needs
+from proplint.families.http.propagated import ALREADY_PROPAGATED
+
+if TYPE_CHECKING:
+    from proplint.families.http.check import HttpClientCheck
+    from proplint.families.http.model import HttpClient
+
+
+class UntracedAsyncClient(Rule):
+    code = "PRP101"
+    name = "untraced-httpx-async-client"
+    summary = "`httpx.AsyncClient(...)` is constructed without trace propagation."
+    fix = "sometimes safe"
+    what_it_does = """
+        Finds `httpx.AsyncClient(...)` constructions (through any import alias) whose requests will carry
+        no `traceparent` (or, with a traced client factory configured, that bypass the factory).
+    """
+    why = """
+        The downstream service receives no trace header, so it starts a new trace: one request becomes two
+        orphaned traces, and the link between caller and callee is lost.
+    """
+    already_propagated = ALREADY_PROPAGATED
+    example = """
+        import httpx
+
+        async def fetch(url):
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                return await client.get(url)
+    """
+    use_instead = """
+        # with http-client-factory = "svc.shared.http_client:traced_client"
+        from svc.shared.http_client import traced_client
+
+        async def fetch(url):
+            async with traced_client(timeout=5.0) as client:
+                return await client.get(url)
+
+        # or, with OpenTelemetry
+        import httpx
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+        async def fetch(url):
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                HTTPXClientInstrumentor.instrument_client(client)
+                return await client.get(url)
+    """
+    fix_safety = """
+        With a factory that is an async context manager, `async with httpx.AsyncClient(<args>) as c:`
+        becomes `async with <factory>(<args>) as c:` and the import is added; a factory that returns a
+        client replaces any construction. The fix is safe when the factory is defined in the project and
+        its signature takes the arguments (or `**kwargs`); unsafe otherwise, and unsafe when the call
+        passes `verify=`, `cert=`, `http2=`, `limits=`, `proxy=` or `trust_env=` while the factory sets
+        `transport=` (httpx ignores them once a transport is given).
+
+        In the OpenTelemetry profile, `HTTPXClientInstrumentor.instrument_client(c)` is inserted after
+        `c = httpx.AsyncClient(...)` or as the first statement of `async with ... as c:`. It is safe when
+        `opentelemetry-instrumentation-httpx` is among the project's dependencies; otherwise it is
+        unsafe and the message says to add it. Other uses (a client passed straight to a call) get no fix.
+    """
+    VALID = (
+        Valid("import httpx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
+              "HTTPXClientInstrumentor().instrument()\nclient = httpx.AsyncClient()\n"),
+        Valid("import httpx\nasync def f():\n    client = httpx.AsyncClient()\n",
+              files={"app/telemetry.py": "from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor"
+                                         " as H\n\ndef setup():\n    H().instrument()\n"}),
+        Valid("def f(httpx):\n    return httpx.AsyncClient()\n"),
+        Valid("import httpx\nclient: httpx.AsyncClient\ndef f(x):\n    return isinstance(x, httpx.AsyncClient)\n"),
+        Valid("import httpx\nclient = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: None))\n"),
+        Valid("import httpx\nfrom opentelemetry.instrumentation.httpx import AsyncOpenTelemetryTransport\n"
+              "client = httpx.AsyncClient(transport=AsyncOpenTelemetryTransport(httpx.AsyncHTTPTransport()))\n"),
+        Valid("import httpx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
+              "async def f():\n    async with httpx.AsyncClient() as c:\n"
+              "        HTTPXClientInstrumentor.instrument_client(c)\n"),
+        Valid("import httpx\nfrom opentelemetry.sdk.trace.export import SpanExporter\n"
+              "class Exporter(SpanExporter):\n    def __init__(self):\n        self.client = httpx.AsyncClient()\n"),
+        Valid("import httpx\nfrom opentelemetry.propagate import inject\n"
+              "async def hook(request):\n    inject(request.headers)\n"
+              "client = httpx.AsyncClient(event_hooks={'request': [hook]})\n"),
+        Valid("import contextlib\nimport httpx\n\n@contextlib.asynccontextmanager\n"
+              "async def traced_client(timeout=10.0, **kwargs):\n"
+              "    async with httpx.AsyncClient(timeout=timeout, **kwargs) as client:\n        yield client\n",
+              config=FACTORY_EXAMPLE_CONFIG, path="svc/http.py"),
+    )
+    INVALID = (
+        Invalid("import httpx as hx\nclient = hx.AsyncClient()\n",
+                fixed="import httpx as hx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
+                      "\nclient = hx.AsyncClient()\nHTTPXClientInstrumentor.instrument_client(client)\n",
+                unsafe=True),
+        Invalid("from httpx import AsyncClient as C\nasync def f():\n    async with C(timeout=2) as c:  # keep\n"
+                "        return await c.get('/')\n",
+                fixed="from httpx import AsyncClient as C\n"
+                      "from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
+                      "\nasync def f():\n    async with C(timeout=2) as c:  # keep\n"
+                      "        HTTPXClientInstrumentor.instrument_client(c)\n        return await c.get('/')\n",
+                unsafe=True),
+        Invalid("import httpx\nasync def f(url):\n    async with httpx.AsyncClient(timeout=5.0) as client:\n"
+                "        return await client.get(url)\n",
+                fixed="import httpx\nfrom svc.http import traced_client\n\nasync def f(url):\n"
+                      "    async with traced_client(timeout=5.0) as client:\n        return await client.get(url)\n",
+                config=FACTORY_EXAMPLE_CONFIG, files=FACTORY_EXAMPLE_FILE),
+        Invalid("import httpx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
+                "HTTPXClientInstrumentor().instrument()\nclient = httpx.AsyncClient()\n",
+                config=FACTORY_EXAMPLE_CONFIG, files=FACTORY_EXAMPLE_FILE),
+        Invalid("import httpx\nclient = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(retries=2))\n"),
+    )
+
+    @classmethod
+    def needs(cls, project: NeedsContext) -> Cond:
+        return client_needs(project, cls.code)
+
+    @staticmethod
+    def message(entry: HttpClient, catalog: Catalog) -> str:
+        return (f"{entry.name} sends no trace context; call HTTPXClientInstrumentor.instrument_client("
+                f"client) or HTTPXClientInstrumentor().instrument() at startup")
+
+    @staticmethod
+    def build_fix(check: HttpClientCheck, node: cst.Call, entry: HttpClient, has_dep: bool) -> Fix | None:
+        return instrument_client_fix(check.ctx, check.bound_name(), has_dep)

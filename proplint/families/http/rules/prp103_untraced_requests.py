@@ -1,0 +1,88 @@
+"""PRP103 untraced-requests: `requests` or `urllib3` used without propagation.
+
+Reported by the HTTP check (`check.py`) for catalog entries with `code = "PRP103"` (`rules/http.toml`);
+what counts as already propagated is `propagated.py`, the factory profile `factory.py`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from proplint.core.catalog import Catalog
+from proplint.core.context import NeedsContext
+from proplint.core.needs import Cond
+from proplint.core.rule import Fix, Invalid, Rule, Valid
+from proplint.families.http.needs import client_needs
+from proplint.families.http.propagated import ALREADY_PROPAGATED
+
+if TYPE_CHECKING:
+    from proplint.families.http.check import HttpClientCheck
+    from proplint.families.http.model import HttpClient
+
+
+class UntracedRequests(Rule):
+    code = "PRP103"
+    name = "untraced-requests"
+    summary = "`requests` (`requests.Session()`, `requests.get`, ...) or `urllib3.PoolManager` is used without propagation."
+    fix = "none"
+    what_it_does = """
+        Finds `requests.Session()`, the `requests` request functions, `urllib3.PoolManager(...)` and
+        `urllib3.request` when the project turns on no propagation for that library.
+    """
+    why = """
+        `requests` and `urllib3` send no trace headers by themselves: the callee's spans start a new trace.
+    """
+    already_propagated = ALREADY_PROPAGATED
+    example = """
+        import requests
+
+        def notify(url, body):
+            return requests.post(url, json=body)
+    """
+    use_instead = """
+        import requests
+        from opentelemetry.instrumentation.requests import RequestsInstrumentor
+
+        RequestsInstrumentor().instrument()   # once, at startup
+
+        def notify(url, body):
+            return requests.post(url, json=body)
+    """
+    fix_safety = """
+        No automatic fix: requests and urllib3 have no per-instance hook, and a call-site `headers=` merge
+        is verbose and easy to get wrong. Instrument the library once at startup (`RequestsInstrumentor`,
+        `URLLib3Instrumentor`) or pass `headers=` filled by `opentelemetry.propagate.inject`.
+    """
+    VALID = (
+        Valid("import requests\nfrom opentelemetry.instrumentation.requests import RequestsInstrumentor\n"
+              "inst = RequestsInstrumentor()\ninst.instrument()\nrequests.get('http://x')\n"),
+        Valid("import requests\nimport opentelemetry.propagate as propagate\n"
+              "def f():\n    carrier = {}\n    propagate.inject(carrier)\n"
+              "    return requests.post('http://x', headers={**carrier, 'a': 'b'})\n"),
+        Valid("import urllib3\nfrom opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor\n"
+              "URLLib3Instrumentor().instrument()\npool = urllib3.PoolManager()\n"),
+    )
+    INVALID = (
+        Invalid("import requests\ns = requests.Session()\n"),
+        Invalid("from requests import get as fetch\nfetch('http://x')\n"),
+        Invalid("import urllib3\npool = urllib3.PoolManager(num_pools=4)\n"),
+        Invalid("import requests\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
+                "HTTPXClientInstrumentor().instrument()\nrequests.get('http://x')\n"),
+    )
+
+    @classmethod
+    def needs(cls, project: NeedsContext) -> Cond:
+        return client_needs(project, cls.code)
+
+    @staticmethod
+    def message(entry: HttpClient, catalog: Catalog) -> str:
+        inst = next((e.name.rsplit(".", 1)[-1] for e in catalog.get("instrumentor")
+                     if e.library == entry.library and e.kind == "class"), "the library's instrumentor")
+        return (f"{entry.name} sends no trace context; call {inst}().instrument() at startup "
+                f"or pass headers filled by opentelemetry.propagate.inject")
+
+    @staticmethod
+    def build_fix(check: HttpClientCheck, node: cst.Call, entry: HttpClient, has_dep: bool) -> Fix | None:
+        return None  # see fix_safety
