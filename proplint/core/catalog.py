@@ -161,10 +161,22 @@ def _load_into(roles: dict[str, type], entries: dict[str, list[Any]], path: Path
 CORE_ROLES = (Instrumentor, Injector, Extractor, PropagatorClass, TelemetryBase)
 
 
-@lru_cache(maxsize=16)
 def load_catalog(extra: tuple[str, ...], roles: tuple[type, ...]) -> Catalog:
     """The built-in catalog plus the user's extra files (paths), validated against `roles` (the core's and
-    those the families declare: `proplint.registry.load_catalog` passes them)."""
+    those the families declare: `proplint.registry.load_catalog` passes them). Cached while the user's
+    files keep their size and modification time."""
+    stamps = []
+    for name in extra:
+        try:
+            st = Path(name).stat()
+            stamps.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamps.append(None)
+    return _load_catalog(tuple(extra), tuple(stamps), roles)
+
+
+@lru_cache(maxsize=16)
+def _load_catalog(extra: tuple[str, ...], stamps: tuple, roles: tuple[type, ...]) -> Catalog:
     by_name = {cls.ROLE: cls for cls in roles}  # type: ignore[attr-defined]
     entries: dict[str, list[Any]] = {}
     digest = hashlib.sha256()
