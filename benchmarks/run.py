@@ -321,7 +321,8 @@ import json, sys, time
 from collections import Counter
 from pathlib import Path
 from proplint.config import load_config
-from proplint.engine import _ast_file, make_settings
+from proplint.engine import _ast_file
+from proplint.settings import make_settings
 from proplint.files import iter_python_files
 
 root = Path(sys.argv[1])
@@ -422,6 +423,7 @@ PHASES_SCRIPT = r"""
 import contextlib, io, sys, time
 import libcst
 import proplint.engine as engine
+import proplint.settings as settings_module
 
 spent = {}
 calls = {}
@@ -436,7 +438,7 @@ def timed(label, fn):
             calls[label] = calls.get(label, 0) + 1
     return wrapper
 
-engine.build_index = timed("project index (build_index)", engine.build_index)
+settings_module.build_index = timed("project index (build_index)", settings_module.build_index)
 engine.check_paths = timed("check_paths (everything per file)", engine.check_paths)
 libcst.parse_module = timed("  LibCST parse_module", libcst.parse_module)
 engine._walk = timed("  tree walk with the checks (_walk)", engine._walk)
@@ -473,21 +475,21 @@ phases = [
     ("  LibCST parse_module (files passing the prefilter)", "entrypoints.py", "parse_module"),
     ("  tree walk with the checks (_walk / _walk_deep)", "engine.py", "_walk"),
     ("  positions of findings (_locate)", "engine.py", "_locate"),
-    ("  noqa (_apply_noqa)", "engine.py", "_apply_noqa"),
+    ("  noqa (apply_noqa)", "noqa.py", "apply_noqa"),
 ]
 print(f"--- phases (cumulative s under cProfile; whole run {total:.1f} s) ---")
 for label, fname, func in phases:
     ct = sum(v[3] for (f, _, name), v in stats.stats.items() if f.endswith(fname) and name == func)
     print(f"{label:<66} {ct:7.2f}  {ct / total:6.1%}")
 
-for key, n, restrict in (("cumulative", 15, r"proplint/|libcst/|/ast\.py"), ("cumulative", 15, r"proplint/checks/"),
+for key, n, restrict in (("cumulative", 15, r"proplint/|libcst/|/ast\.py"), ("cumulative", 15, r"proplint/families/"),
                          ("tottime", 15, None)):
     s = io.StringIO()
     st = pstats.Stats(sys.argv[1], stream=s)
     st.sort_stats(key)
     st.print_stats(*([restrict] if restrict else []), n)
     text = s.getvalue()
-    where = {None: "", "proplint/checks/": " (rule families: proplint/checks/)"}.get(
+    where = {None: "", "proplint/families/": " (rule families: proplint/families/)"}.get(
         restrict, " (proplint, libcst and ast functions)")
     print(f"--- top {n} by {key}{where} ---")
     print(short(text[text.find("   ncalls"):]).rstrip())
@@ -582,7 +584,7 @@ def write_results(ctx: dict) -> None:
     w("## Prefilter selectivity")
     w("")
     w(f"The prefilter (`settings.possible(bytes)`: {pf.get('needs', '?')} needs over {pf['pattern_words']} words "
-      "from the enabled rules, see `proplint/prefilter.py`; built with `load_config(corpus)` + `make_settings`) "
+      "from the enabled rules, see `proplint/core/needs.py`; built with `load_config(corpus)` + `make_settings`) "
       f"leaves **{pf['passed']:,} of {pf['files']:,} files ({pf['passed'] / pf['files']:.1%})** where some rule "
       f"can report, holding {pf['lines_passed']:,} of {pf['lines']:,} lines "
       f"({pf['lines_passed'] / pf['lines']:.1%}). The ast gates (exact tests on the stdlib `ast`, for PRP401 "

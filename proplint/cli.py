@@ -14,7 +14,8 @@ import click
 from proplint import __version__
 from proplint.core.catalog import CatalogError
 from proplint.config import Config, ConfigError, find_pyproject, load_config, real_path
-from proplint.engine import Settings, check_paths, default_jobs, make_settings
+from proplint.engine import check_paths, default_jobs
+from proplint.settings import Settings, make_settings
 from proplint.files import iter_python_files
 from proplint.report import FORMATS
 from proplint.core.rule import Finding

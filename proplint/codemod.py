@@ -18,7 +18,8 @@ import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
 from proplint.config import ConfigError, load_config
-from proplint.engine import Settings, make_settings, relpath_of
+from proplint.engine import relpath_of
+from proplint.settings import Settings, make_settings
 from proplint.fixes import fix_source
 
 #: (project root, config file, select, use_cache) -> Settings; one per project per process.

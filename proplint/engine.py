@@ -1,8 +1,8 @@
 """Files -> prefilter -> parse -> one traversal for all checks -> findings (positions, noqa, ignores).
 
-Cost model (measured, see the design notes in the issues): LibCST's parse is ~7x `ast.parse`, its
+What a run checks with is `settings.Settings`. Cost model (measured, see the design notes in the issues): LibCST's parse is ~7x `ast.parse`, its
 position provider ~2x the parse, and most files of a service touch none of the APIs we check. So the
-rules' needs (`prefilter.py`: the words a file must contain) decide from the bytes whether a file is
+rules' needs (`core/needs.py`: the words a file must contain) decide from the bytes whether a file is
 parsed at all, only the checks with a rule that can still report are run (and only those rules), and
 positions are computed only for files with findings.
 """
@@ -10,30 +10,23 @@ positions are computed only for files with findings.
 from __future__ import annotations
 
 import hashlib
-import io
-import re
 import sys
 import threading
-import tokenize
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from proplint.core.catalog import Catalog
+from proplint.config import real_path
+from proplint.core.ast_names import module_name_for, parse_ast
 from proplint.core.context import AstFile, Check, Dispatcher, FileContext
-from proplint.registry import all_checks, all_rules, collectors, load_catalog
-from proplint.config import Config, real_path
-from proplint.index import ProjectIndex, build_index, module_name_for, parse_ast
-from proplint.core.needs import FileFilter
-from proplint.prescreen import screen
 from proplint.core.rule import Finding
+from proplint.noqa import apply_noqa
+from proplint.prescreen import screen
+from proplint.settings import Settings
 
-NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+)?)+)?", re.IGNORECASE)
-NOQA_CODES = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 
 #: Files larger than this are not given to LibCST (it is super-linear on some shapes).
 MAX_BYTES = 5_000_000
@@ -43,98 +36,6 @@ WALK_STACK_BYTES = 512 * 1024 * 1024
 #: Positions (LibCST's code generation, recursive) of a tree deeper than this are computed on the deep
 #: thread: at the default recursion limit they fail from about 280 levels of code nodes (measured).
 LOCATE_DEPTH = 150
-
-
-def enabled_codes(config: Config, select: Iterable[str] | None = None, ignore: Iterable[str] = (),
-                  include_default_off: bool = False) -> frozenset[str]:
-    """Codes a run reports. `select` (CLI) replaces the config's; `ignore` adds to it.
-
-    Rules that are off by default are on only when a selector names them more precisely than the bare
-    `PRP` prefix (e.g. `PRP406` or `PRP4`).
-    """
-    rules = all_rules()
-    selectors = tuple(select) if select else config.select
-    ignores = tuple(config.ignore) + tuple(ignore)
-    out = set()
-    for code, rule in rules.items():
-        if selectors:
-            hits = [s for s in selectors if code.startswith(s)]
-            if not hits:
-                continue
-            if not rule.default_enabled and not include_default_off and all(s == "PRP" for s in hits):
-                continue
-        elif not rule.default_enabled and not include_default_off:
-            continue
-        if any(code.startswith(i) for i in ignores):
-            continue
-        out.add(code)
-    return frozenset(out)
-
-
-@dataclass
-class Settings:
-    """Everything a worker needs to check a file (picklable: sent once per worker process)."""
-
-    config: Config
-    catalog: Catalog
-    index: ProjectIndex
-    enabled: frozenset[str]
-    want_edits: bool = False
-    #: False only to prove the prefilter exact (every file parsed, every check run)
-    use_prefilter: bool = True
-    _checks: tuple[tuple[type[Check], frozenset[str]], ...] | None = field(default=None, repr=False)
-    _filter: FileFilter | None = field(default=None, repr=False)
-    _gates: dict[str, Callable[[AstFile], bool]] | None = field(default=None, repr=False)
-
-    def checks(self) -> tuple[tuple[type[Check], frozenset[str]], ...]:
-        """The checks with an enabled rule, each with its enabled codes."""
-        if self._checks is None:
-            selected = []
-            for check in all_checks():
-                codes = frozenset(r.code for r in check.rules) & self.enabled
-                if codes:
-                    selected.append((check, codes))
-            self._checks = tuple(selected)
-        return self._checks
-
-    def file_filter(self) -> FileFilter:
-        """The enabled rules' needs, compiled: which codes can report on a file, from its bytes."""
-        if self._filter is None:
-            needs = []
-            for check, codes in self.checks():
-                for need in check.needs(self.catalog, self.config, self.index):
-                    if need.codes & codes:
-                        needs.append(replace(need, codes=need.codes & codes))
-            self._filter = FileFilter(needs)
-        return self._filter
-
-    def gates(self) -> dict[str, Callable[[AstFile], bool]]:
-        """The enabled rules' `ast_gates`."""
-        if self._gates is None:
-            self._gates = {code: gate for check, codes in self.checks()
-                           for code, gate in check.ast_gates(self.catalog, self.config, self.index).items()
-                           if code in codes}
-        return self._gates
-
-    def possible(self, raw: bytes) -> frozenset[str]:
-        """The enabled codes that can report on these bytes (all of them without the prefilter)."""
-        return self.file_filter().codes(raw) if self.use_prefilter else self.enabled
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_checks"] = None
-        state["_filter"] = None
-        state["_gates"] = None
-        return state
-
-
-def make_settings(config: Config, select=None, ignore=(), use_cache: bool = True, want_edits: bool = False,
-                  include_default_off: bool = False, jobs: int = 1) -> Settings:
-    """Everything needed to check files of one project; `jobs` processes build its index if it is cold."""
-    catalog = load_catalog(config.catalogs)
-    index = build_index(config, catalog, collectors(), use_cache=use_cache, jobs=jobs)
-    enabled = enabled_codes(config, select, ignore, include_default_off)
-    return Settings(config, catalog, index, enabled, want_edits)
 
 
 def relpath_of(path: Path, root: Path) -> str:
@@ -277,7 +178,7 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
         if "PRP001" in enabled:
             result.findings.append(_failure(path, "file not checked: nesting too deep to analyse"))
         return result
-    result.findings = _apply_noqa(raw, "utf-8" if text_input else module.encoding, findings) if noqa else findings
+    result.findings = apply_noqa(raw, "utf-8" if text_input else module.encoding, findings) if noqa else findings
     return result
 
 
@@ -300,58 +201,6 @@ def _locate(module: cst.Module, findings: list[Finding]) -> None:
         if rng is not None:
             f.line, f.column = rng.start.line, rng.start.column + 1
             f.end_line, f.end_column = rng.end.line, rng.end.column + 1
-
-
-def noqa_line_map(text: str) -> dict[int, str]:
-    """Physical line -> the text searched for `noqa` there, exactly as flake8 does it.
-
-    flake8 joins the lines of one token (a multi-line string, a backslash continuation) and otherwise
-    looks at the physical line only: a `# noqa` on the closing line of a multi-line call does not
-    cover a finding reported on its first line.
-    """
-    lines = text.splitlines(keepends=True)
-    mapping: dict[int, str] = {}
-    lo, hi = len(lines) + 2, -1
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
-                continue
-            lo, hi = min(lo, tok.start[0]), max(hi, tok.end[0])
-            if tok.type in (tokenize.NL, tokenize.NEWLINE):
-                joined = "".join(lines[lo - 1:hi])
-                for n in range(lo, hi + 1):
-                    mapping[n] = joined
-                lo, hi = len(lines) + 2, -1
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return {}
-    return mapping
-
-
-def suppressed(code: str, line_text: str) -> bool:
-    match = NOQA.search(line_text)
-    if match is None:
-        return False
-    codes_text = match.group("codes")
-    if not codes_text:
-        return True
-    codes = [c.upper() for c in NOQA_CODES.findall(match.group(0).split(":", 1)[1])]
-    return any(code == c or code.startswith(c) for c in codes)
-
-
-def _apply_noqa(source: bytes, encoding: str, findings: list[Finding]) -> list[Finding]:
-    if not findings:
-        return findings
-    text = source.decode(encoding, errors="replace")
-    if "noqa" not in text.lower():
-        return findings
-    mapping = noqa_line_map(text)
-    lines = text.splitlines()
-    kept = []
-    for f in findings:
-        line_text = mapping.get(f.line) or (lines[f.line - 1] if 0 < f.line <= len(lines) else "")
-        if not suppressed(f.code, line_text):
-            kept.append(f)
-    return kept
 
 
 def read_source(path: Path) -> bytes | str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from proplint.engine import Settings, analyse
+from proplint.engine import analyse
+from proplint.settings import Settings
 from proplint.core.rule import Finding
 
 
@@ -46,7 +47,7 @@ def _pair(root: str) -> tuple[Settings, Settings]:
         from pathlib import Path
 
         from proplint.config import Config, load_config
-        from proplint.engine import make_settings
+        from proplint.settings import make_settings
 
         path = Path(root)
         config = load_config(path) if (path / "pyproject.toml").is_file() else Config(root=path)

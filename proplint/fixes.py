@@ -20,7 +20,8 @@ from pathlib import Path
 import libcst as cst
 
 from proplint.edits import apply_fixes, non_overlapping
-from proplint.engine import Settings, analyse, read_source, relpath_of
+from proplint.engine import analyse, read_source, relpath_of
+from proplint.settings import Settings
 from proplint.core.rule import SAFE, Finding
 
 #: Fixes whose targets overlap (e.g. several that each add a module-level statement) apply one per round;

@@ -80,7 +80,7 @@ def _settings_for(filename: str):
 
 def _load(start: Path, known: Any):
     from proplint.config import ConfigError, load_config
-    from proplint.engine import make_settings
+    from proplint.settings import make_settings
 
     try:
         config = load_config(start)

@@ -19,8 +19,6 @@ import json
 import os
 import re
 import tempfile
-import warnings
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -28,6 +26,7 @@ from typing import Any, Callable
 from proplint import __version__
 from proplint.config import Config
 from proplint.core.catalog import Catalog
+from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast, statements  # noqa: F401
 from proplint.core.family import Collector
 from proplint.files import project_files
 
@@ -37,91 +36,6 @@ CACHE_DIR = ".proplint_cache"
 #: files containing none of them are skipped; with `when`, modules for which it is false. A file no
 #: collector wants is not parsed at all: most of a project never needs an AST for the index.
 Resolved = tuple[str, Callable[..., Any], "tuple[bytes, ...] | None", "Callable[[str | None, Config], bool] | None"]
-
-
-# --- ast helpers -----------------------------------------------------------------------------------
-
-
-def parse_ast(source: bytes | str) -> ast.Module:
-    """`ast.parse` without the SyntaxWarnings (`invalid escape sequence`) CPython prints for the code it
-    reads: they are about the user's code, not proplint's, and flake8/ruff report them already."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ast.parse(source)
-
-
-def module_name_for(relpath: str) -> str | None:
-    """`src/svc/shared/http_client.py` -> `svc.shared.http_client` (relative to the project root)."""
-    if not relpath.endswith(".py"):
-        return None
-    parts = relpath[:-3].split("/")
-    if parts and parts[0] == "src" and len(parts) > 1:
-        parts = parts[1:]
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    if not parts or not all(p.isidentifier() for p in parts):
-        return None
-    return ".".join(parts)
-
-
-_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
-
-
-def statements(tree: ast.AST):
-    """Every statement in the tree, in any block, without visiting expressions (an import is always a
-    statement: this is several times cheaper than `ast.walk`)."""
-    queue = deque([tree])
-    while queue:
-        node = queue.popleft()
-        for name in _BLOCKS:
-            block = getattr(node, name, None)
-            if block:
-                queue.extend(block)
-                if name != "handlers" and name != "cases":
-                    yield from block
-
-
-def ast_imports(tree: ast.AST, module: str | None, is_package: bool) -> dict[str, str]:
-    """Local name -> qualified name for every import in the file (all scopes, last one wins)."""
-    package = module if is_package else (module.rpartition(".")[0] if module else None)
-    out: dict[str, str] = {}
-    for node in statements(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                if a.asname:
-                    out[a.asname] = a.name
-                else:
-                    top = a.name.split(".")[0]
-                    out[top] = top
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                if not package:
-                    continue
-                parts = package.split(".")
-                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-                base = ".".join([*parts, base] if base else parts)
-            for a in node.names:
-                if a.name != "*":
-                    out[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
-    return out
-
-
-def ast_qualname(expr: ast.AST, imports: dict[str, str], module: str | None = None,
-                 local: set[str] | None = None) -> str | None:
-    parts: list[str] = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    if expr.id in imports:
-        root = imports[expr.id]
-    elif local is not None and expr.id in local and module:
-        root = f"{module}.{expr.id}"
-    else:
-        return None
-    return ".".join([root, *reversed(parts)])
 
 
 # --- built-in collectors ---------------------------------------------------------------------------

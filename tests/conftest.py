@@ -11,7 +11,8 @@ from typing import Any, Iterable, Mapping
 import pytest
 
 from proplint.config import load_config
-from proplint.engine import Settings, check_paths, make_settings
+from proplint.engine import check_paths
+from proplint.settings import Settings, make_settings
 from proplint.fixes import FixResult, fix_file
 from proplint.core.rule import Finding
 

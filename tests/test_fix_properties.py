@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from proplint.config import load_config
-from proplint.engine import Settings, analyse, make_settings
+from proplint.engine import analyse
+from proplint.settings import Settings, make_settings
 from proplint.fixes import fix_source
 
 from runtime_support import write_files

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from proplint.config import load_config
-from proplint.engine import Settings, analyse, make_settings
+from proplint.engine import analyse
+from proplint.settings import Settings, make_settings
 from proplint.exactness import unfiltered
 
 _TRACED = ("import functools\n\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n\n"

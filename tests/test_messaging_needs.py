@@ -13,7 +13,8 @@ import pytest
 
 from conftest import toml_table
 from proplint.config import load_config
-from proplint.engine import Settings, analyse, make_settings
+from proplint.engine import analyse
+from proplint.settings import Settings, make_settings
 from proplint.exactness import unfiltered
 
 _TELEMETRY = ("from opentelemetry.instrumentation.confluent_kafka import ConfluentKafkaInstrumentor\n\n\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from proplint.config import Config
-from proplint.engine import make_settings
+from proplint.settings import make_settings
 from proplint.exactness import missed, unfiltered
 from proplint.core.needs import FileFilter, Need, import_words
 

@@ -289,7 +289,9 @@ def test_a_worker_that_dies_is_replaced_and_its_file_reported(tmp_path, monkeypa
         return original(path, settings)
 
     monkeypatch.setattr(engine, "checked_file", crashing)
-    settings = engine.make_settings(load_config(root), use_cache=False)
+    from proplint.settings import make_settings
+
+    settings = make_settings(load_config(root), use_cache=False)
     files = sorted(root.glob("*.py"))
     found = engine.check_paths(files, settings, jobs=2)
     by_name = {Path(f.path).name: f for f in found}

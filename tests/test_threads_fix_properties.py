@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from proplint.config import load_config
-from proplint.engine import make_settings
+from proplint.settings import make_settings
 from proplint.fixes import fix_source
 
 from runtime_support import write_files

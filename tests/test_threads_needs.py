@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from proplint.engine import analyse, make_settings
+from proplint.engine import analyse
+from proplint.settings import make_settings
 from proplint.exactness import unfiltered
 
 _WORKER = {"svc/__init__.py": "", "svc/threads.py": "import threading\n\nclass Worker(threading.Thread):\n"

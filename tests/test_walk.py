@@ -104,7 +104,8 @@ def test_no_visitor_of_proplint_looks_at_what_the_walk_skips():
 
 
 def test_findings_do_not_depend_on_the_walk(monkeypatch, tmp_path):
-    from proplint.engine import analyse, make_settings
+    from proplint.engine import analyse
+    from proplint.settings import make_settings
 
     example = Path(__file__).resolve().parents[1] / "examples"
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
 import libcst as cst
 
+from proplint.core.ast_names import ast_imports
 from proplint.core.needs import Layout, Need, minimal, needs_of
 from proplint.core.resolve import Resolver
 from proplint.core.rule import Finding, Fix, Rule
@@ -87,8 +88,6 @@ class AstFile:
     @property
     def imports(self) -> dict[str, str]:
         if self._imports is None:
-            from proplint.index import ast_imports
-
             self._imports = ast_imports(self.tree, self.module_name, self.relpath.endswith("__init__.py"))
         return self._imports
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from proplint.core.ast_names import module_name_for
+
 if TYPE_CHECKING:
     from proplint.index import ProjectIndex
 
@@ -219,8 +221,6 @@ class Layout:
     escapes it. One per project (`index.derived`)."""
 
     def __init__(self, root: Path, index: "ProjectIndex") -> None:
-        from proplint.index import module_name_for
-
         self.bases = [root, root / "src", Path(), Path("src")]
         self.modules: set[str] = set()
         self.packages: dict[str, bool] = {}

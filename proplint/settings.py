@@ -1,0 +1,107 @@
+"""What a run checks with (`Settings`): the config, the loaded catalog, the project index and the enabled
+codes, with the checks, compiled prefilter needs and ast gates they imply, computed once and sent once to
+each worker process. `make_settings` builds it; `enabled_codes` applies `select`/`ignore`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable
+
+from proplint.config import Config
+from proplint.core.catalog import Catalog
+from proplint.core.context import AstFile, Check
+from proplint.core.needs import FileFilter
+from proplint.index import ProjectIndex, build_index
+from proplint.registry import all_checks, all_rules, collectors, load_catalog
+
+
+def enabled_codes(config: Config, select: Iterable[str] | None = None, ignore: Iterable[str] = (),
+                  include_default_off: bool = False) -> frozenset[str]:
+    """Codes a run reports. `select` (CLI) replaces the config's; `ignore` adds to it.
+
+    Rules that are off by default are on only when a selector names them more precisely than the bare
+    `PRP` prefix (e.g. `PRP406` or `PRP4`).
+    """
+    rules = all_rules()
+    selectors = tuple(select) if select else config.select
+    ignores = tuple(config.ignore) + tuple(ignore)
+    out = set()
+    for code, rule in rules.items():
+        if selectors:
+            hits = [s for s in selectors if code.startswith(s)]
+            if not hits:
+                continue
+            if not rule.default_enabled and not include_default_off and all(s == "PRP" for s in hits):
+                continue
+        elif not rule.default_enabled and not include_default_off:
+            continue
+        if any(code.startswith(i) for i in ignores):
+            continue
+        out.add(code)
+    return frozenset(out)
+
+
+@dataclass
+class Settings:
+    """Everything a worker needs to check a file (picklable: sent once per worker process)."""
+
+    config: Config
+    catalog: Catalog
+    index: ProjectIndex
+    enabled: frozenset[str]
+    want_edits: bool = False
+    #: False only to prove the prefilter exact (every file parsed, every check run)
+    use_prefilter: bool = True
+    _checks: tuple[tuple[type[Check], frozenset[str]], ...] | None = field(default=None, repr=False)
+    _filter: FileFilter | None = field(default=None, repr=False)
+    _gates: dict[str, Callable[[AstFile], bool]] | None = field(default=None, repr=False)
+
+    def checks(self) -> tuple[tuple[type[Check], frozenset[str]], ...]:
+        """The checks with an enabled rule, each with its enabled codes."""
+        if self._checks is None:
+            selected = []
+            for check in all_checks():
+                codes = frozenset(r.code for r in check.rules) & self.enabled
+                if codes:
+                    selected.append((check, codes))
+            self._checks = tuple(selected)
+        return self._checks
+
+    def file_filter(self) -> FileFilter:
+        """The enabled rules' needs, compiled: which codes can report on a file, from its bytes."""
+        if self._filter is None:
+            needs = []
+            for check, codes in self.checks():
+                for need in check.needs(self.catalog, self.config, self.index):
+                    if need.codes & codes:
+                        needs.append(replace(need, codes=need.codes & codes))
+            self._filter = FileFilter(needs)
+        return self._filter
+
+    def gates(self) -> dict[str, Callable[[AstFile], bool]]:
+        """The enabled rules' `ast_gates`."""
+        if self._gates is None:
+            self._gates = {code: gate for check, codes in self.checks()
+                           for code, gate in check.ast_gates(self.catalog, self.config, self.index).items()
+                           if code in codes}
+        return self._gates
+
+    def possible(self, raw: bytes) -> frozenset[str]:
+        """The enabled codes that can report on these bytes (all of them without the prefilter)."""
+        return self.file_filter().codes(raw) if self.use_prefilter else self.enabled
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_checks"] = None
+        state["_filter"] = None
+        state["_gates"] = None
+        return state
+
+
+def make_settings(config: Config, select=None, ignore=(), use_cache: bool = True, want_edits: bool = False,
+                  include_default_off: bool = False, jobs: int = 1) -> Settings:
+    """Everything needed to check files of one project; `jobs` processes build its index if it is cold."""
+    catalog = load_catalog(config.catalogs)
+    index = build_index(config, catalog, collectors(), use_cache=use_cache, jobs=jobs)
+    enabled = enabled_codes(config, select, ignore, include_default_off)
+    return Settings(config, catalog, index, enabled, want_edits)
