@@ -17,7 +17,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from proplint.core.catalog import Catalog
 from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast, statements  # noqa: F401
 from proplint.core.family import Collector
 from proplint.files import project_files
+from proplint.project_files import normalise_dist, scan_text_files
 
 CACHE_DIR = ".proplint_cache"
 
@@ -153,75 +153,6 @@ CORE_COLLECTORS = (
     Collector("factory", _factory, when=_is_factory_module),
     Collector("contextvars", _contextvars, tokens=(b"ContextVar",)),
 )
-
-
-# --- non-Python project files ----------------------------------------------------------------------
-
-LAUNCHER = re.compile(r"opentelemetry-instrument(?![\w-])")
-BOOTSTRAP = re.compile(r"opentelemetry-bootstrap\b[^\n]*\binstall\b")
-DISABLED = re.compile(r"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS\s*[=:]\s*[\"']?([\w,\- ]+)")
-DIST = re.compile(r"(opentelemetry[-_.][A-Za-z0-9_.\-]+)")
-#: Version constraints next to those names: `opentelemetry-api==1.22.0`, `"opentelemetry-api>=1.15,<1.24"`,
-#: `opentelemetry-api = "^1.20"` (Poetry), and locked versions in poetry/uv/pdm locks and Pipfile.lock.
-_OP = r"(?:===|==|!=|<=|>=|~=|<|>|\^|~)"
-_SPEC = _OP + r"\s*[\w.*+!\-]+"
-PIN = re.compile(r"(?P<dist>opentelemetry[-_.][A-Za-z0-9_.\-]*[A-Za-z0-9])\s*(?:\[[^\]\n]*\])?[\"']?\s*(?:=\s*[\"'])?"
-                 r"(?P<spec>" + _SPEC + r"(?:\s*,\s*" + _SPEC + r")*)")
-LOCKED = re.compile(r'name\s*=\s*"(?P<dist>opentelemetry[-_.][\w.\-]+)"\s*\n\s*version\s*=\s*"(?P<version>[^"]+)"'
-                    r'|"(?P<pdist>opentelemetry[-_.][\w.\-]+)"\s*:\s*\{[^{}]*?"version"\s*:\s*"==(?P<pversion>[^"]+)"')
-LAUNCHER_FILES = re.compile(
-    r"^(Dockerfile.*|.*\.[Dd]ockerfile|Procfile.*|.*\.sh|docker-compose.*\.ya?ml|compose.*\.ya?ml|entrypoint.*"
-    r"|.*\.service|supervisord.*\.conf|gunicorn\.conf\.py|\.env.*|.*\.env)$"
-)
-DEPENDENCY_FILES = re.compile(
-    r"^(requirements.*\.(txt|in)|constraints.*\.txt|pyproject\.toml|setup\.cfg|setup\.py|Pipfile(\.lock)?"
-    r"|poetry\.lock|uv\.lock|pdm\.lock)$"
-)
-
-
-def normalise_dist(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower().strip("-")
-
-
-def _scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
-    deps: set[str] = set()
-    launcher = bootstrap = False
-    disabled: set[str] = set()
-    signals: set[str] = set()
-    pins: dict[str, set[str]] = {}
-    # `[[launcher_signal]]` entries (any family may declare the role): a name and a regex `pattern`.
-    patterns = [(e.name, re.compile(e.pattern)) for e in catalog.get("launcher_signal")]
-    for path in paths:
-        name = path.name
-        is_dep = bool(DEPENDENCY_FILES.match(name)) or (path.parent.name.startswith("requirements")
-                                                         and name.endswith((".txt", ".in")))
-        is_launch = bool(LAUNCHER_FILES.match(name))
-        if not (is_dep or is_launch):
-            continue
-        try:
-            if path.stat().st_size > 5_000_000:
-                continue
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        if is_dep:
-            deps.update(normalise_dist(d) for d in DIST.findall(text))
-            for m in PIN.finditer(text):
-                pins.setdefault(normalise_dist(m["dist"]), set()).add(re.sub(r"\s+", "", m["spec"]))
-            for m in LOCKED.finditer(text):
-                pins.setdefault(normalise_dist(m["dist"] or m["pdist"]), set()).add(
-                    "==" + (m["version"] or m["pversion"]))
-        if is_launch:
-            launcher = launcher or bool(LAUNCHER.search(text))
-            bootstrap = bootstrap or bool(BOOTSTRAP.search(text))
-            for match in DISABLED.findall(text):
-                disabled.update(x.strip() for x in match.split(",") if x.strip())
-            signals.update(name for name, rx in patterns if rx.search(text))
-    return {"deps": sorted(deps), "launcher": launcher, "bootstrap": bootstrap, "disabled": sorted(disabled),
-            "signals": sorted(signals), "pins": {d: sorted(v) for d, v in sorted(pins.items())}}
-
-
-# --- the index ---------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -445,7 +376,7 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
         files[rel] = got[1]
     if set(cached) != set(entries):
         changed = True
-    text = _scan_text_files(other, catalog)
+    text = scan_text_files(other, catalog)
     if cache_file is not None and changed:
         try:
             atomic_write_text(cache_file, json.dumps({"key": key, "files": entries}))

@@ -1,0 +1,78 @@
+"""What a project's non-Python files say: its dependencies (and the versions it pins) from requirements,
+pyproject, setup and lock files, and how it is launched (an `opentelemetry-instrument` launcher, a
+bootstrap, disabled instrumentations, `[[launcher_signal]]` patterns) from Dockerfiles, Procfiles, compose
+and shell files. Read as text, never run; the project index keeps the result."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from proplint.core.catalog import Catalog
+
+LAUNCHER = re.compile(r"opentelemetry-instrument(?![\w-])")
+BOOTSTRAP = re.compile(r"opentelemetry-bootstrap\b[^\n]*\binstall\b")
+DISABLED = re.compile(r"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS\s*[=:]\s*[\"']?([\w,\- ]+)")
+DIST = re.compile(r"(opentelemetry[-_.][A-Za-z0-9_.\-]+)")
+#: Version constraints next to those names: `opentelemetry-api==1.22.0`, `"opentelemetry-api>=1.15,<1.24"`,
+#: `opentelemetry-api = "^1.20"` (Poetry), and locked versions in poetry/uv/pdm locks and Pipfile.lock.
+_OP = r"(?:===|==|!=|<=|>=|~=|<|>|\^|~)"
+_SPEC = _OP + r"\s*[\w.*+!\-]+"
+PIN = re.compile(r"(?P<dist>opentelemetry[-_.][A-Za-z0-9_.\-]*[A-Za-z0-9])\s*(?:\[[^\]\n]*\])?[\"']?\s*(?:=\s*[\"'])?"
+                 r"(?P<spec>" + _SPEC + r"(?:\s*,\s*" + _SPEC + r")*)")
+LOCKED = re.compile(r'name\s*=\s*"(?P<dist>opentelemetry[-_.][\w.\-]+)"\s*\n\s*version\s*=\s*"(?P<version>[^"]+)"'
+                    r'|"(?P<pdist>opentelemetry[-_.][\w.\-]+)"\s*:\s*\{[^{}]*?"version"\s*:\s*"==(?P<pversion>[^"]+)"')
+LAUNCHER_FILES = re.compile(
+    r"^(Dockerfile.*|.*\.[Dd]ockerfile|Procfile.*|.*\.sh|docker-compose.*\.ya?ml|compose.*\.ya?ml|entrypoint.*"
+    r"|.*\.service|supervisord.*\.conf|gunicorn\.conf\.py|\.env.*|.*\.env)$"
+)
+DEPENDENCY_FILES = re.compile(
+    r"^(requirements.*\.(txt|in)|constraints.*\.txt|pyproject\.toml|setup\.cfg|setup\.py|Pipfile(\.lock)?"
+    r"|poetry\.lock|uv\.lock|pdm\.lock)$"
+)
+
+
+def normalise_dist(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower().strip("-")
+
+
+def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
+    deps: set[str] = set()
+    launcher = bootstrap = False
+    disabled: set[str] = set()
+    signals: set[str] = set()
+    pins: dict[str, set[str]] = {}
+    # `[[launcher_signal]]` entries (any family may declare the role): a name and a regex `pattern`.
+    patterns = [(e.name, re.compile(e.pattern)) for e in catalog.get("launcher_signal")]
+    for path in paths:
+        name = path.name
+        is_dep = bool(DEPENDENCY_FILES.match(name)) or (path.parent.name.startswith("requirements")
+                                                         and name.endswith((".txt", ".in")))
+        is_launch = bool(LAUNCHER_FILES.match(name))
+        if not (is_dep or is_launch):
+            continue
+        try:
+            if path.stat().st_size > 5_000_000:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if is_dep:
+            deps.update(normalise_dist(d) for d in DIST.findall(text))
+            for m in PIN.finditer(text):
+                pins.setdefault(normalise_dist(m["dist"]), set()).add(re.sub(r"\s+", "", m["spec"]))
+            for m in LOCKED.finditer(text):
+                pins.setdefault(normalise_dist(m["dist"] or m["pdist"]), set()).add(
+                    "==" + (m["version"] or m["pversion"]))
+        if is_launch:
+            launcher = launcher or bool(LAUNCHER.search(text))
+            bootstrap = bootstrap or bool(BOOTSTRAP.search(text))
+            for match in DISABLED.findall(text):
+                disabled.update(x.strip() for x in match.split(",") if x.strip())
+            signals.update(name for name, rx in patterns if rx.search(text))
+    return {"deps": sorted(deps), "launcher": launcher, "bootstrap": bootstrap, "disabled": sorted(disabled),
+            "signals": sorted(signals), "pins": {d: sorted(v) for d, v in sorted(pins.items())}}
+
+
+# --- the index ---------------------------------------------------------------------------------------
