@@ -37,6 +37,9 @@ TARGET_VERSION = re.compile(r"^py3(\d{1,2})$")
 QUALNAME = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*$")
 FACTORY = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
+#: `scope`: where findings are reported (see `core/relevance.py`)
+SCOPES = ("application", "all")
+
 DEFAULT_EXCLUDES = (
     ".git",
     ".hg",
@@ -76,6 +79,9 @@ class Config:
     catalogs: tuple[str, ...] = ()
     #: Key under which a payload carrier is added by the unsafe payload fixes (messaging).
     trace_context_key: str = "trace_context"
+    #: "application": report only in application code (`core/relevance.py`); "all": in tests, scripts,
+    #: examples and command-line tools too.
+    scope: str = "application"
 
     @property
     def target_minor(self) -> int:
@@ -158,9 +164,13 @@ def _parse(table: dict[str, Any], root: Path, source: Path | None) -> Config:
             if not isinstance(value, str) or not value:
                 raise ConfigError("trace-context-key must be a non-empty string")
             kwargs["trace_context_key"] = value
+        elif key == "scope":
+            if value not in SCOPES:
+                raise ConfigError(f'scope must be one of {", ".join(map(repr, SCOPES))}, not {value!r}')
+            kwargs["scope"] = value
         else:
             known = "select, ignore, per-file-ignores, exclude, target-version, http-client-factory, " \
-                    "injectors, extractors, catalogs, trace-context-key"
+                    "injectors, extractors, catalogs, trace-context-key, scope"
             raise ConfigError(f"unknown key {key!r} in [tool.proplint] (known keys: {known})")
     return Config(**kwargs)
 
@@ -179,14 +189,31 @@ def read_pyproject(path: Path) -> Config:
         raise ConfigError(f"{path}: {exc}") from exc
 
 
+def _has_table(pyproject: Path) -> bool:
+    try:
+        doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True  # unreadable: it is the one to report on (`read_pyproject` says why)
+    return isinstance(doc.get("tool"), dict) and "proplint" in doc["tool"]
+
+
 def find_pyproject(start: Path) -> Path | None:
+    """The `pyproject.toml` whose `[tool.proplint]` applies to `start`: the nearest one at or above it that
+    has the table (as ruff does, a `pyproject.toml` without the table does not hide its parents'). When
+    none has it, the project is the whole work tree: the outermost `pyproject.toml` up to the git root (in
+    a monorepo, the repository, not one service); outside git, the nearest one."""
     start = real_path(start)
     here = start if start.is_dir() else start.parent
+    found: list[Path] = []
     for candidate in (here, *here.parents):
         pyproject = candidate / "pyproject.toml"
         if pyproject.is_file():
-            return pyproject
-    return None
+            if _has_table(pyproject):
+                return pyproject
+            found.append(pyproject)
+        if (candidate / ".git").exists():
+            return found[-1] if found else None
+    return found[0] if found else None
 
 
 def load_config(start: Path, explicit: Path | None = None, overrides: dict[str, Any] | None = None) -> Config:

@@ -22,6 +22,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from proplint.config import real_path
 from proplint.core.ast_names import module_name_for, parse_ast
 from proplint.core.context import AstFile, Check, Dispatcher, FileContext
+from proplint.core.relevance import path_kind, region_of, regions
 from proplint.core.rule import Finding
 from proplint.noqa import apply_noqa
 from proplint.prescreen import screen
@@ -116,7 +117,7 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
     config = settings.config
     ignored_here = config.ignored_for(relpath)
     enabled = frozenset(c for c in settings.enabled if not any(c.startswith(i) for i in ignored_here))
-    if not enabled:
+    if not enabled or (config.scope == "application" and path_kind(relpath)):
         return result
     possible = settings.possible(raw) & enabled
     if not possible - {"PRP001"}:
@@ -178,8 +179,21 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
         if "PRP001" in enabled:
             result.findings.append(_failure(path, "file not checked: nesting too deep to analyse"))
         return result
+    if findings and config.scope == "application":
+        findings = _in_application_code(findings, source, ast_file, relpath)
     result.findings = apply_noqa(raw, "utf-8" if text_input else module.encoding, findings) if noqa else findings
     return result
+
+
+def _in_application_code(findings: list[Finding], source: bytes | str, ast_file: AstFile | None,
+                         relpath: str) -> list[Finding]:
+    """The findings outside `__main__` blocks, pytest fixtures and command-line tools (`core/relevance.py`)."""
+    if ast_file is None:
+        ast_file = _ast_file(source, relpath)
+        if ast_file is None:
+            return findings
+    found = regions(ast_file.tree, ast_file.imports)
+    return [f for f in findings if f.code == "PRP001" or region_of(f.line, found) is None] if found else findings
 
 
 def _positions(module: cst.Module):

@@ -27,6 +27,7 @@ from proplint.config import Config
 from proplint.core.catalog import Catalog
 from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast, statements  # noqa: F401
 from proplint.core.family import Collector
+from proplint.core.relevance import path_kind
 from proplint.files import project_files
 from proplint.project_files import normalise_dist, scan_text_files
 
@@ -147,7 +148,26 @@ def _contextvars(tree, imports, module, config, catalog) -> list[str]:
     return out
 
 
+def _tracing(tree, imports, module, config, catalog) -> list[str]:
+    """`[[tracing_sdk]]` names whose modules this file imports, for application code only (a test that
+    imports OpenTelemetry says nothing about production)."""
+    if module and path_kind(module.replace(".", "/") + ".py"):
+        return []
+    sdks = catalog.get("tracing_sdk")
+    found = set()
+    for q in imports.values():
+        for e in sdks:
+            if any(q == m or q.startswith(m + ".") for m in e.modules):
+                found.add(e.name)
+    return sorted(found)
+
+
+def _tracing_tokens(catalog: Catalog) -> tuple[bytes, ...]:
+    return tuple(sorted({m.split(".")[0].encode() for e in catalog.get("tracing_sdk") for m in e.modules}))
+
+
 CORE_COLLECTORS = (
+    Collector("tracing", _tracing, tokens=_tracing_tokens),
     Collector("instrumented", _instrumented, tokens=(b"instrument",)),
     Collector("classes", _classes, tokens=(b"class",)),
     Collector("factory", _factory, when=_is_factory_module),
@@ -168,6 +188,10 @@ class ProjectIndex:
     #: normalised distribution -> version constraints found for it in dependency and lock files
     #: (`==1.22.0`, `>=1.15,<1.24`; a locked version as `==<version>`); OpenTelemetry distributions only
     pins: dict[str, list[str]] = field(default_factory=dict)
+    #: `[[tracing_sdk]]` names found among the dependencies or launchers
+    sdks: frozenset[str] = frozenset()
+    #: the project has deployment files (it is an application, not a library)
+    deployed: bool = False
     _bases: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -216,6 +240,10 @@ class ProjectIndex:
         for _, info in self.facts("factory"):
             return info
         return None
+
+    def tracing(self) -> list[tuple[str, list[str]]]:
+        """(relpath, `[[tracing_sdk]]` names) of the application files that import a tracing SDK."""
+        return self.facts("tracing")
 
     def project_contextvars(self) -> list[str]:
         return [v for _, names in self.facts("contextvars") for v in names]
@@ -391,4 +419,6 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
         disabled=frozenset(text["disabled"]),
         signals=frozenset(text["signals"]),
         pins=text["pins"],
+        sdks=frozenset(text["sdks"]),
+        deployed=text["deployed"],
     )

@@ -1,5 +1,6 @@
 """What a project's non-Python files say: its dependencies (and the versions it pins) from requirements,
-pyproject, setup and lock files, and how it is launched (an `opentelemetry-instrument` launcher, a
+pyproject, setup and lock files, whether it is deployed as a service (Dockerfile, compose, Procfile...),
+which tracing SDKs it depends on or launches with, and how it is launched (an `opentelemetry-instrument` launcher, a
 bootstrap, disabled instrumentations, `[[launcher_signal]]` patterns) from Dockerfiles, Procfiles, compose
 and shell files. Read as text, never run; the project index keeps the result."""
 
@@ -27,6 +28,11 @@ LAUNCHER_FILES = re.compile(
     r"^(Dockerfile.*|.*\.[Dd]ockerfile|Procfile.*|.*\.sh|docker-compose.*\.ya?ml|compose.*\.ya?ml|entrypoint.*"
     r"|.*\.service|supervisord.*\.conf|gunicorn\.conf\.py|\.env.*|.*\.env)$"
 )
+#: files that say the project is deployed as a service (an application, not a library)
+DEPLOYMENT_FILES = re.compile(
+    r"^(Dockerfile.*|.*\.[Dd]ockerfile|Procfile.*|docker-compose.*\.ya?ml|compose.*\.ya?ml|.*\.service"
+    r"|supervisord.*\.conf|gunicorn\.conf\.py|fly\.toml|app\.ya?ml|serverless\.ya?ml|Chart\.yaml|skaffold\.ya?ml)$"
+)
 DEPENDENCY_FILES = re.compile(
     r"^(requirements.*\.(txt|in)|constraints.*\.txt|pyproject\.toml|setup\.cfg|setup\.py|Pipfile(\.lock)?"
     r"|poetry\.lock|uv\.lock|pdm\.lock)$"
@@ -45,8 +51,14 @@ def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
     pins: dict[str, set[str]] = {}
     # `[[launcher_signal]]` entries (any family may declare the role): a name and a regex `pattern`.
     patterns = [(e.name, re.compile(e.pattern)) for e in catalog.get("launcher_signal")]
+    sdks = catalog.get("tracing_sdk")
+    sdk_dists = {normalise_dist(d): e.name for e in sdks for d in e.dists}
+    sdk_launchers = [(re.compile(re.escape(w) + r"(?![\w-])"), e.name) for e in sdks for w in e.launchers]
+    found_sdks: set[str] = set()
+    deployed = False
     for path in paths:
         name = path.name
+        deployed = deployed or bool(DEPLOYMENT_FILES.match(name))
         is_dep = bool(DEPENDENCY_FILES.match(name)) or (path.parent.name.startswith("requirements")
                                                          and name.endswith((".txt", ".in")))
         is_launch = bool(LAUNCHER_FILES.match(name))
@@ -60,6 +72,8 @@ def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
             continue
         if is_dep:
             deps.update(normalise_dist(d) for d in DIST.findall(text))
+            words = {normalise_dist(w) for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", text)}
+            found_sdks.update(sdk for dist, sdk in sdk_dists.items() if dist in words)
             for m in PIN.finditer(text):
                 pins.setdefault(normalise_dist(m["dist"]), set()).add(re.sub(r"\s+", "", m["spec"]))
             for m in LOCKED.finditer(text):
@@ -71,8 +85,10 @@ def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
             for match in DISABLED.findall(text):
                 disabled.update(x.strip() for x in match.split(",") if x.strip())
             signals.update(name for name, rx in patterns if rx.search(text))
+            found_sdks.update(sdk for rx, sdk in sdk_launchers if rx.search(text))
     return {"deps": sorted(deps), "launcher": launcher, "bootstrap": bootstrap, "disabled": sorted(disabled),
-            "signals": sorted(signals), "pins": {d: sorted(v) for d, v in sorted(pins.items())}}
+            "signals": sorted(signals), "pins": {d: sorted(v) for d, v in sorted(pins.items())},
+            "sdks": sorted(found_sdks), "deployed": deployed}
 
 
 # --- the index ---------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from proplint.core.catalog import Catalog
 from proplint.core.context import AstFile, Check
 from proplint.core.needs import FileFilter
 from proplint.index import ProjectIndex, build_index
-from proplint.registry import all_checks, all_rules, collectors, load_catalog
+from proplint.core.relevance import project_context
+from proplint.registry import all_checks, all_rules, collectors, families, load_catalog
 
 
 def enabled_codes(config: Config, select: Iterable[str] | None = None, ignore: Iterable[str] = (),
@@ -104,4 +105,8 @@ def make_settings(config: Config, select=None, ignore=(), use_cache: bool = True
     catalog = load_catalog(config.catalogs)
     index = build_index(config, catalog, collectors(), use_cache=use_cache, jobs=jobs)
     enabled = enabled_codes(config, select, ignore, include_default_off)
+    if config.scope == "application" and project_context(index).nothing_to_lose:
+        # a deployed service with no tracing and no context of its own: no boundary can lose anything
+        enabled = frozenset(c for c in enabled if not any(
+            f.boundary and c.startswith(f.prefix) for f in families()))
     return Settings(config, catalog, index, enabled, want_edits)

@@ -158,7 +158,20 @@ def _load_into(roles: dict[str, type], entries: dict[str, list[Any]], path: Path
             entries.setdefault(role_name, []).append(_entry(roles, role_name, raw, f"{path} [[{role_name}]] #{i + 1}"))
 
 
-CORE_ROLES = (Instrumentor, Injector, Extractor, PropagatorClass, TelemetryBase)
+@role("tracing_sdk")
+@dataclass(frozen=True)
+class TracingSdk:
+    """A tracing SDK (or context library) whose use in a project's application code means a trace or request
+    context exists there (`core/relevance.py`): `modules` imported (a prefix matches its submodules too),
+    or a `launchers` word in a launcher file, or a `dists` distribution among the dependencies."""
+
+    name: str
+    modules: tuple[str, ...] = ()
+    launchers: tuple[str, ...] = ()
+    dists: tuple[str, ...] = ()
+
+
+CORE_ROLES = (Instrumentor, Injector, Extractor, PropagatorClass, TelemetryBase, TracingSdk)
 
 
 def load_catalog(extra: tuple[str, ...], roles: tuple[type, ...]) -> Catalog:

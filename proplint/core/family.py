@@ -51,3 +51,6 @@ class Family:
     checks: tuple[type["Check"], ...]
     roles: tuple[type, ...] = ()
     collectors: tuple[Collector, ...] = ()
+    #: its rules report boundaries where a context is carried (HTTP, threads, messages): they report nothing
+    #: in a project with no context to lose (`core/relevance.py`)
+    boundary: bool = True

@@ -11,6 +11,7 @@ from proplint.families.hygiene import hygiene, hygiene_decorators, hygiene_rules
 FAMILY = Family(
     name="hygiene",
     prefix="PRP4",
+    boundary=False,
     rules=(hygiene.SyncWrapperOnCoroutineFunction, hygiene_rules.CurrentContextAcrossYield, hygiene_rules.BaseHttpMiddlewareContextVars, hygiene_rules.SpanDecoratorOnGenerator, hygiene_rules.OtelAsyncDecoratorTooOld, hygiene_rules.TaskContextCapturedAtCreation, hygiene_rules.SyncOnlyDecoratorWrapper, hygiene_rules_a.ContextVarNotModuleLevel, hygiene_rules_a.ThreadingLocalInAsync, hygiene_rules_a.AttachWithoutDetach, hygiene_rules_a.CurrentSpanPassedToTask, hygiene_rules_a.ContextVarSetWithoutReset,),
     checks=(hygiene.HygieneCheck,),
     roles=(hygiene_support.SpanOpener, hygiene_support.ContextVarClass, hygiene_support.TaskCreator, hygiene_support.ThreadLocalClass, hygiene_support.EventLoopModule, hygiene_support.CoroutineCheck, hygiene_support.KindChangingDecorator, hygiene_support.AwaitableType, hygiene_support.CurrentSpanGetter, hygiene_support.HttpMiddleware, hygiene_support.PooledEntry, hygiene_support.StartupHook, hygiene_support.FinishMarker,),

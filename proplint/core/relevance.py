@@ -1,0 +1,198 @@
+"""Is there context to lose here? The part of the relevance model that looks at where code runs.
+
+A boundary loses trace or request context only where a request or trace can be active on the caller's
+side. Test code (pytest files, fixtures, harness threads), scripts, examples, benchmarks and command-line
+tools run with no request and, as a rule, no tracing set up: what proplint would report there is noise.
+So, unless `scope = "all"`, findings are kept only in *application code*:
+
+* by path (relative to the project root): a file under a `tests/`, `test/`, `testing/`, `scripts/`,
+  `bin/`, `examples/`, `example/`, `samples/`, `demo(s)/`, `docs/`, `benchmarks/` or `notebooks/` folder,
+  `conftest.py`, `test_*.py`, `*_test.py`, `tests.py`, `setup.py`, `noxfile.py`, `fabfile.py`,
+  `manage.py`; such a file is not even parsed;
+* by region, inside an application file (read from the stdlib `ast`, only for files with findings): the
+  `if __name__ == "__main__":` block (a process starting up: no request yet), a pytest fixture (pytest
+  runs its teardown itself), a command of a command-line tool (`@click.command`, `@<group>.command()`,
+  `@<typer app>.command()`), and a whole module that is a command-line tool: it builds an `argparse`
+  parser, or declares click/typer commands, and has a `__main__` block or a `main()`, while it imports no
+  web, RPC or worker framework (so a service's `main.py` that parses `--port` stays application code).
+
+`docs/relevance.md` describes the model for users.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+#: folder name -> the kind of code it holds (any folder on the path counts)
+NON_APPLICATION_DIRS = {
+    "tests": "test", "test": "test", "testing": "test", "__tests__": "test",
+    "scripts": "script", "script": "script", "bin": "script",
+    "examples": "example", "example": "example", "samples": "example", "sample": "example",
+    "demo": "example", "demos": "example", "docs": "example", "doc": "example", "tutorial": "example",
+    "tutorials": "example", "notebooks": "example",
+    "benchmarks": "benchmark", "benchmark": "benchmark", "bench": "benchmark",
+}
+_TEST_FILE = re.compile(r"^(conftest|tests?|test_.+|.+_tests?)\.py$")
+_SCRIPT_FILE = re.compile(r"^(setup|noxfile|fabfile|manage)\.py$")
+
+#: modules whose import makes a file a command-line tool's (with a `__main__` block or `main()`)
+CLI_MODULES = ("argparse", "click", "typer", "fire", "docopt", "optparse")
+#: modules whose import makes a file serve requests or consume work: never a mere tool
+SERVER_MODULES = ("fastapi", "flask", "starlette", "django", "aiohttp.web", "sanic", "tornado", "grpc",
+                  "uvicorn", "gunicorn", "hypercorn", "litestar", "quart", "falcon", "bottle", "pyramid",
+                  "celery", "dramatiq", "rq", "arq", "huey", "faust", "kombu", "nameko", "socketio",
+                  "websockets", "aiokafka", "kafka", "confluent_kafka", "pika", "aio_pika", "nats",
+                  "paho", "redis", "boto3", "botocore", "google.cloud.pubsub_v1", "opentelemetry")
+_FIXTURE_DECORATORS = ("pytest.fixture", "pytest_asyncio.fixture")
+
+
+def path_kind(relpath: str) -> str | None:
+    """"test", "script", "example" or "benchmark" for a file that is not application code by its path;
+    None for application code."""
+    parts = relpath.split("/")
+    for folder in parts[:-1]:
+        kind = NON_APPLICATION_DIRS.get(folder.lower())
+        if kind:
+            return kind
+    name = parts[-1]
+    if _TEST_FILE.match(name):
+        return "test"
+    if _SCRIPT_FILE.match(name):
+        return "script"
+    return None
+
+
+@dataclass(frozen=True)
+class Region:
+    """Lines `first`..`last` (1-based, inclusive) of a file hold `kind` code ("script", "test", "cli")."""
+
+    first: int
+    last: int
+    kind: str
+    why: str
+
+
+def _qualname(expr: ast.AST, imports: dict[str, str]) -> str | None:
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    root = imports.get(expr.id, expr.id)
+    return ".".join([root, *reversed(parts)])
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    sides = [node.test.left, *node.test.comparators]
+    names = {s.id for s in sides if isinstance(s, ast.Name)}
+    consts = {s.value for s in sides if isinstance(s, ast.Constant)}
+    return names == {"__name__"} and consts == {"__main__"} and isinstance(node.test.ops[0], ast.Eq)
+
+
+def _imported(imports: dict[str, str], modules: tuple[str, ...]) -> bool:
+    return any(q == m or q.startswith(m + ".") for q in imports.values() for m in modules)
+
+
+def _is_command(fn: ast.AST, imports: dict[str, str]) -> bool:
+    for dec in getattr(fn, "decorator_list", ()):
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        q = _qualname(target, imports) or ""
+        last = q.rsplit(".", 1)[-1]
+        if q.startswith(("click.", "typer.", "asyncclick.")) and last in ("command", "group"):
+            return True
+        if isinstance(target, ast.Attribute) and last in ("command", "group") and _imported(
+                imports, ("click", "typer", "asyncclick")):
+            return True  # `@cli.command()`, `@app.command()` on a click group or typer app
+    return False
+
+
+def _is_fixture(fn: ast.AST, imports: dict[str, str]) -> bool:
+    for dec in getattr(fn, "decorator_list", ()):
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        if _qualname(target, imports) in _FIXTURE_DECORATORS:
+            return True
+    return False
+
+
+def regions(tree: ast.Module, imports: dict[str, str]) -> list[Region]:
+    """The parts of an application file that are not application code (see the module docstring)."""
+    out: list[Region] = []
+    main_guard = False
+    has_main = False
+    commands = False
+    for node in tree.body:
+        if _is_main_guard(node):
+            main_guard = True
+            out.append(Region(node.lineno, node.end_lineno or node.lineno, "script",
+                              'the `if __name__ == "__main__":` block'))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            has_main = has_main or node.name == "main"
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            end = node.end_lineno or node.lineno
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            if _is_fixture(node, imports):
+                out.append(Region(first, end, "test", f"the pytest fixture `{node.name}`"))
+            elif _is_command(node, imports):
+                commands = True
+                out.append(Region(first, end, "cli", f"the command-line command `{node.name}`"))
+    builds_parser = any(isinstance(n, ast.Call) and _qualname(n.func, imports) in (
+        "argparse.ArgumentParser", "optparse.OptionParser") for n in ast.walk(tree))
+    if ((builds_parser or commands or _imported(imports, ("fire", "docopt"))) and (main_guard or has_main or commands)
+            and _imported(imports, CLI_MODULES) and not _imported(imports, SERVER_MODULES)):
+        last = max((getattr(n, "end_lineno", None) or n.lineno for n in tree.body), default=1)
+        out.append(Region(1, last, "cli", "a command-line tool (it parses its arguments and serves no requests)"))
+    return out
+
+
+def region_of(line: int, found: list[Region]) -> Region | None:
+    return next((r for r in found if r.first <= line <= r.last), None)
+
+
+# --- the project: is there any context to lose? ---------------------------------------------------------
+
+
+#: the names of ContextVars that hold a request's or a trace's context (a request id, the tenant, the user,
+#: a correlation id); a module-level ContextVar named otherwise (a service locator, a DB session buffer, a
+#: per-job logging id) does not make a boundary lose anything a caller's request had
+REQUEST_SCOPED = re.compile(r"request|(^|_)req(_|$)|trace|span|correlation|(^|_)corr(_|$)|tenant|user|account"
+                            r"|(^|_)org(_|$)|organi[sz]ation|principal|actor|auth|locale|baggage|(^|_)ctx(_|$)"
+                            r"|context_id|caller|client_id", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ProjectContext:
+    """What says a trace or request context exists in the project: `evidence` (readable reasons), and
+    whether the project is deployed as a service (`deployed`: it has a Dockerfile, compose file, Procfile,
+    service unit...). A library has no deployment files: the application that imports it may hold a
+    context, so a library always can lose one."""
+
+    deployed: bool
+    evidence: tuple[str, ...]
+
+    @property
+    def nothing_to_lose(self) -> bool:
+        """A deployed service with no tracing SDK, no context library and no ContextVar of its own: its
+        HTTP calls, threads and messages have no context to carry."""
+        return self.deployed and not self.evidence
+
+
+def project_context(index) -> ProjectContext:
+    """From the project index (`index.ProjectIndex`): tracing SDKs imported by application code, tracing
+    SDKs among the dependencies or launchers, the `opentelemetry-instrument` launcher, and module-level
+    ContextVars of application code."""
+    evidence: list[str] = []
+    for rel, names in index.tracing()[:3]:
+        evidence.append(f"{rel} imports {', '.join(names)}")
+    evidence += [f"{sdk} is among the dependencies or launchers" for sdk in sorted(index.sdks)]
+    if index.launcher:
+        evidence.append("the project runs under opentelemetry-instrument")
+    own = [(rel, name) for rel, names in index.facts("contextvars") if path_kind(rel) is None
+           for name in names if REQUEST_SCOPED.search(name.rsplit(".", 1)[-1])]
+    evidence += [f"{rel} defines the request-scoped ContextVar {name}" for rel, name in own[:3]]
+    return ProjectContext(index.deployed, tuple(evidence))
