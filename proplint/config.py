@@ -82,6 +82,10 @@ class Config:
     #: "application": report only in application code (`core/relevance.py`); "all": in tests, scripts,
     #: examples and command-line tools too.
     scope: str = "application"
+    #: boundaries that leave the system (`external = { hosts = [...], topics = [...] }`): host name globs and
+    #: topic/subject/queue globs no one downstream reads a trace from; reported neither as producer nor consumer
+    external_hosts: tuple[str, ...] = ()
+    external_topics: tuple[str, ...] = ()
 
     @property
     def target_minor(self) -> int:
@@ -164,13 +168,20 @@ def _parse(table: dict[str, Any], root: Path, source: Path | None) -> Config:
             if not isinstance(value, str) or not value:
                 raise ConfigError("trace-context-key must be a non-empty string")
             kwargs["trace_context_key"] = value
+        elif key == "external":
+            if not isinstance(value, dict) or set(value) - {"hosts", "topics"}:
+                raise ConfigError('external must be a table like { hosts = ["*.stripe.com"], topics = ["devices/*"] }')
+            if "hosts" in value:
+                kwargs["external_hosts"] = _strings("external.hosts", value["hosts"])
+            if "topics" in value:
+                kwargs["external_topics"] = _strings("external.topics", value["topics"])
         elif key == "scope":
             if value not in SCOPES:
                 raise ConfigError(f'scope must be one of {", ".join(map(repr, SCOPES))}, not {value!r}')
             kwargs["scope"] = value
         else:
             known = "select, ignore, per-file-ignores, exclude, target-version, http-client-factory, " \
-                    "injectors, extractors, catalogs, trace-context-key, scope"
+                    "injectors, extractors, catalogs, trace-context-key, scope, external"
             raise ConfigError(f"unknown key {key!r} in [tool.proplint] (known keys: {known})")
     return Config(**kwargs)
 

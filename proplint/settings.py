@@ -105,7 +105,7 @@ def make_settings(config: Config, select=None, ignore=(), use_cache: bool = True
     catalog = load_catalog(config.catalogs)
     index = build_index(config, catalog, collectors(), use_cache=use_cache, jobs=jobs)
     enabled = enabled_codes(config, select, ignore, include_default_off)
-    if config.scope == "application" and project_context(index).nothing_to_lose:
+    if config.scope == "application" and project_context(index, catalog).nothing_to_lose:
         # a deployed service with no tracing and no context of its own: no boundary can lose anything
         enabled = frozenset(c for c in enabled if not any(
             f.boundary and c.startswith(f.prefix) for f in families()))

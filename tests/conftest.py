@@ -71,6 +71,13 @@ class Project:
         files = list(paths) or [self.main]
         return check_paths(files, self.settings(select), jobs=1)
 
+    def check_all(self, select: Iterable[str] | None = None) -> list[Finding]:
+        """Every Python file of the project, as `proplint check <root>` sees them (git-ignored ones aside)."""
+        from proplint.files import iter_python_files
+
+        files = list(iter_python_files([self.root], self.config()))
+        return sorted(check_paths(files, self.settings(select), jobs=1), key=lambda f: f.sort_key)
+
     def fix(self, unsafe: bool, path: Path | None = None, write: bool = False) -> FixResult:
         return fix_file(path or self.main, self.settings(), unsafe=unsafe, write=write)
 

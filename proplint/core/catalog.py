@@ -169,9 +169,28 @@ class TracingSdk:
     modules: tuple[str, ...] = ()
     launchers: tuple[str, ...] = ()
     dists: tuple[str, ...] = ()
+    #: False for a context library (structlog's contextvars, asgi-correlation-id): its context lives in
+    #: ContextVars, and no integration of its own carries them across a boundary
+    traces: bool = True
 
 
-CORE_ROLES = (Instrumentor, Injector, Extractor, PropagatorClass, TelemetryBase, TracingSdk)
+@role("sdk_propagation")
+@dataclass(frozen=True)
+class SdkPropagation:
+    """A boundary that a tracing SDK (`sdk`, a `[[tracing_sdk]]` name) carries by itself once the project
+    uses it, from release `since` of its distribution. `boundary`: `http:<library>` (the `library` of
+    `[[http_client]]`), `thread`, `timer`, `executor`, `run_in_executor`, or a task queue (`celery`, `rq`,
+    `huey`, `dramatiq`). `carries`: "sdk" when only the SDK's own context crosses (other ContextVars and
+    OpenTelemetry's span do not), "contextvars" when the whole context does."""
+
+    sdk: str
+    boundary: str
+    since: str = ""
+    carries: str = "sdk"
+    note: str = ""
+
+
+CORE_ROLES = (Instrumentor, Injector, Extractor, PropagatorClass, TelemetryBase, TracingSdk, SdkPropagation)
 
 
 def load_catalog(extra: tuple[str, ...], roles: tuple[type, ...]) -> Catalog:

@@ -18,6 +18,7 @@ import libcst as cst
 
 from proplint.core.ast_names import ast_imports
 from proplint.core.needs import Layout, Need, minimal, needs_of
+from proplint.core.relevance import ProjectContext, project_context
 from proplint.core.resolve import Resolver
 from proplint.core.rule import Finding, Fix, Rule
 from proplint.core.walk import visit
@@ -56,6 +57,12 @@ class FileContext:
     # -- convenience used by checks ----------------------------------------------------------------
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:
         return self.resolver.qualified_name(expr)
+
+    @property
+    def project(self) -> "ProjectContext":
+        """What says a context exists in this project, and which boundaries other SDKs carry
+        (`core/relevance.py`), computed once per index."""
+        return self.index.derived("core.project_context", lambda ix: project_context(ix, self.catalog))
 
     def parent(self, levels: int = 1) -> cst.CSTNode | None:
         """The ancestor `levels` above the node being visited (1 = its parent)."""

@@ -6,9 +6,10 @@ tools run with no request and, as a rule, no tracing set up: what proplint would
 So, unless `scope = "all"`, findings are kept only in *application code*:
 
 * by path (relative to the project root): a file under a `tests/`, `test/`, `testing/`, `scripts/`,
-  `bin/`, `examples/`, `example/`, `samples/`, `demo(s)/`, `docs/`, `benchmarks/` or `notebooks/` folder,
-  `conftest.py`, `test_*.py`, `*_test.py`, `tests.py`, `setup.py`, `noxfile.py`, `fabfile.py`,
-  `manage.py`; such a file is not even parsed;
+  `bin/`, `cli/`, `commands/` (Django's management commands), `examples/`, `example/`, `samples/`,
+  `demo(s)/`, `docs/`, `benchmarks/` or `notebooks/` folder, `conftest.py`, `test_*.py`, `*_test.py`,
+  `tests.py`, `*_example.py`, `example_*.py`, `setup.py`, `noxfile.py`, `fabfile.py`, `manage.py`; such a
+  file is not even parsed;
 * by region, inside an application file (read from the stdlib `ast`, only for files with findings): the
   `if __name__ == "__main__":` block (a process starting up: no request yet), a pytest fixture (pytest
   runs its teardown itself), a command of a command-line tool (`@click.command`, `@<group>.command()`,
@@ -33,8 +34,10 @@ NON_APPLICATION_DIRS = {
     "demo": "example", "demos": "example", "docs": "example", "doc": "example", "tutorial": "example",
     "tutorials": "example", "notebooks": "example",
     "benchmarks": "benchmark", "benchmark": "benchmark", "bench": "benchmark",
+    "cli": "cli",
 }
 _TEST_FILE = re.compile(r"^(conftest|tests?|test_.+|.+_tests?)\.py$")
+_EXAMPLE_FILE = re.compile(r"^(examples?_.+|.+_examples?|demo_.+|.+_demo)\.py$")
 _SCRIPT_FILE = re.compile(r"^(setup|noxfile|fabfile|manage)\.py$")
 
 #: modules whose import makes a file a command-line tool's (with a `__main__` block or `main()`)
@@ -49,18 +52,22 @@ _FIXTURE_DECORATORS = ("pytest.fixture", "pytest_asyncio.fixture")
 
 
 def path_kind(relpath: str) -> str | None:
-    """"test", "script", "example" or "benchmark" for a file that is not application code by its path;
+    """"test", "script", "cli", "example" or "benchmark" for a file that is not application code by its path;
     None for application code."""
     parts = relpath.split("/")
-    for folder in parts[:-1]:
+    for i, folder in enumerate(parts[:-1]):
         kind = NON_APPLICATION_DIRS.get(folder.lower())
         if kind:
             return kind
+        if folder == "commands" and i and parts[i - 1] == "management":
+            return "cli"  # Django's management commands
     name = parts[-1]
     if _TEST_FILE.match(name):
         return "test"
     if _SCRIPT_FILE.match(name):
         return "script"
+    if _EXAMPLE_FILE.match(name):
+        return "example"
     return None
 
 
@@ -170,10 +177,15 @@ class ProjectContext:
     """What says a trace or request context exists in the project: `evidence` (readable reasons), and
     whether the project is deployed as a service (`deployed`: it has a Dockerfile, compose file, Procfile,
     service unit...). A library has no deployment files: the application that imports it may hold a
-    context, so a library always can lose one."""
+    context, so a library always can lose one. `tracers`: the tracing SDKs it uses; `context_libraries`:
+    the context libraries it uses (structlog's contextvars...); `request_vars`: its request-scoped
+    ContextVars."""
 
     deployed: bool
     evidence: tuple[str, ...]
+    tracers: frozenset[str] = frozenset()
+    context_libraries: frozenset[str] = frozenset()
+    request_vars: tuple[str, ...] = ()
 
     @property
     def nothing_to_lose(self) -> bool:
@@ -181,11 +193,30 @@ class ProjectContext:
         HTTP calls, threads and messages have no context to carry."""
         return self.deployed and not self.evidence
 
+    def carried_by_sdk(self, catalog, boundary: str, whole_context: bool) -> str | None:
+        """The tracing SDK that carries this boundary for the project by itself (`[[sdk_propagation]]`),
+        or None. Only when that SDK is the project's tracing (OpenTelemetry's own instrumentors are the
+        families' business), and, where the boundary must carry the whole context (`whole_context`: a
+        thread, an executor), the project keeps nothing else in ContextVars."""
+        if not self.tracers or "opentelemetry" in self.tracers:
+            return None
+        entries = [e for e in catalog.get("sdk_propagation") if e.boundary == boundary and e.sdk in self.tracers]
+        if {e.sdk for e in entries} != set(self.tracers):
+            return None
+        if whole_context and any(e.carries != "contextvars" for e in entries) and (
+                self.request_vars or self.context_libraries):
+            return None
+        return entries[0].sdk
 
-def project_context(index) -> ProjectContext:
-    """From the project index (`index.ProjectIndex`): tracing SDKs imported by application code, tracing
-    SDKs among the dependencies or launchers, the `opentelemetry-instrument` launcher, and module-level
-    ContextVars of application code."""
+
+def project_context(index, catalog) -> ProjectContext:
+    """From the project index (`index.ProjectIndex`): tracing SDKs and context libraries imported by
+    application code or among the dependencies and launchers, the `opentelemetry-instrument` launcher,
+    and the request-scoped module-level ContextVars of application code."""
+    kinds = {e.name: e.traces for e in catalog.get("tracing_sdk")}
+    used = {name for _, names in index.tracing() for name in names} | set(index.sdks)
+    if index.launcher:
+        used.add("opentelemetry")
     evidence: list[str] = []
     for rel, names in index.tracing()[:3]:
         evidence.append(f"{rel} imports {', '.join(names)}")
@@ -195,4 +226,7 @@ def project_context(index) -> ProjectContext:
     own = [(rel, name) for rel, names in index.facts("contextvars") if path_kind(rel) is None
            for name in names if REQUEST_SCOPED.search(name.rsplit(".", 1)[-1])]
     evidence += [f"{rel} defines the request-scoped ContextVar {name}" for rel, name in own[:3]]
-    return ProjectContext(index.deployed, tuple(evidence))
+    return ProjectContext(index.deployed, tuple(evidence),
+                          frozenset(n for n in used if kinds.get(n, True)),
+                          frozenset(n for n in used if not kinds.get(n, True)),
+                          tuple(name for _, name in own))

@@ -6,9 +6,10 @@ What the family contributes, as data (`FAMILY`); `proplint.registry` collects it
 
 from __future__ import annotations
 
-from proplint.core.family import Family
+from proplint.core.family import Collector, Family
 from proplint.families.http.check import HttpClientCheck
 from proplint.families.http.model import HttpClient, HttpLibrary
+from proplint.families.http.peers import url_constants
 from proplint.families.http.rules import RULES
 
 FAMILY = Family(
@@ -17,4 +18,5 @@ FAMILY = Family(
     rules=RULES,
     checks=(HttpClientCheck,),
     roles=(HttpClient, HttpLibrary),
+    collectors=(Collector("http.url_constants", url_constants, tokens=(b"://",)),),
 )

@@ -3,7 +3,8 @@
 entry's rule. With `http-client-factory` configured (the project's traced factory), every raw construction
 of a client the factory builds is a finding outside the factory's own definition (`factory.py`); without
 it (the OpenTelemetry profile), a client is a finding unless the project already propagates for that
-library (`propagated.py`), and the rule's own module words the message and builds the fix."""
+library (`propagated.py`) or the call leaves the system (`peers.py`), and the rule's own module words the
+message and builds the fix."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from proplint.core.flow import CarrierFlow
 from proplint.core.resolve import dotted
 from proplint.families.http.factory import FactoryProfile
 from proplint.families.http.model import HttpLibrary
+from proplint.families.http.peers import Peers
 from proplint.families.http.propagated import Propagation
 from proplint.families.http.rules import RULES
 
@@ -28,6 +30,7 @@ class HttpClientCheck(Check):
         self.clients = {e.name: e for e in cat.get("http_client")}
         self.libraries = {e.name: e for e in cat.get("http_library")}
         self.propagation = Propagation(ctx, CarrierFlow(ctx))
+        self.peers = Peers(ctx)
         factory = ctx.config.factory()
         self.factory = FactoryProfile(ctx, factory) if factory is not None else None
 
@@ -47,6 +50,8 @@ class HttpClientCheck(Check):
             return
         if self.propagation.propagated(node, entry, library, self.bound_name()):
             return
+        if self.peers.outside(node, entry.kind, entry.name):
+            return  # the call leaves the system: nobody downstream reads a trace header
         has_dep = bool(library.package) and self.ctx.index.has_dependency(library.package)
         message = rule.message(entry, self.ctx.catalog)
         fix = rule.build_fix(self, node, entry, has_dep)

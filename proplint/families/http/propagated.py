@@ -19,6 +19,10 @@ ALREADY_PROPAGATED = """
     - `HTTPXClientInstrumentor().instrument()` (for requests, urllib3 and aiohttp: `RequestsInstrumentor`,
       `URLLib3Instrumentor`, `AioHttpClientInstrumentor`; also `logfire.instrument_httpx()` and friends)
       called anywhere in the project: found through the project index.
+    - Another tracing SDK that is the project's only tracing and carries the library's calls by itself
+      (`[[sdk_propagation]]` in `rules/common.toml`): Sentry (`sentry_sdk.init` with its default
+      integrations) for requests, urllib3, httpx and aiohttp; ddtrace (`ddtrace-run`, `ddtrace.auto`) for
+      requests, httpx and aiohttp.
     - Zero-code instrumentation: an `opentelemetry-instrument` launcher in a Dockerfile, Procfile, compose
       file or shell entry script, together with the library's `opentelemetry-instrumentation-*` package in
       a dependency file (or `opentelemetry-bootstrap -a install`), unless
@@ -159,6 +163,8 @@ class Propagation:
         """Whether the call already carries trace context (`bound_name`: what the client is bound to)."""
         index = self.ctx.index
         if index.instrumented(entry.library) or index.zero_code(entry.library, library.package):
+            return True
+        if self.ctx.project.carried_by_sdk(self.ctx.catalog, f"http:{entry.library}", whole_context=False):
             return True
         headers = keyword(node, "headers")
         if headers is not None and self.flow.enriched(headers.value):

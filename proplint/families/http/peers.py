@@ -1,0 +1,147 @@
+"""Who receives an HTTP call: a boundary that leaves the system is not a propagation mistake.
+
+A trace header matters only where one of the project's own services reads it. A call to a public API (a
+vendor, a webhook receiver, an OAuth provider) carries nothing anyone downstream continues, so proplint
+does not report it. The peer is known to be outside the system when:
+
+* the URL (the request function's `url`, or a client's `base_url=`) is, or starts with, a literal absolute
+  URL (through module-level constants of this file or of the project, concatenations and f-strings) whose
+  host is a public DNS name (dotted, with a letter TLD; not `localhost`, not an IP address, not a
+  `.local`/`.internal`/`.svc`/`.cluster.local`/`.lan`/`.corp` name, not a single-label service name like
+  `http://orders:8000`), or matches `external.hosts` of `[tool.proplint]`;
+* the call is in a module whose path names the code that talks to other vendors by convention: a folder
+  or module called `integrations`, `plugins`, `destinations`, `query_runner(s)`, `connectors`,
+  `webhooks`, `notifications`, `oauth`, `social`, `third_party`, `vendors` or `external`.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+import libcst as cst
+
+from proplint.core.context import FileContext
+from proplint.core.cst import keyword_arg
+
+#: folder or module names under which code talks to other vendors' systems
+VENDOR_PARTS = frozenset({
+    "integrations", "integration", "plugins", "plugin", "destinations", "query_runner", "query_runners",
+    "connectors", "webhooks", "webhook", "notifications", "oauth", "social", "third_party", "thirdparty",
+    "vendors", "external",
+})
+_PRIVATE_SUFFIXES = (".local", ".internal", ".svc", ".cluster.local", ".lan", ".corp", ".home", ".localdomain",
+                     ".intranet", ".private", ".test", ".example", ".invalid", ".localhost")
+_TLD = re.compile(r"\.[a-z]{2,24}$")
+_URL_START = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def public_host(host: str) -> bool:
+    """A host name on the public internet (not one of the system's own services)."""
+    host = host.lower().rstrip(".")
+    if not host or host == "localhost" or "." not in host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        pass
+    return not host.endswith(_PRIVATE_SUFFIXES) and bool(_TLD.search(host))
+
+
+def vendor_module(relpath: str) -> bool:
+    parts = relpath[:-3].split("/") if relpath.endswith(".py") else relpath.split("/")
+    return any(p.lower() in VENDOR_PARTS for p in parts)
+
+
+def url_constants(tree: ast.Module, imports, module, config, catalog) -> dict[str, str]:
+    """Index collector: module-level names bound to a string that starts with an absolute URL (or to a
+    concatenation or f-string that does), `{qualified name: the literal start}`."""
+    if not module:
+        return {}
+    out: dict[str, str] = {}
+    local: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            text = _ast_text(node.value, local)
+            if text and _URL_START.match(text):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        local[t.id] = text
+                        out[f"{module}.{t.id}"] = text
+    return out
+
+
+def _ast_text(expr: ast.AST, local: dict[str, str]) -> str | None:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    if isinstance(expr, ast.Name):
+        return local.get(expr.id)
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        return _ast_text(expr.left, local)
+    if isinstance(expr, ast.JoinedStr) and expr.values:
+        first = expr.values[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            return first.value
+        if isinstance(first, ast.FormattedValue):
+            return _ast_text(first.value, local)
+    return None
+
+
+class Peers:
+    """Whether the call being visited goes to a peer outside the system."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self.vendor = vendor_module(ctx.relpath)
+        self.external = ctx.config.external_hosts
+        self._constants: dict[str, str] | None = None
+
+    def outside(self, call: cst.Call, kind: str, name: str) -> bool:
+        if self.vendor:
+            return True
+        text = self._url_text(call, kind, name)
+        if not text or not _URL_START.match(text):
+            return False
+        host = urlsplit(text).hostname or ""
+        return public_host(host) or any(fnmatch.fnmatch(host, p) for p in self.external)
+
+    def _url_text(self, call: cst.Call, kind: str, name: str) -> str | None:
+        if kind == "request":
+            index = 1 if name.rsplit(".", 1)[-1] == "request" else 0
+            found = keyword_arg(call, "url", index)
+        else:
+            found = keyword_arg(call, "base_url")
+        return self._text(found[1].value) if found else None
+
+    def _text(self, expr: cst.BaseExpression) -> str | None:
+        if isinstance(expr, cst.SimpleString):
+            return expr.evaluated_value if isinstance(expr.evaluated_value, str) else None
+        if isinstance(expr, cst.ConcatenatedString):
+            return self._text(expr.left)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return self._text(expr.left)
+        if isinstance(expr, cst.FormattedString) and expr.parts:
+            first = expr.parts[0]
+            if isinstance(first, cst.FormattedStringText):
+                return first.value
+            if isinstance(first, cst.FormattedStringExpression):
+                return self._text(first.expression)
+            return None
+        if isinstance(expr, (cst.Name, cst.Attribute)):
+            q = self.ctx.qualified_name(expr)
+            if q is None and isinstance(expr, cst.Name) and self.ctx.module_name:
+                q = f"{self.ctx.module_name}.{expr.value}"
+            return self.constants().get(q) if q else None
+        return None
+
+    def constants(self) -> dict[str, str]:
+        if self._constants is None:
+            self._constants = self.ctx.index.derived(
+                "http.url_constants", lambda ix: {k: v for _, facts in ix.facts("http.url_constants")
+                                                  for k, v in facts.items()})
+        return self._constants

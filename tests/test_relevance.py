@@ -1,0 +1,176 @@
+"""The relevance model (`core/relevance.py`): a boundary is reported only where a context can exist on the
+caller's side and someone downstream can read it. Each class has both sides: the shape real code has
+where nothing can be lost (VALID: no finding) and its twin where the context is really lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from proplint.core.relevance import path_kind
+
+THREAD = "import threading\n\n\ndef handle(job):\n    threading.Thread(target=job).start()\n"
+REQUESTS = "import requests\n\n\ndef notify(body):\n    return requests.post(SERVICE_URL, json=body)\n"
+OTEL_APP = {"app/__init__.py": "", "app/telemetry.py": "from opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n"}
+DOCKER = {"Dockerfile": "FROM python:3.12\nCMD [\"python\", \"-m\", \"app\"]\n"}
+
+
+def codes(project):
+    return [f.code for f in project.check()]
+
+
+# --- where the code runs -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("relpath, kind", [
+    ("tests/test_api.py", "test"), ("app/tests/helpers.py", "test"), ("conftest.py", "test"),
+    ("src/app/test_x.py", "test"), ("app/x_test.py", "test"), ("scripts/backfill.py", "script"),
+    ("bin/run.py", "script"), ("examples/demo.py", "example"), ("docs/conf.py", "example"),
+    ("benchmarks/run.py", "benchmark"), ("setup.py", "script"), ("manage.py", "script"),
+    ("svc/cli/auth.py", "cli"), ("app/management/commands/sync.py", "cli"),
+    ("svc/circuit_breaker_example.py", "example"),
+    ("app/handlers.py", None), ("app/commands/create.py", None), ("app/testing_tools.py", None),
+    ("app/contest.py", None), ("svc/latest.py", None),
+])
+def test_path_kind(relpath, kind):
+    assert path_kind(relpath) == kind
+
+
+def test_test_and_script_files_are_not_reported_by_default(make_project):
+    files = {"tests/test_jobs.py": THREAD, "scripts/backfill.py": THREAD, **OTEL_APP}
+    project = make_project(THREAD, {}, files, path="app/jobs.py")
+    assert [(f.path.split("/")[-2], f.code) for f in project.check_all()] == [("app", "PRP201")]
+
+
+def test_scope_all_reports_everywhere(make_project):
+    files = {"tests/test_jobs.py": THREAD, **OTEL_APP}
+    project = make_project(THREAD, {"scope": "all"}, files, path="app/jobs.py")
+    assert sorted(f.path.split("/")[-2] for f in project.check_all()) == ["app", "tests"]
+
+
+def test_main_block_fixture_and_cli_regions_are_not_application_code(make_project):
+    code = (
+        "import argparse\nimport threading\n\nimport pytest\n\n\n"
+        "def handle(job):\n    threading.Thread(target=job).start()  # application code\n\n\n"
+        "@pytest.fixture\ndef worker():\n    t = threading.Thread(target=print)\n    t.start()\n    yield t\n\n\n"
+        "if __name__ == '__main__':\n    threading.Thread(target=print).start()\n"
+    )
+    project = make_project(code, {}, OTEL_APP, path="app/jobs.py")
+    assert [(f.code, f.line) for f in project.check()] == [("PRP201", 8)]
+
+
+def test_a_command_line_tool_is_not_application_code_but_a_server_main_is(make_project):
+    tool = ("import argparse\nimport threading\n\n\ndef main():\n    parser = argparse.ArgumentParser()\n"
+            "    parser.parse_args()\n    threading.Thread(target=print).start()\n")
+    assert codes(make_project(tool, {}, OTEL_APP, path="app/admin.py")) == []
+    server = "import fastapi\n" + tool
+    assert codes(make_project(server, {}, OTEL_APP, path="app/main.py")) == ["PRP201"]
+
+
+def test_click_commands_are_cli_regions(make_project):
+    code = ("import threading\n\nimport click\n\n\n@click.command()\ndef sync():\n"
+            "    threading.Thread(target=print).start()\n\n\n"
+            "def handle(job):\n    threading.Thread(target=job).start()\n")
+    # a module of click commands is a command-line tool
+    assert [f.line for f in make_project(code, {}, OTEL_APP, path="app/ops.py").check()] == []
+    # in a module that also serves requests, only the command is
+    served = "import fastapi\n" + code
+    assert [f.line for f in make_project(served, {}, OTEL_APP, path="app/ops.py").check()] == [13]
+
+
+# --- is there any context in the project? ----------------------------------------------------------------
+
+
+def test_a_deployed_service_without_tracing_or_request_context_has_nothing_to_lose(make_project):
+    assert codes(make_project(THREAD, {}, DOCKER, path="app/jobs.py")) == []
+    # a ContextVar that is not a request's (a service locator) does not change that
+    locator = {"app/__init__.py": "", "app/ctx.py": "import contextvars\n\nmanager = contextvars.ContextVar('manager')\n"}
+    assert codes(make_project(THREAD, {}, {**DOCKER, **locator}, path="app/jobs.py")) == []
+
+
+@pytest.mark.parametrize("evidence", [
+    OTEL_APP,
+    {"app/__init__.py": "", "app/ctx.py": "import contextvars\n\nrequest_id = contextvars.ContextVar('request_id')\n"},
+    {"requirements.txt": "sentry-sdk==2.40.0\n"},
+    {"app/__init__.py": "", "app/log.py": "from structlog.contextvars import bind_contextvars\n"},
+])
+def test_a_deployed_service_with_a_context_keeps_its_findings(make_project, evidence):
+    assert codes(make_project(THREAD, {}, {**DOCKER, **evidence}, path="app/jobs.py")) == ["PRP201"]
+
+
+def test_a_library_can_always_lose_its_callers_context(make_project):
+    """No deployment files: the application importing it may hold a context."""
+    assert codes(make_project(THREAD, {}, {}, path="lib/jobs.py")) == ["PRP201"]
+
+
+def test_tracing_imported_only_by_tests_is_no_evidence(make_project):
+    tests_only = {"tests/test_t.py": "from opentelemetry import trace\n"}
+    assert codes(make_project(THREAD, {}, {**DOCKER, **tests_only}, path="app/jobs.py")) == []
+
+
+# --- other SDKs carry some boundaries ---------------------------------------------------------------------
+
+SENTRY_APP = {"app/__init__.py": "", "app/monitoring.py": "import sentry_sdk\n\nsentry_sdk.init(dsn='x')\n"}
+
+
+def test_sentry_as_the_only_tracing_carries_requests(make_project):
+    assert codes(make_project(REQUESTS, {}, {**DOCKER, **SENTRY_APP}, path="app/notify.py")) == []
+
+
+def test_sentry_next_to_opentelemetry_does_not_carry_the_otel_trace(make_project):
+    assert codes(make_project(REQUESTS, {}, {**DOCKER, **SENTRY_APP, "app/telemetry.py": OTEL_APP["app/telemetry.py"]},
+                              path="app/notify.py")) == ["PRP103"]
+
+
+# --- boundaries that leave the system ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call", [
+    "requests.post('https://hooks.slack.com/services/x', json=body)",
+    "requests.post(API + '/collect', data=body)",
+    "requests.get(f'{API}/user', headers=body)",
+])
+def test_a_call_to_a_public_host_leaves_the_system(make_project, call):
+    code = f"import requests\n\nAPI = 'https://api.github.com'\n\n\ndef notify(body):\n    return {call}\n"
+    assert codes(make_project(code, {}, OTEL_APP, path="app/notify.py")) == []
+
+
+@pytest.mark.parametrize("url", ["http://orders:8000/api", "http://orders.svc.cluster.local/x",
+                                 "http://localhost:9000/x", "http://10.0.0.5/x"])
+def test_a_call_to_one_of_our_services_is_reported(make_project, url):
+    code = f"import requests\n\n\ndef notify(body):\n    return requests.post({url!r}, json=body)\n"
+    assert codes(make_project(code, {}, OTEL_APP, path="app/notify.py")) == ["PRP103"]
+
+
+def test_a_url_constant_of_another_module_is_followed(make_project):
+    files = {**OTEL_APP, "app/urls.py": "GITHUB = 'https://api.github.com/'\n"}
+    code = "import requests\n\nfrom app.urls import GITHUB\n\n\ndef get(path):\n    return requests.get(GITHUB + path)\n"
+    assert codes(make_project(code, {}, files, path="app/gh.py")) == []
+
+
+def test_vendor_integration_modules_leave_the_system(make_project):
+    assert codes(make_project(REQUESTS, {}, OTEL_APP, path="app/integrations/slack.py")) == []
+    assert codes(make_project(REQUESTS, {}, OTEL_APP, path="app/billing.py")) == ["PRP103"]
+
+
+def test_external_hosts_are_declared_once_in_the_config(make_project):
+    code = "import requests\n\n\ndef notify(body):\n    return requests.post('http://partner-gw:8080/x', json=body)\n"
+    assert codes(make_project(code, {}, OTEL_APP, path="app/notify.py")) == ["PRP103"]
+    assert codes(make_project(code, {"external": {"hosts": ["partner-*"]}}, OTEL_APP, path="app/notify.py")) == []
+
+
+# --- the configuration's place -----------------------------------------------------------------------------
+
+
+def test_a_pyproject_without_the_table_does_not_hide_the_parents(tmp_path):
+    from proplint.config import find_pyproject
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.proplint]\nselect = ['PRP2']\n")
+    service = tmp_path / "services" / "orders"
+    service.mkdir(parents=True)
+    (service / "pyproject.toml").write_text("[project]\nname = 'orders'\n")
+    assert find_pyproject(service) == tmp_path / "pyproject.toml"
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'mono'\n")
+    assert find_pyproject(service) == tmp_path / "pyproject.toml"  # the work tree is the project
+    (service / "pyproject.toml").write_text("[tool.proplint]\n")
+    assert find_pyproject(service) == service / "pyproject.toml"
