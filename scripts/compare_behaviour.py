@@ -115,7 +115,7 @@ def main() -> int:
     cmp_ = sub.add_parser("compare", help="print the differences between two recordings")
     cmp_.add_argument("before", type=Path)
     cmp_.add_argument("after", type=Path)
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     if args.command == "record":
         record(args.out, [t.resolve() for t in args.trees] or default_trees(),
                args.source.resolve() if args.source else None)

@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from proplint.config import load_config
-from proplint.engine import analyse, make_settings
+from proplint.engine import analyse
+from proplint.settings import make_settings
 from proplint.fixes import fix_source
 
 HEADER = (

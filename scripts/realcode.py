@@ -20,7 +20,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from proplint.config import Config
-from proplint.engine import analyse, default_jobs, make_settings
+from proplint.engine import analyse, default_jobs
+from proplint.settings import make_settings
 from proplint.exactness import missed, unfiltered
 from proplint.fixes import fix_source
 
