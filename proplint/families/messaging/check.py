@@ -5,8 +5,10 @@ imports of classes an instrumentor swaps (PRP305), and reports them through the 
 
 Everything about libraries comes from `rules/messaging.toml` (roles in `model.py`); receivers are inferred
 by `receivers.py`, restoration by `flow.py`, the processing region of a received message by
-`processing.py`, the edits are `edits.py`; where each rule can report is each rule's `needs`. A module a
-little over 400 lines: one visitor for seven rules whose shapes share the receiver inference and tables.
+`processing.py`, PRP303's flow facts `flow.py`, the edits are `edits.py`; where each rule can report is each
+rule's `needs`. `MessagingCheck` is larger than a class should be (about 330 lines) for a reason: it is one
+visitor for seven rules whose shapes share the catalog tables and the cached receiver inference (a call's
+receiver must be inferred where it is visited, for the inference's cache to give later calls the same kind).
 """
 
 from __future__ import annotations
@@ -71,7 +73,6 @@ class MessagingCheck(Check):
         self.flow = CarrierFlow(ctx)
         self.extracts = ExtractFlow(ctx)
         self.fixes = Fixes(ctx)
-        self._extracted_names: dict[int, dict[str, bool]] = {}
         self._v3_with_properties: dict[int, bool] = {}
         # What the rules still possible on this file look at. A call's receiver is inferred only for a method
         # those rules match, or a client method (`conn.channel()`): inference caches what it meets, with a
@@ -298,10 +299,6 @@ class MessagingCheck(Check):
         self._report_callback(node, entry, fn, False)
 
     # -- PRP303 ---------------------------------------------------------------------------------------
-    def _function_node(self):
-        scope = self.ctx.resolver.function_scope()
-        return scope.node if scope is not None and scope.kind == "function" else None
-
     def _context_call(self, node: cst.Call) -> None:
         parent = self.ctx.parent()
         rule = ExtractResultUnused
@@ -311,18 +308,18 @@ class MessagingCheck(Check):
                 self.report(rule, node, rule.message("discarded"))
                 return
             name = _single_target(parent)
-            fn = self._function_node()
+            fn = self.extracts.function_node()
             if name is not None and fn is not None:
                 applied, links = self.extracts.uses(name, fn)
                 if applied == 0 and links == 0:
                     self.report(rule, node, rule.message("never applied", name))
             return
-        fn = self._function_node()
+        fn = self.extracts.function_node()
         if fn is None:
             return
         filled = self.flow.filled_argument(node)
         if isinstance(filled, cst.Name) and isinstance(parent, cst.Expr):
-            binding = self._single_target_binding(filled.value)
+            binding = self.extracts.single_binding(filled.value)
             if binding and self.extracts.uses(filled.value, fn, skip=node)[0] == 0:
                 self.report(rule, node, rule.message("filled", filled.value))
             return
@@ -331,36 +328,11 @@ class MessagingCheck(Check):
             if name is not None and self.extracts.uses(name, fn)[0] == 0:
                 self.report(rule, node, rule.message("captured", name))
 
-    def _single_target_binding(self, name: str) -> bool:
-        scope = self.ctx.resolver.function_scope()
-        if scope is None:
-            return False
-        ev = scope.collected().evidence.get(name, ())
-        params = {p.name.value for p in getattr(scope.node, "params", cst.Parameters()).params}
-        return any(k == "value" for k, _ in ev) and name not in params and all(k != "with" for k, _ in ev)
-
-    def _extracted(self) -> dict[str, bool]:
-        fn = self._function_node()
-        key = id(fn)
-        if key not in self._extracted_names:
-            names: dict[str, bool] = {}
-            if fn is not None:
-                evidence = self.ctx.resolver.function_scope().collected().evidence  # type: ignore[union-attr]
-                changed = True
-                while changed:  # names bound to extracted values, through chains (`link = Link(...ctx...)`)
-                    changed = False
-                    for name, ev in evidence.items():
-                        if not names.get(name) and any(k == "value" and self.extracts.extracted(v, names)
-                                                       for k, v in ev):
-                            names[name] = changed = True
-            self._extracted_names[key] = names
-        return self._extracted_names[key]
-
     def _links_without_context(self, node: cst.Call) -> None:
         links = keyword_arg(node, "links")
         if links is None or keyword_arg(node, "context") is not None or has_star(node):
             return
-        if self.extracts.extracted(links[1].value, self._extracted()):
+        if self.extracts.extracted(links[1].value, self.extracts.extracted_names()):
             self.report(ExtractResultUnused, node, ExtractResultUnused.message("links"))
 
     # -- PRP305 ---------------------------------------------------------------------------------------
