@@ -1,20 +1,33 @@
 """Messages produced without a trace carrier, consumed without restoring it (PRP301-PRP307).
 
-What the family contributes, as data (`FAMILY`); `proplint.registry` collects it.
+A message crosses a process boundary: the OpenTelemetry context (a ContextVar) does not travel with it.
+The producer must put a carrier (`traceparent`, `tracestate`, `baggage`) into the message, and the
+consumer must extract it and make it the parent of the processing span; otherwise the enqueue and the
+processing are two unrelated traces. What the family contributes, as data (`FAMILY`); `proplint.registry`
+collects it. Catalog: `rules/messaging.toml` (roles in `model.py`).
 """
 
 from __future__ import annotations
 
 from proplint.core.family import Collector, Family
-from proplint.families.messaging import messaging, messaging_catalog, messaging_rules
+from proplint.families.messaging import facts, model
+from proplint.families.messaging.check import MessagingCheck
+from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import ProducerWithoutTraceCarrier
+from proplint.families.messaging.rules.prp302_consumer_processes_without_extract import ConsumerWithoutExtract
+from proplint.families.messaging.rules.prp303_extract_result_unused_or_misparented import ExtractResultUnused
+from proplint.families.messaging.rules.prp304_sqs_receive_without_attribute_names import (
+    SqsReceiveWithoutAttributeNames)
+from proplint.families.messaging.rules.prp305_confluent_kafka_early_import import ConfluentEarlyImport
+from proplint.families.messaging.rules.prp306_celery_delay_drops_headers import CeleryDelayDropsHeaders
+from proplint.families.messaging.rules.prp307_mqtt_properties_on_v3_client import MqttPropertiesOnV3Client
 
 FAMILY = Family(
     name="messaging",
     prefix="PRP3",
-    rules=(messaging.ProducerWithoutTraceCarrier, messaging.ConsumerWithoutExtract, messaging_rules.ExtractResultUnused, messaging_rules.SqsReceiveWithoutAttributeNames, messaging_rules.ConfluentEarlyImport, messaging_rules.CeleryDelayDropsHeaders, messaging_rules.MqttPropertiesOnV3Client,),
-    checks=(messaging.MessagingCheck,),
-    roles=(messaging_catalog.MessageClient, messaging_catalog.ClientMethod, messaging_catalog.Producer, messaging_catalog.Consumer, messaging_catalog.CarrierShape, messaging_catalog.ReceiveOption, messaging_catalog.EarlyImport,),
-    collectors=(
-        Collector("messaging", messaging_catalog.collect_messaging_facts, tokens=messaging_catalog.gate_tokens),
-    ),
+    rules=(ProducerWithoutTraceCarrier, ConsumerWithoutExtract, ExtractResultUnused, SqsReceiveWithoutAttributeNames,
+           ConfluentEarlyImport, CeleryDelayDropsHeaders, MqttPropertiesOnV3Client),
+    checks=(MessagingCheck,),
+    roles=(model.MessageClient, model.ClientMethod, model.Producer, model.Consumer, model.CarrierShape,
+           model.ReceiveOption, model.EarlyImport),
+    collectors=(Collector("messaging", facts.collect_messaging_facts, tokens=facts.gate_tokens),),
 )

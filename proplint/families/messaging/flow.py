@@ -32,6 +32,7 @@ class ExtractFlow:
         self.extractors = {e.name for e in catalog.get("extractor")} | set(ctx.config.extractors)
         self.restorers = {e.name for e in catalog.get("extractor") if e.style == "restores"} | set(ctx.config.extractors)
         self.propagators = catalog.names("propagator_class")
+        self._extracted_names: dict[int, dict[str, bool]] = {}
 
     def is_extract(self, call: cst.Call) -> bool:
         q = self.ctx.qualified_name(call.func)
@@ -98,6 +99,40 @@ class ExtractFlow:
         finder = _ExtractIn(self, names)
         visit(expr, finder)
         return finder.found
+
+
+    # -- the visited function (PRP303) -------------------------------------------------------------------
+    def function_node(self) -> cst.FunctionDef | None:
+        """The function (not class or lambda) the visited node is in."""
+        scope = self.ctx.resolver.function_scope()
+        return scope.node if scope is not None and scope.kind == "function" else None
+
+    def single_binding(self, name: str) -> bool:
+        """`name` is bound to a value in the current function, and is neither a parameter nor a `with` target."""
+        scope = self.ctx.resolver.function_scope()
+        if scope is None:
+            return False
+        ev = scope.collected().evidence.get(name, ())
+        params = {p.name.value for p in getattr(scope.node, "params", cst.Parameters()).params}
+        return any(k == "value" for k, _ in ev) and name not in params and all(k != "with" for k, _ in ev)
+
+    def extracted_names(self) -> dict[str, bool]:
+        """Names of the current function bound to extracted contexts (cached per function)."""
+        fn = self.function_node()
+        key = id(fn)
+        if key not in self._extracted_names:
+            names: dict[str, bool] = {}
+            if fn is not None:
+                evidence = self.ctx.resolver.function_scope().collected().evidence  # type: ignore[union-attr]
+                changed = True
+                while changed:  # names bound to extracted values, through chains (`link = Link(...ctx...)`)
+                    changed = False
+                    for name, ev in evidence.items():
+                        if not names.get(name) and any(k == "value" and self.extracted(v, names)
+                                                       for k, v in ev):
+                            names[name] = changed = True
+            self._extracted_names[key] = names
+        return self._extracted_names[key]
 
 
 class _RestoreFinder(cst.CSTVisitor):

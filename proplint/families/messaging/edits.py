@@ -1,22 +1,25 @@
-"""The messaging fixes: a carrier built before the producer call and merged into the library's carrier
-argument (shapes from `[[carrier_shape]]`), the payload `trace_context` key, and the consumer wrap.
+"""The messaging family's shared fix edits (`Fixes`): a carrier built before the producer call and merged
+into the library's carrier argument (shapes from `[[carrier_shape]]`; PRP301, PRP306), the payload
+`trace_context` key (PRP301), the consumer wrap in a CONSUMER span (PRP302), and the small argument edits
+the other rules' fixes use (`with_arg`, `kwarg`).
 
 Every edit is in statement position: the carrier statements (`_carrier = {}` and `inject(_carrier)`, or
 the configured injector) are inserted before the statement that is changed, keeping that statement's
 leading comments above them. Templates are Python text with `$carrier`, `$value`, `$props`, `$message`
-and `$key`, parsed with LibCST after substitution.
+and `$key` (`core.cst.fill_template`), parsed with LibCST after substitution.
 """
 
 from __future__ import annotations
 
-from string import Template
-
 import libcst as cst
 
 from proplint.core.context import FileContext
-from proplint.families.messaging.messaging_catalog import CarrierShape, Consumer, Producer, project_facts
+from proplint.core.cst import fill_template
+from proplint.core.cst import has_star, keyword_arg
 from proplint.core.rule import SAFE, UNSAFE, Fix, ImportRequest
 from proplint.core.walk import visit
+from proplint.families.messaging.facts import project_facts
+from proplint.families.messaging.model import CarrierShape, Consumer, Producer
 
 CARRIER = "_carrier"
 PROPS = "_properties"
@@ -24,29 +27,7 @@ OTEL_INJECT = "opentelemetry.propagate.inject"
 OTEL_EXTRACT = "opentelemetry.propagate.extract"
 
 
-def render(template: str, **values: str) -> str:
-    return Template(template).substitute(values)
-
-
-def keyword_arg(call: cst.Call, keyword: str, index: int = -1) -> tuple[int, cst.Arg] | None:
-    """The argument given by keyword, or at positional `index`; (position in call.args, arg)."""
-    positional = 0
-    for i, arg in enumerate(call.args):
-        if arg.keyword is not None:
-            if keyword and arg.keyword.value == keyword:
-                return i, arg
-        elif not arg.star:
-            if positional == index:
-                return i, arg
-            positional += 1
-    return None
-
-
-def has_splat(call: cst.Call) -> bool:
-    return any(arg.star for arg in call.args)
-
-
-def _with_arg(call: cst.Call, new_arg: cst.Arg) -> cst.Call:
+def with_arg(call: cst.Call, new_arg: cst.Arg) -> cst.Call:
     args = list(call.args)
     if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
         args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
@@ -131,7 +112,7 @@ class Fixes:
         imports = imports + [ImportRequest(*i.split(":")) if ":" in i else ImportRequest(i) for i in shape.imports]
         found = keyword_arg(call, entry.keyword, entry.index)
         present = found is not None and not (isinstance(found[1].value, cst.Name) and found[1].value.value == "None")
-        if not present and has_splat(call) and shape.kind not in ("kwargs", "rewrite"):
+        if not present and has_star(call) and shape.kind not in ("kwargs", "rewrite"):
             return None
         new_call: cst.Call | None = None
         extra: list[cst.BaseStatement] = []
@@ -140,10 +121,10 @@ class Fixes:
             if present:
                 if not shape.merge:
                     return None
-                value = self.expr(render(shape.merge, value=self.code(found[1].value), carrier=CARRIER))
+                value = self.expr(fill_template(shape.merge, value=self.code(found[1].value), carrier=CARRIER))
                 new_call = call.deep_replace(found[1].value, value)
             elif shape.new:
-                new_call = self._set_arg(call, found, keyword, self.expr(render(shape.new, carrier=CARRIER)))
+                new_call = self._set_arg(call, found, keyword, self.expr(fill_template(shape.new, carrier=CARRIER)))
         elif shape.kind == "object":
             return self._object_fix(call, entry, shape, found, present, line, before, imports, ancestors, bound)
         elif shape.kind == "entries":
@@ -154,16 +135,16 @@ class Fixes:
                 return None
             new_call = call.deep_replace(found[1].value, value)
         elif shape.kind == "kwargs":
-            new_call = _with_arg(call, cst.Arg(value=cst.Name(CARRIER), star="**"))
+            new_call = with_arg(call, cst.Arg(value=cst.Name(CARRIER), star="**"))
         elif shape.kind == "statements":
             if v5 is not True:
                 return None
             if present and isinstance(found[1].value, cst.Name):
-                extra = [self.stmt(render(s, value=found[1].value.value, carrier=CARRIER)) for s in shape.merge_setup]
+                extra = [self.stmt(fill_template(s, value=found[1].value.value, carrier=CARRIER)) for s in shape.merge_setup]
                 new_call = call
             elif not present:
-                extra = [self.stmt(render(s, props=PROPS, carrier=CARRIER)) for s in shape.setup]
-                new_call = self._set_arg(call, found, keyword, self.expr(render(shape.new, props=PROPS)))
+                extra = [self.stmt(fill_template(s, props=PROPS, carrier=CARRIER)) for s in shape.setup]
+                new_call = self._set_arg(call, found, keyword, self.expr(fill_template(shape.new, props=PROPS)))
         elif shape.kind == "rewrite":
             new_call = self._rewrite(call, shape)
         if new_call is None:
@@ -173,16 +154,24 @@ class Fixes:
                    f"Build a carrier with {self.injector()[0]} and pass it in {keyword or 'the message'}",
                    replacements=[self.insert_before(line, [*before, *extra], replaced)], imports=imports)
 
+    def producer_fix(self, call: cst.Call, entry: Producer, ancestors: list[cst.CSTNode],
+                     bound: dict[str, cst.BaseExpression], v5: bool | None) -> Fix | None:
+        """The carrier in the library's own argument, else (`payload_fix` entries) in the payload."""
+        fix = self.carrier_fix(call, entry, ancestors, bound, v5)
+        if fix is None and entry.payload_fix:
+            fix = self.payload_fix(call, entry, ancestors, bound)
+        return fix
+
     def _set_arg(self, call: cst.Call, found, keyword: str, value: cst.BaseExpression) -> cst.Call:
         if found is not None:  # present as None: replace the value
             return call.deep_replace(found[1].value, value)
-        return _with_arg(call, kwarg(keyword, value))
+        return with_arg(call, kwarg(keyword, value))
 
     def _object_fix(self, call, entry, shape, found, present, line, before, imports, ancestors, bound) -> Fix | None:
         if not present:
             if not shape.new:
                 return None
-            new_call = self._set_arg(call, found, entry.keyword, self.expr(render(shape.new, carrier=CARRIER)))
+            new_call = self._set_arg(call, found, entry.keyword, self.expr(fill_template(shape.new, carrier=CARRIER)))
             return Fix(SAFE if shape.safety == "safe" else UNSAFE, f"Pass {entry.keyword} with a carrier",
                        replacements=[self.insert_before(line, before, line.deep_replace(call, new_call))],
                        imports=imports)
@@ -195,14 +184,14 @@ class Fixes:
             if isinstance(candidate, cst.Call) and self.ctx.qualified_name(candidate.func) in shape.constructors:
                 ctor = candidate
                 ctor_line = self._line_in(candidate, ancestors)
-        if ctor is None or ctor_line is None or has_splat(ctor):
+        if ctor is None or ctor_line is None or has_star(ctor):
             return None
         field = keyword_arg(ctor, shape.field)
         if field is not None:
-            merged = self.expr(render(shape.merge, value=self.code(field[1].value), carrier=CARRIER))
+            merged = self.expr(fill_template(shape.merge, value=self.code(field[1].value), carrier=CARRIER))
             new_ctor = ctor.deep_replace(field[1].value, merged)
         else:
-            new_ctor = _with_arg(ctor, kwarg(shape.field, cst.Name(CARRIER)))
+            new_ctor = with_arg(ctor, kwarg(shape.field, cst.Name(CARRIER)))
         replaced = ctor_line.deep_replace(ctor, new_ctor)
         return Fix(SAFE if shape.safety == "safe" else UNSAFE, f"Add the carrier to {shape.field}=",
                    replacements=[self.insert_before(ctor_line, before, replaced)], imports=imports)
@@ -222,9 +211,9 @@ class Fixes:
             for el in d.elements:
                 if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString) \
                         and el.key.evaluated_value == shape.field:
-                    merged = self.expr(render(shape.merge, value=self.code(el.value), carrier=CARRIER))
+                    merged = self.expr(fill_template(shape.merge, value=self.code(el.value), carrier=CARRIER))
                     return d.deep_replace(el.value, merged)
-            new = cst.DictElement(cst.SimpleString(f'"{shape.field}"'), self.expr(render(shape.new, carrier=CARRIER)))
+            new = cst.DictElement(cst.SimpleString(f'"{shape.field}"'), self.expr(fill_template(shape.new, carrier=CARRIER)))
             elements = list(d.elements)
             if elements and elements[-1].comma is cst.MaybeSentinel.DEFAULT:
                 elements[-1] = elements[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
@@ -323,8 +312,8 @@ class Fixes:
         tracer, imports = self.tracer()
         extract, more = self.name_for(OTEL_EXTRACT)
         kind, more2 = self.name_for("opentelemetry.trace.SpanKind")
-        getter = render(consumer.getter, message=message, key=self.ctx.config.trace_context_key)
-        span = render(consumer.span, message=message)
+        getter = fill_template(consumer.getter, message=message, key=self.ctx.config.trace_context_key)
+        span = fill_template(consumer.span, message=message)
         header = self.stmt(f"with {tracer}.start_as_current_span({span}, context={extract}({getter}), "
                            f"kind={kind}.CONSUMER):\n    pass")
         assert isinstance(header, cst.With)

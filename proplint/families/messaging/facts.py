@@ -1,180 +1,19 @@
-"""The messaging family's catalog roles (`rules/messaging.toml`) and its project-index facts.
-
-Roles: `[[message_client]]` (what a receiver is: constructors, factory functions, annotations and the
-decorators that make task objects), `[[client_method]]` (objects derived from a client: `r.pipeline()`,
-`conn.channel()`, `channel.default_exchange`, `boto3.client("sqs")`), `[[producer]]`, `[[consumer]]`,
-`[[carrier_shape]]` (how a carrier argument is built or merged, as expression templates) and
-`[[receive_option]]` (PRP304) and
-`[[early_import]]` (names a class-swapping instrumentor replaces on its module).
-
-The project index gets one fact per file, `messaging`: injector calls (for PRP306 and for the style of the
-configured injector the fixes use), instrumentor call sites with the project modules imported after them
-(PRP305), module-level clients and decorated task functions (a task imported from another module keeps its
-receiver kind).
+"""The messaging family's project facts: the index collector `collect_messaging_facts` (one `messaging` fact
+per file: injector calls, for PRP306 and for the style of the configured injector the fixes use;
+instrumentor call sites with the project modules imported after them, for PRP305; module-level clients
+and decorated task functions, so that a task imported from another module keeps its receiver kind), its
+token gate `gate_tokens(catalog)`, and the queries over the index the check and the needs share
+(`project_facts`, `instrumented`).
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import Any
 
-from proplint.core.catalog import Catalog, role
+from proplint.core.catalog import Catalog
 from proplint.config import Config
 from proplint.index import ProjectIndex, ast_qualname, module_name_for
-
-
-@role("message_client")
-@dataclass(frozen=True)
-class MessageClient:
-    """A kind of messaging object and the qualified names that produce or annotate it."""
-
-    name: str
-    library: str
-    #: constructors, factory functions and annotation types; `boto3.client(sqs)` requires that literal
-    #: as the first argument (or `service_name=`)
-    constructors: tuple[str, ...] = ()
-    #: decorators (`@celery.shared_task`, `@dramatiq.actor`, with or without a call) that make a function
-    #: this kind
-    decorators: tuple[str, ...] = ()
-    #: a keyword that, set to True anywhere in the constructor call, turns the library's built-in
-    #: propagation on (`enable_open_telemetry_tracing`)
-    traced_keyword: str = ""
-    #: a keyword the constructor must receive for carrier properties to be sent (`protocol`), and the
-    #: qualified values that satisfy it
-    requires_keyword: str = ""
-    requires_values: tuple[str, ...] = ()
-
-
-@role("client_method")
-@dataclass(frozen=True)
-class ClientMethod:
-    """`<on>.<method>(...)` (or the attribute `<on>.<method>`) gives an object of kind `returns`."""
-
-    on: str
-    method: str
-    returns: str
-    #: the first argument (or `service_name=`) must be this string literal (`client("sqs")`)
-    argument: str = ""
-    #: an attribute, not a call (`channel.default_exchange`)
-    attribute: bool = False
-    #: used as a decorator (`@app.task`): the decorated function is of kind `returns`
-    decorator: bool = False
-
-
-@role("producer")
-@dataclass(frozen=True)
-class Producer:
-    """Methods of a receiver kind that send a message (PRP301)."""
-
-    kind: str
-    methods: tuple[str, ...]
-    library: str
-    #: the methods that may match on a receiver whose kind is not inferred (distinctive names)
-    distinctive: tuple[str, ...] = ()
-    #: `[[carrier_shape]]` used by the fix ("" = the API has no carrier argument)
-    shape: str = ""
-    #: the carrier argument: keyword and positional index (-1: keyword only)
-    keyword: str = ""
-    index: int = -1
-    #: the payload argument (for the payload fix): keyword and positional index
-    payload_keyword: str = ""
-    payload_index: int = -1
-    #: a dict-literal payload (or json.dumps of one) may get the carrier under `trace-context-key`
-    payload_fix: bool = False
-    #: [[instrumentor]] libraries whose instrumentation injects for these calls
-    instrumented_by: tuple[str, ...] = ()
-    #: the code reported when the project propagates by hand (injectors in use): PRP306 for `delay`
-    manual_code: str = ""
-    #: what to tell the user when there is no automatic fix
-    advice: str = ""
-
-
-@role("consumer")
-@dataclass(frozen=True)
-class Consumer:
-    """Where a receiver kind hands messages to user code (PRP302)."""
-
-    kind: str
-    #: "iterate": `for msg in <kind>`; "call": `msg = <kind>.m(...)` then the rest of the block;
-    #: "batch": `resp = <kind>.m(...)` then `for msg in <resp...>`; "callback": `<kind>.m(..., cb)`;
-    #: "attribute": `<kind>.<attr> = cb`
-    form: str
-    library: str
-    methods: tuple[str, ...] = ()
-    distinctive: tuple[str, ...] = ()
-    #: callback argument (form "callback"): keyword and positional index
-    keyword: str = ""
-    index: int = -1
-    #: which callback parameter (after self) or which element of a tuple loop target is the message;
-    #: -1: the whole target
-    message: int = -1
-    #: decoders whose result is the message (payload carriers: `json.loads`)
-    decoders: tuple[str, ...] = ()
-    #: the carrier read from the message: a template over `$message` and `$key` (trace-context-key);
-    #: "" = no fix
-    getter: str = ""
-    span: str = '"process"'
-    #: [[instrumentor]] libraries whose instrumentation restores the context around user code
-    restored_by: tuple[str, ...] = ()
-
-
-@role("carrier_shape")
-@dataclass(frozen=True)
-class CarrierShape:
-    """How a fix builds a carrier argument. Templates are Python with `$carrier` and `$value`.
-
-    kind "argument": `new` is the argument when missing, `merge` replaces a present one;
-    kind "object": the argument is a constructor call (`constructors`) whose keyword `field` carries it;
-    `new` builds one when the argument is missing; kind "entries": a list of dict literals, each gets
-    the key `field` (`new`/`merge` as for "argument"); kind "kwargs": `**$carrier` is appended;
-    kind "statements": `setup` statements (with `$props`) are inserted and `new` passed, or, when the
-    argument is a name, `merge_setup` is inserted and the argument kept; kind "rewrite": the call becomes
-    `<receiver>.<method>(<args_keyword>=(...), <kwargs_keyword>={...}, <keyword>=<new>)`.
-    """
-
-    name: str
-    kind: str = "argument"
-    new: str = "$carrier"
-    merge: str = ""
-    field: str = ""
-    constructors: tuple[str, ...] = ()
-    setup: tuple[str, ...] = ()
-    merge_setup: tuple[str, ...] = ()
-    method: str = ""
-    args_keyword: str = ""
-    kwargs_keyword: str = ""
-    keyword: str = ""
-    #: "module" or "module:name" imports the templates need
-    imports: tuple[str, ...] = ()
-    #: "safe" or "unsafe"
-    safety: str = "safe"
-
-
-@role("receive_option")
-@dataclass(frozen=True)
-class ReceiveOption:
-    """A receive call that returns the carrier only when an option asks for it (PRP304)."""
-
-    kind: str
-    methods: tuple[str, ...]
-    keyword: str
-    #: list values that make the carrier come back (any one of them)
-    accepted: tuple[str, ...]
-    #: the value the fix adds
-    add: str
-    #: [[instrumentor]] libraries that add the option themselves
-    instrumented_by: tuple[str, ...] = ()
-
-
-@role("early_import")
-@dataclass(frozen=True)
-class EarlyImport:
-    """`from <module> import <name>` taken before `<library>`'s instrumentor swaps the attribute (PRP305)."""
-
-    module: str
-    names: tuple[str, ...]
-    library: str
 
 
 # --- project facts ----------------------------------------------------------------------------------
@@ -364,3 +203,15 @@ def project_facts(index: ProjectIndex) -> dict[str, Any]:
         _CACHE.clear()
     _CACHE[id(index)] = (index, merged)
     return merged
+
+
+def imported_after(index: ProjectIndex, module: str | None, library: str) -> bool:
+    """Another module of the project imports `module` (or a submodule) only after its module-level call of
+    `library`'s instrumentor (PRP305)."""
+    for site in project_facts(index)["sites"]:
+        if site["library"] != library:
+            continue
+        if module and site["module"] != module and any(m == module or m.startswith(module + ".")
+                                                       for m in site["after"]):
+            return True
+    return False

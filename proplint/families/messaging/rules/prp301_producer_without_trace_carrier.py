@@ -1,31 +1,31 @@
-"""PRP301-PRP307: messages produced without a trace carrier, consumers that never restore it.
+"""PRP301 producer-without-trace-carrier: a message is produced without a trace carrier.
 
-Catalog: `rules/messaging.toml` (`[[message_client]]`, `[[client_method]]`, `[[producer]]`, `[[consumer]]`,
-`[[carrier_shape]]`, `[[receive_option]]`, `[[early_import]]` and the messaging `[[instrumentor]]`s). The
-visitor is `messaging_check.py`; receivers are inferred by `messaging_types.py`, restoration by
-`messaging_flow.py`, the edits are `messaging_fixes.py`, PRP303/PRP305's visitor methods
-`messaging_context.py`, the roles and project facts `messaging_catalog.py`. PRP303-PRP307 are declared in
-`messaging_rules.py`.
-
-A message crosses a process boundary: the OpenTelemetry context (a ContextVar) does not travel with it.
-The producer must put a carrier (`traceparent`, `tracestate`, `baggage`) into the message, and the
-consumer must extract it and make it the parent of the processing span; otherwise the enqueue and the
-processing are two unrelated traces (seed 000: "two disconnected traces in Jaeger").
+The rule's whole truth: declaration, examples, the message, the fix (the carrier edits are `edits.py`) and
+where it can report (`needs`, on the producer entries of `rules/messaging.toml`). The visitor that finds
+producer calls is `check.py`. A message crosses a process boundary: the OpenTelemetry context (a
+ContextVar) does not travel with it; the producer must put a carrier (`traceparent`, `tracestate`,
+`baggage`) into the message, or the enqueue and the processing are two unrelated traces.
 """
 
 from __future__ import annotations
 
-from proplint.families.messaging.messaging_check import MessagingBase
-from proplint.families.messaging.messaging_rules import (
-    CeleryDelayDropsHeaders,
-    ConfluentEarlyImport,
-    ExtractResultUnused,
-    MqttPropertiesOnV3Client,
-    SqsReceiveWithoutAttributeNames,
-)
-from proplint.core.rule import Invalid, Rule, Valid
+from typing import TYPE_CHECKING
 
-_PRODUCED = """
+import libcst as cst
+
+from proplint.core.rule import Fix, Invalid, Rule, Valid
+from proplint.families.messaging.needs import sources
+
+if TYPE_CHECKING:
+    from proplint.core.context import NeedsContext
+    from proplint.core.needs import Cond
+    from proplint.families.messaging.edits import Fixes
+    from proplint.families.messaging.model import Producer
+
+#: appended to a message when the call matched by a distinctive method name only
+LOW_CONFIDENCE = " (receiver not inferred: matched by the method name)"
+
+PRODUCED = """
     - A carrier reaches one of the call's arguments (headers, properties, attributes, message attributes,
       or the payload itself) from an injector: `opentelemetry.propagate.inject(carrier)`,
       `TraceContextTextMapPropagator().inject(carrier)`, or one of the project's `injectors` (seed 000's
@@ -42,7 +42,7 @@ _PRODUCED = """
       (redis-py's only makes CLIENT spans for the commands).
 """
 
-_RECEIVERS = """
+RECEIVERS = """
     Receivers are inferred: constructors and factories (`redis.Redis(...)`, `Redis.from_url(...)`,
     `await nats.connect()`, `boto3.client("sqs")`), objects derived from them (`r.pipeline()`,
     `conn.channel()`, `channel.default_exchange`, `nc.jetstream()`), annotations, `with ... as x`,
@@ -67,14 +67,14 @@ class ProducerWithoutTraceCarrier(Rule):
         `publish_batch`; paho-mqtt `publish`; nats `publish`, `request` and JetStream `publish`;
         google-cloud-pubsub `publish`; celery `delay`, `apply_async`, `send_task`; rq `enqueue*`; arq
         `enqueue_job`; dramatiq `send`, `send_with_options`; huey `enqueue`.
-    """ + _RECEIVERS
+    """ + RECEIVERS
     why = """
         The current span lives in a ContextVar of the producing process; a message carries nothing of it
         unless a carrier (`traceparent`, `tracestate`, `baggage`) is written into it. The consumer then
         starts a new root trace: the enqueue and the processing become two disconnected traces, and
         baggage such as a run id (seed 002) is lost.
     """
-    already_propagated = _PRODUCED
+    already_propagated = PRODUCED
     example = """
         import json
         import redis
@@ -190,149 +190,25 @@ class ProducerWithoutTraceCarrier(Rule):
                 "def schedule(job, arg):\n    q.enqueue(job, arg)\n"),
     )
 
+    @classmethod
+    def needs(cls, project: "NeedsContext") -> "Cond":
+        """A producer method on a receiver of its kind, or a distinctive method on a receiver that cannot be
+        inferred, for the producers not instrumented here that report PRP301 (not their `manual_code`)."""
+        return sources(project).produced("")
 
-class ConsumerWithoutExtract(Rule):
-    code = "PRP302"
-    name = "consumer-processes-without-extract"
-    summary = "Messages are processed without restoring the trace context they carry."
-    fix = "unsafe"
-    what_it_does = """
-        Finds per-message processing that never restores the carried context: the rest of the block (or
-        loop body) after redis-py `brpop`/`blpop`/`xread`/`xreadgroup`, aiokafka `getone`/`getmany` or
-        confluent-kafka `poll`; `async for msg in <AIOKafkaConsumer>`, `for msg in <KafkaConsumer>`, pika
-        `channel.consume(...)`, aio-pika `queue.iterator()` and nats `sub.messages` loops; the loop over an
-        SQS `receive_message` response; and the callbacks given to pika `basic_consume`, aio-pika
-        `queue.consume`, paho `on_message`/`message_callback_add`, nats `subscribe(cb=...)` and Pub/Sub
-        `subscribe(callback=...)` (when the callback is defined in the module).
-    """ + _RECEIVERS.replace("A distinctive method name (`lpush`, `rpush`, `xadd`, `basic_publish`,\n"
-                              "    `send_and_wait`, `enqueue_job`, `send_with_options`, `send_task`)",
-                              "A distinctive method name (`brpop`, `blpop`, `xreadgroup`, `getone`,\n"
-                              "    `getmany`, `basic_consume`, `message_callback_add`)")
-    why = """
-        Extracting is the consumer's half of propagation. Without it the processing span (and every span
-        below it: database calls, outbound HTTP) starts a new root trace, even though the producer sent the
-        carrier. The aiokafka and kafka-python instrumentations do not help: their consumer span starts and
-        ends inside `__anext__`/`getone`, before the loop body runs (opentelemetry-python-contrib #3465,
-        #1732).
-    """
-    already_propagated = """
-        - The region calls an extractor whose result is applied: `start_as_current_span(...,
-          context=extract(carrier))`, `context.attach(extract(carrier))`, or one of the project's
-          `extractors` (seed 000's `restore_trace_context_for_queue_processing(...)` used as a context
-          manager); or it calls a function of the module (or a method of the class) that does. A region
-          that extracts but misuses the result is PRP303's.
-        - Instrumentation that keeps a processing span current around user code: `ConfluentKafkaInstrumentor`
-          (`poll`), `PikaInstrumentor`, `AioPikaInstrumentor`, `Boto3SQSInstrumentor` (iterating the
-          `Messages` list), Pub/Sub subscriber tracing (`enable_open_telemetry_tracing=True`). Never the
-          aiokafka or kafka-python instrumentors, and none exists for redis-py, paho-mqtt or nats.
-        - A helper that only returns what it received (`item = r.brpop(k); return item`) is not processing.
-    """
-    example = """
-        import json
-        import redis
-        from opentelemetry import trace
+    @staticmethod
+    def message(entry: "Producer", method: str, guessed: bool) -> str:
+        label = f"{entry.library} {method}()"
+        if entry.advice:
+            message = f"{label} sends a message without a trace carrier; {entry.advice}"
+        else:
+            where = entry.keyword or "the message"
+            message = (f"{label} sends a message without a trace carrier; pass a carrier filled by "
+                       f"opentelemetry.propagate.inject in {where}")
+        return message + (LOW_CONFIDENCE if guessed else "")
 
-        tracer = trace.get_tracer(__name__)
-        r = redis.Redis()
-
-        def worker():
-            while True:
-                _, raw = r.brpop("requests")
-                request = json.loads(raw)
-                with tracer.start_as_current_span("process_request"):
-                    handle(request)
-    """
-    use_instead = """
-        import json
-        import redis
-        from opentelemetry import trace
-        from opentelemetry.propagate import extract
-        from opentelemetry.trace import SpanKind
-
-        tracer = trace.get_tracer(__name__)
-        r = redis.Redis()
-
-        def worker():
-            while True:
-                _, raw = r.brpop("requests")
-                request = json.loads(raw)
-                ctx = extract(request.get("trace_context") or {})
-                with tracer.start_as_current_span("process_request", context=ctx, kind=SpanKind.CONSUMER):
-                    handle(request)
-    """
-    fix_safety = """
-        The fix wraps the processing in `with tracer.start_as_current_span(<name>,
-        context=extract(<carrier>), kind=SpanKind.CONSUMER):` (the module's `tracer` if it has one, else
-        `trace.get_tracer(__name__)`), where the carrier is read the library's way: Kafka headers decoded
-        from `(str, bytes)` pairs, confluent `msg.headers()`, pika `properties.headers`, aio-pika and nats
-        `message.headers`, SQS `MessageAttributes` string values, paho v5 `UserProperty` pairs, Pub/Sub
-        `message.attributes`, and for a redis list the `trace_context` key (`trace-context-key`) of the
-        payload decoded by `json.loads` (what PRP301's payload fix writes). The wrapped statements are the
-        loop body, the callback's body (after its docstring), or the statements after the receive (after the
-        decode, and after guards such as `if msg is None: continue`). It is unsafe: every span of the
-        processing moves into the producer's trace, and a missing or malformed carrier simply gives a new
-        trace as before. Forms with no single message to read (`getmany`, `xread`, a response not looped
-        over) are reported without a fix.
-    """
-    VALID = (
-        Valid("import json\nimport redis\nfrom opentelemetry import trace\nfrom opentelemetry.propagate import extract\n\n"
-              "tracer = trace.get_tracer(__name__)\nr = redis.Redis()\n\ndef worker():\n    while True:\n"
-              "        _, raw = r.brpop('q')\n        job = json.loads(raw)\n"
-              "        with tracer.start_as_current_span('p', context=extract(job.get('trace_context') or {})):\n"
-              "            print(job)\n"),
-        Valid("from aiokafka import AIOKafkaConsumer\nfrom opentelemetry import context\n"
-              "from opentelemetry.propagate import extract\n\nasync def run(consumer: AIOKafkaConsumer):\n"
-              "    async for msg in consumer:\n        token = context.attach(extract(dict(msg.headers)))\n"
-              "        try:\n            print(msg)\n        finally:\n            context.detach(token)\n"),
-        Valid("import redis\n\nr = redis.Redis()\n\ndef fetch():\n    item = r.brpop('q')\n    return item\n"),
-        Valid("import pika\n\ndef on_message(ch, method, properties, body):\n    print(body)\n\n"
-              "def run():\n    channel = pika.BlockingConnection().channel()\n"
-              "    channel.basic_consume('q', on_message)\n",
-              files={"telemetry.py": "from opentelemetry.instrumentation.pika import PikaInstrumentor\n\n"
-                                     "PikaInstrumentor().instrument()\n"}),
-        Valid("from svc.tracing import restore\nimport redis\n\nr = redis.Redis()\n\ndef worker():\n"
-              "    while True:\n        _, raw = r.brpop('q')\n        with restore(raw):\n            print(raw)\n",
-              config={"extractors": ["svc.tracing.restore"]}),
-    )
-    INVALID = (
-        Invalid("from aiokafka import AIOKafkaConsumer\n\nasync def run():\n    consumer = AIOKafkaConsumer('t')\n"
-                "    async for msg in consumer:\n        print(msg.value)\n",
-                fixed="from aiokafka import AIOKafkaConsumer\nfrom opentelemetry.propagate import extract\n"
-                      "from opentelemetry.trace import SpanKind, get_tracer\n\nasync def run():\n"
-                      "    consumer = AIOKafkaConsumer('t')\n    async for msg in consumer:\n"
-                      "        with get_tracer(__name__).start_as_current_span(f\"{msg.topic} process\", "
-                      "context=extract({k: (v.decode() if isinstance(v, bytes) else v) for k, v in (msg.headers or [])}), "
-                      "kind=SpanKind.CONSUMER):\n            print(msg.value)\n",
-                unsafe=True),
-        Invalid("import json\nimport redis\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n"
-                "r = redis.Redis()\n\ndef worker():\n    while True:\n        _, raw = r.brpop('requests')\n"
-                "        request = json.loads(raw)\n        with tracer.start_as_current_span('process_request'):\n"
-                "            print(request)\n",
-                fixed="import json\nimport redis\nfrom opentelemetry import trace\nfrom opentelemetry.propagate import extract\n\n"
-                      "tracer = trace.get_tracer(__name__)\nr = redis.Redis()\n\ndef worker():\n    while True:\n"
-                      "        _, raw = r.brpop('requests')\n        request = json.loads(raw)\n"
-                      "        with tracer.start_as_current_span(\"redis process\", "
-                      "context=extract(request.get(\"trace_context\") or {}), kind=trace.SpanKind.CONSUMER):\n"
-                      "            with tracer.start_as_current_span('process_request'):\n                print(request)\n",
-                unsafe=True),
-        Invalid("import nats\n\nasync def main():\n    nc = await nats.connect()\n\n    async def on_order(msg):\n"
-                "        '''Bill the order.'''\n        print(msg.data)\n\n"
-                "    await nc.subscribe('orders', cb=on_order)\n",
-                fixed="import nats\nfrom opentelemetry.propagate import extract\n"
-                      "from opentelemetry.trace import SpanKind, get_tracer\n\nasync def main():\n"
-                      "    nc = await nats.connect()\n\n    async def on_order(msg):\n        '''Bill the order.'''\n"
-                      "        with get_tracer(__name__).start_as_current_span(f\"{msg.subject} process\", "
-                      "context=extract(msg.headers or {}), kind=SpanKind.CONSUMER):\n            print(msg.data)\n\n"
-                      "    await nc.subscribe('orders', cb=on_order)\n",
-                unsafe=True),
-        Invalid("from aiokafka import AIOKafkaConsumer\n\nasync def run(consumer: AIOKafkaConsumer):\n"
-                "    batch = await consumer.getmany()\n    print(batch)\n",
-                files={"telemetry.py": "from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor\n\n"
-                                       "AIOKafkaInstrumentor().instrument()\n"}),
-    )
-
-
-class MessagingCheck(MessagingBase):
-    rules = (ProducerWithoutTraceCarrier, ConsumerWithoutExtract, ExtractResultUnused,
-             SqsReceiveWithoutAttributeNames, ConfluentEarlyImport, CeleryDelayDropsHeaders,
-             MqttPropertiesOnV3Client)
+    @staticmethod
+    def make_fix(edits: "Fixes", call: cst.Call, entry: "Producer", ancestors: list[cst.CSTNode],
+                 bound: dict[str, cst.BaseExpression], v5: bool | None) -> Fix | None:
+        """A carrier built before the call, in the library's carrier argument or in the payload."""
+        return edits.producer_fix(call, entry, ancestors, bound, v5)

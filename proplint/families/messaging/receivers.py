@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import libcst as cst
 
 from proplint.core.context import FileContext
-from proplint.families.messaging.messaging_catalog import ClientMethod, MessageClient, project_facts
 from proplint.core.resolve import self_attribute
 from proplint.core.walk import visit
+from proplint.families.messaging.facts import project_facts, split_ctor
+from proplint.families.messaging.model import ClientMethod, MessageClient
 
 _MAX_DEPTH = 6
 
@@ -62,9 +63,7 @@ class Receivers:
         self.ctors: dict[str, list[tuple[str, str]]] = {}
         for e in self.clients.values():
             for spec in e.constructors:
-                name, arg = spec, ""
-                if spec.endswith(")") and "(" in spec:
-                    name, _, arg = spec[:-1].partition("(")
+                name, arg = split_ctor(spec)
                 self.ctors.setdefault(name, []).append((arg, e.name))
         self.decorators = {d: e.name for e in self.clients.values() for d in e.decorators}
         self.methods: dict[tuple[str, str], list[ClientMethod]] = {}
@@ -374,3 +373,13 @@ class _KeywordTrue(cst.CSTVisitor):
         if node.keyword is not None and node.keyword.value == self.keyword and \
                 isinstance(node.value, cst.Name) and node.value.value == "True":
             self.found = True
+
+
+def import_aliases(module: cst.Module) -> set[str]:
+    """Local names bound by an aliasing import (`import a as x`, `from a import b as x`) in any scope."""
+    out: set[str] = set()
+    for stmt, _ in small_statements(module):
+        if isinstance(stmt, (cst.Import, cst.ImportFrom)) and not isinstance(stmt.names, cst.ImportStar):
+            out.update(a.asname.name.value for a in stmt.names
+                       if a.asname is not None and isinstance(a.asname.name, cst.Name))
+    return out

@@ -1,0 +1,214 @@
+"""PRP302 consumer-processes-without-extract: messages are processed without restoring the context they
+carry.
+
+The rule's whole truth: declaration, examples, the messages, the fix (the wrap is `edits.py`) and where it
+can report (`needs`, on the consumer entries of `rules/messaging.toml`). The visitor is `check.py`; the
+processing region after a receive is `processing.py`, restoration `flow.py`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from proplint.core.needs import all_of, any_of, words
+from proplint.core.rule import UNSAFE, Fix, Invalid, Rule, Valid
+from proplint.families.messaging.needs import sources
+from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import LOW_CONFIDENCE, RECEIVERS
+
+if TYPE_CHECKING:
+    from proplint.core.context import NeedsContext
+    from proplint.core.needs import Cond
+    from proplint.families.messaging.edits import Fixes
+    from proplint.families.messaging.model import Consumer
+
+_RESTORE = "(extract the carrier and start the processing span with context=)"
+
+class ConsumerWithoutExtract(Rule):
+    code = "PRP302"
+    name = "consumer-processes-without-extract"
+    summary = "Messages are processed without restoring the trace context they carry."
+    fix = "unsafe"
+    what_it_does = """
+        Finds per-message processing that never restores the carried context: the rest of the block (or
+        loop body) after redis-py `brpop`/`blpop`/`xread`/`xreadgroup`, aiokafka `getone`/`getmany` or
+        confluent-kafka `poll`; `async for msg in <AIOKafkaConsumer>`, `for msg in <KafkaConsumer>`, pika
+        `channel.consume(...)`, aio-pika `queue.iterator()` and nats `sub.messages` loops; the loop over an
+        SQS `receive_message` response; and the callbacks given to pika `basic_consume`, aio-pika
+        `queue.consume`, paho `on_message`/`message_callback_add`, nats `subscribe(cb=...)` and Pub/Sub
+        `subscribe(callback=...)` (when the callback is defined in the module).
+    """ + RECEIVERS.replace("A distinctive method name (`lpush`, `rpush`, `xadd`, `basic_publish`,\n"
+                              "    `send_and_wait`, `enqueue_job`, `send_with_options`, `send_task`)",
+                              "A distinctive method name (`brpop`, `blpop`, `xreadgroup`, `getone`,\n"
+                              "    `getmany`, `basic_consume`, `message_callback_add`)")
+    why = """
+        Extracting is the consumer's half of propagation. Without it the processing span (and every span
+        below it: database calls, outbound HTTP) starts a new root trace, even though the producer sent the
+        carrier. The aiokafka and kafka-python instrumentations do not help: their consumer span starts and
+        ends inside `__anext__`/`getone`, before the loop body runs (opentelemetry-python-contrib #3465,
+        #1732).
+    """
+    already_propagated = """
+        - The region calls an extractor whose result is applied: `start_as_current_span(...,
+          context=extract(carrier))`, `context.attach(extract(carrier))`, or one of the project's
+          `extractors` (seed 000's `restore_trace_context_for_queue_processing(...)` used as a context
+          manager); or it calls a function of the module (or a method of the class) that does. A region
+          that extracts but misuses the result is PRP303's.
+        - Instrumentation that keeps a processing span current around user code: `ConfluentKafkaInstrumentor`
+          (`poll`), `PikaInstrumentor`, `AioPikaInstrumentor`, `Boto3SQSInstrumentor` (iterating the
+          `Messages` list), Pub/Sub subscriber tracing (`enable_open_telemetry_tracing=True`). Never the
+          aiokafka or kafka-python instrumentors, and none exists for redis-py, paho-mqtt or nats.
+        - A helper that only returns what it received (`item = r.brpop(k); return item`) is not processing.
+    """
+    example = """
+        import json
+        import redis
+        from opentelemetry import trace
+
+        tracer = trace.get_tracer(__name__)
+        r = redis.Redis()
+
+        def worker():
+            while True:
+                _, raw = r.brpop("requests")
+                request = json.loads(raw)
+                with tracer.start_as_current_span("process_request"):
+                    handle(request)
+    """
+    use_instead = """
+        import json
+        import redis
+        from opentelemetry import trace
+        from opentelemetry.propagate import extract
+        from opentelemetry.trace import SpanKind
+
+        tracer = trace.get_tracer(__name__)
+        r = redis.Redis()
+
+        def worker():
+            while True:
+                _, raw = r.brpop("requests")
+                request = json.loads(raw)
+                ctx = extract(request.get("trace_context") or {})
+                with tracer.start_as_current_span("process_request", context=ctx, kind=SpanKind.CONSUMER):
+                    handle(request)
+    """
+    fix_safety = """
+        The fix wraps the processing in `with tracer.start_as_current_span(<name>,
+        context=extract(<carrier>), kind=SpanKind.CONSUMER):` (the module's `tracer` if it has one, else
+        `trace.get_tracer(__name__)`), where the carrier is read the library's way: Kafka headers decoded
+        from `(str, bytes)` pairs, confluent `msg.headers()`, pika `properties.headers`, aio-pika and nats
+        `message.headers`, SQS `MessageAttributes` string values, paho v5 `UserProperty` pairs, Pub/Sub
+        `message.attributes`, and for a redis list the `trace_context` key (`trace-context-key`) of the
+        payload decoded by `json.loads` (what PRP301's payload fix writes). The wrapped statements are the
+        loop body, the callback's body (after its docstring), or the statements after the receive (after the
+        decode, and after guards such as `if msg is None: continue`). It is unsafe: every span of the
+        processing moves into the producer's trace, and a missing or malformed carrier simply gives a new
+        trace as before. Forms with no single message to read (`getmany`, `xread`, a response not looped
+        over) are reported without a fix.
+    """
+    VALID = (
+        Valid("import json\nimport redis\nfrom opentelemetry import trace\nfrom opentelemetry.propagate import extract\n\n"
+              "tracer = trace.get_tracer(__name__)\nr = redis.Redis()\n\ndef worker():\n    while True:\n"
+              "        _, raw = r.brpop('q')\n        job = json.loads(raw)\n"
+              "        with tracer.start_as_current_span('p', context=extract(job.get('trace_context') or {})):\n"
+              "            print(job)\n"),
+        Valid("from aiokafka import AIOKafkaConsumer\nfrom opentelemetry import context\n"
+              "from opentelemetry.propagate import extract\n\nasync def run(consumer: AIOKafkaConsumer):\n"
+              "    async for msg in consumer:\n        token = context.attach(extract(dict(msg.headers)))\n"
+              "        try:\n            print(msg)\n        finally:\n            context.detach(token)\n"),
+        Valid("import redis\n\nr = redis.Redis()\n\ndef fetch():\n    item = r.brpop('q')\n    return item\n"),
+        Valid("import pika\n\ndef on_message(ch, method, properties, body):\n    print(body)\n\n"
+              "def run():\n    channel = pika.BlockingConnection().channel()\n"
+              "    channel.basic_consume('q', on_message)\n",
+              files={"telemetry.py": "from opentelemetry.instrumentation.pika import PikaInstrumentor\n\n"
+                                     "PikaInstrumentor().instrument()\n"}),
+        Valid("from svc.tracing import restore\nimport redis\n\nr = redis.Redis()\n\ndef worker():\n"
+              "    while True:\n        _, raw = r.brpop('q')\n        with restore(raw):\n            print(raw)\n",
+              config={"extractors": ["svc.tracing.restore"]}),
+    )
+    INVALID = (
+        Invalid("from aiokafka import AIOKafkaConsumer\n\nasync def run():\n    consumer = AIOKafkaConsumer('t')\n"
+                "    async for msg in consumer:\n        print(msg.value)\n",
+                fixed="from aiokafka import AIOKafkaConsumer\nfrom opentelemetry.propagate import extract\n"
+                      "from opentelemetry.trace import SpanKind, get_tracer\n\nasync def run():\n"
+                      "    consumer = AIOKafkaConsumer('t')\n    async for msg in consumer:\n"
+                      "        with get_tracer(__name__).start_as_current_span(f\"{msg.topic} process\", "
+                      "context=extract({k: (v.decode() if isinstance(v, bytes) else v) for k, v in (msg.headers or [])}), "
+                      "kind=SpanKind.CONSUMER):\n            print(msg.value)\n",
+                unsafe=True),
+        Invalid("import json\nimport redis\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n"
+                "r = redis.Redis()\n\ndef worker():\n    while True:\n        _, raw = r.brpop('requests')\n"
+                "        request = json.loads(raw)\n        with tracer.start_as_current_span('process_request'):\n"
+                "            print(request)\n",
+                fixed="import json\nimport redis\nfrom opentelemetry import trace\nfrom opentelemetry.propagate import extract\n\n"
+                      "tracer = trace.get_tracer(__name__)\nr = redis.Redis()\n\ndef worker():\n    while True:\n"
+                      "        _, raw = r.brpop('requests')\n        request = json.loads(raw)\n"
+                      "        with tracer.start_as_current_span(\"redis process\", "
+                      "context=extract(request.get(\"trace_context\") or {}), kind=trace.SpanKind.CONSUMER):\n"
+                      "            with tracer.start_as_current_span('process_request'):\n                print(request)\n",
+                unsafe=True),
+        Invalid("import nats\n\nasync def main():\n    nc = await nats.connect()\n\n    async def on_order(msg):\n"
+                "        '''Bill the order.'''\n        print(msg.data)\n\n"
+                "    await nc.subscribe('orders', cb=on_order)\n",
+                fixed="import nats\nfrom opentelemetry.propagate import extract\n"
+                      "from opentelemetry.trace import SpanKind, get_tracer\n\nasync def main():\n"
+                      "    nc = await nats.connect()\n\n    async def on_order(msg):\n        '''Bill the order.'''\n"
+                      "        with get_tracer(__name__).start_as_current_span(f\"{msg.subject} process\", "
+                      "context=extract(msg.headers or {}), kind=SpanKind.CONSUMER):\n            print(msg.data)\n\n"
+                      "    await nc.subscribe('orders', cb=on_order)\n",
+                unsafe=True),
+        Invalid("from aiokafka import AIOKafkaConsumer\n\nasync def run(consumer: AIOKafkaConsumer):\n"
+                "    batch = await consumer.getmany()\n    print(batch)\n",
+                files={"telemetry.py": "from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor\n\n"
+                                       "AIOKafkaInstrumentor().instrument()\n"}),
+    )
+
+    @classmethod
+    def needs(cls, project: "NeedsContext") -> "Cond":
+        """`for m in <receiver>` over an iterated kind (`visit_For`), `<receiver>.<attr> = callback`
+        (`visit_Assign`), a receive call or a callback registration (`_consumer_call`, also by a distinctive
+        method on a receiver that cannot be inferred), for the consumers not instrumented here."""
+        found = sources(project)
+        out = []
+        for e in project.catalog.get("consumer"):
+            if found.silenced(e.restored_by):
+                continue
+            if e.form == "iterate":
+                out.append(all_of(words({"for"}), found.of(e.kind)))
+                continue
+            out.append(all_of(words(e.methods), found.of(e.kind)))
+            if e.form in ("call", "batch", "callback"):
+                out.append(words(e.distinctive))
+        return any_of(*out)
+
+    @staticmethod
+    def message(entry: "Consumer", method: str | None = None, callback: str | None = None,
+                guessed: bool = False) -> str:
+        """For a message received by `method()`, processed by the function `callback`, or (neither) in a loop
+        over the messages."""
+        suffix = LOW_CONFIDENCE if guessed else ""
+        if callback is not None:
+            return (f"{entry.library} callback {callback}() processes messages without restoring their trace "
+                    f"context {_RESTORE}" + suffix)
+        if method is not None:
+            return (f"{entry.library} message received by {method}() is processed without restoring its trace "
+                    f"context {_RESTORE}" + suffix)
+        return f"{entry.library} messages are processed in this loop without restoring their trace context {_RESTORE}"
+
+    @staticmethod
+    def make_fix(edits: "Fixes", owner: cst.CSTNode, entry: "Consumer", message: str,
+                 statements: list[cst.BaseStatement], prefix: list[cst.BaseStatement] = ()) -> Fix | None:
+        """`statements` (the processing of `message`, the last of `owner`'s block, after `prefix`) wrapped in a
+        CONSUMER span whose parent is the extracted context; `owner` is a loop, a def, or the block itself."""
+        wrapped = edits.wrap(entry, message, statements)
+        if wrapped is None:
+            return None
+        with_stmt, imports = wrapped
+        if isinstance(owner, cst.IndentedBlock):
+            new = owner.with_changes(body=[*prefix, with_stmt])
+        else:
+            new = owner.with_changes(body=owner.body.with_changes(body=[*prefix, with_stmt]))  # type: ignore
+        return Fix(UNSAFE, "Process the message in a CONSUMER span whose parent is the extracted context",
+                   replacements=[(owner, new)], imports=imports)
