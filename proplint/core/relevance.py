@@ -23,6 +23,7 @@ So, unless `scope = "all"`, findings are kept only in *application code*:
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 from dataclasses import dataclass
 
@@ -49,6 +50,26 @@ SERVER_MODULES = ("fastapi", "flask", "starlette", "django", "aiohttp.web", "san
                   "websockets", "aiokafka", "kafka", "confluent_kafka", "pika", "aio_pika", "nats",
                   "paho", "redis", "boto3", "botocore", "google.cloud.pubsub_v1", "opentelemetry")
 _FIXTURE_DECORATORS = ("pytest.fixture", "pytest_asyncio.fixture")
+
+
+#: folder or module names under which code talks to other vendors' systems: a boundary there leaves the system
+VENDOR_PARTS = frozenset({
+    "integrations", "integration", "plugins", "plugin", "destinations", "query_runner", "query_runners",
+    "connectors", "webhooks", "webhook", "notifications", "oauth", "social", "third_party", "thirdparty",
+    "vendors", "external",
+})
+
+
+def vendor_module(relpath: str) -> bool:
+    """A module whose path says it talks to another vendor's system (`integrations/slack.py`): what it
+    sends or receives there has no reader of this system's trace on the other side."""
+    parts = relpath[:-3].split("/") if relpath.endswith(".py") else relpath.split("/")
+    return any(p.lower() in VENDOR_PARTS for p in parts)
+
+
+def external_name(name: str, patterns: tuple[str, ...]) -> bool:
+    """A host, topic, subject or queue name matching one of the config's `external` globs."""
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
 def path_kind(relpath: str) -> str | None:

@@ -9,15 +9,13 @@ does not report it. The peer is known to be outside the system when:
   host is a public DNS name (dotted, with a letter TLD; not `localhost`, not an IP address, not a
   `.local`/`.internal`/`.svc`/`.cluster.local`/`.lan`/`.corp` name, not a single-label service name like
   `http://orders:8000`), or matches `external.hosts` of `[tool.proplint]`;
-* the call is in a module whose path names the code that talks to other vendors by convention: a folder
-  or module called `integrations`, `plugins`, `destinations`, `query_runner(s)`, `connectors`,
-  `webhooks`, `notifications`, `oauth`, `social`, `third_party`, `vendors` or `external`.
+* the call is in a module whose path names the code that talks to other vendors by convention
+  (`core.relevance.vendor_module`: `integrations/`, `plugins/`, `webhooks/`...).
 """
 
 from __future__ import annotations
 
 import ast
-import fnmatch
 import ipaddress
 import re
 from urllib.parse import urlsplit
@@ -26,13 +24,8 @@ import libcst as cst
 
 from proplint.core.context import FileContext
 from proplint.core.cst import keyword_arg
+from proplint.core.relevance import external_name, vendor_module
 
-#: folder or module names under which code talks to other vendors' systems
-VENDOR_PARTS = frozenset({
-    "integrations", "integration", "plugins", "plugin", "destinations", "query_runner", "query_runners",
-    "connectors", "webhooks", "webhook", "notifications", "oauth", "social", "third_party", "thirdparty",
-    "vendors", "external",
-})
 _PRIVATE_SUFFIXES = (".local", ".internal", ".svc", ".cluster.local", ".lan", ".corp", ".home", ".localdomain",
                      ".intranet", ".private", ".test", ".example", ".invalid", ".localhost")
 _TLD = re.compile(r"\.[a-z]{2,24}$")
@@ -50,11 +43,6 @@ def public_host(host: str) -> bool:
     except ValueError:
         pass
     return not host.endswith(_PRIVATE_SUFFIXES) and bool(_TLD.search(host))
-
-
-def vendor_module(relpath: str) -> bool:
-    parts = relpath[:-3].split("/") if relpath.endswith(".py") else relpath.split("/")
-    return any(p.lower() in VENDOR_PARTS for p in parts)
 
 
 def url_constants(tree: ast.Module, imports, module, config, catalog) -> dict[str, str]:
@@ -108,7 +96,7 @@ class Peers:
         if not text or not _URL_START.match(text):
             return False
         host = urlsplit(text).hostname or ""
-        return public_host(host) or any(fnmatch.fnmatch(host, p) for p in self.external)
+        return public_host(host) or external_name(host, self.external)
 
     def _url_text(self, call: cst.Call, kind: str, name: str) -> str | None:
         if kind == "request":

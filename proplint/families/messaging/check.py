@@ -29,6 +29,7 @@ from proplint.families.messaging.needs import PROPAGATOR_METHODS
 from proplint.families.messaging.processing import (assigned_statement, is_docstring, loop_over, only_returns,
                                                     processed_after)
 from proplint.families.messaging.receivers import Receiver, Receivers, import_aliases, string_literal
+from proplint.families.messaging.relevance import Relevance
 from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import ProducerWithoutTraceCarrier
 from proplint.families.messaging.rules.prp302_consumer_processes_without_extract import ConsumerWithoutExtract
 from proplint.families.messaging.rules.prp303_extract_result_unused_or_misparented import ExtractResultUnused
@@ -101,6 +102,7 @@ class MessagingCheck(Check):
         helpers = [*cat.names("injector"), *cat.names("extractor"), *ctx.config.injectors, *ctx.config.extractors]
         self.carrier_calls = {*PROPAGATOR_METHODS, *map(last_part, helpers)}
         self._aliases: set[str] | None = None
+        self.relevance = Relevance(ctx)
 
     # -- shared facts ---------------------------------------------------------------------------------
     def instrumented(self, libraries) -> bool:
@@ -171,6 +173,9 @@ class MessagingCheck(Check):
     def _producer(self, node: cst.Call, entry: Producer, receiver: Receiver, guessed: bool) -> None:
         if self.instrumented(entry.instrumented_by) or self.receivers.traced(receiver):
             return
+        if self.relevance.carried_elsewhere(entry) or self.relevance.external_destination(node) \
+                or self.relevance.wrapper(node, entry):
+            return
         v5 = self.receivers.meets_requirement(receiver)
         props = keyword_arg(node, entry.keyword, entry.index) if entry.shape == "mqtt_properties" else None
         if props is not None and not is_name(props[1].value, "None") and v5 is False:
@@ -220,7 +225,8 @@ class MessagingCheck(Check):
 
     # -- PRP302 ---------------------------------------------------------------------------------------
     def _consumer_call(self, node: cst.Call, entry: Consumer, receiver: Receiver, guessed: bool) -> None:
-        if self.instrumented(entry.restored_by) or self.receivers.traced(receiver):
+        if self.instrumented(entry.restored_by) or self.receivers.traced(receiver) \
+                or self.relevance.carried_elsewhere(entry):
             return
         rule = ConsumerWithoutExtract
         if entry.form == "callback":
@@ -268,7 +274,7 @@ class MessagingCheck(Check):
             return
         receiver = self.receivers.infer(node.iter)
         entry = self.iterated.get(receiver.kind or "")
-        if entry is None or self.instrumented(entry.restored_by):
+        if entry is None or self.instrumented(entry.restored_by) or self.relevance.carried_elsewhere(entry):
             return
         if self.extracts.restores([node.body]):
             return
@@ -291,7 +297,8 @@ class MessagingCheck(Check):
             return
         receiver = self.receivers.infer(target.value)
         entry = self.consumers.get((receiver.kind, target.attr.value)) if receiver.kind else None
-        if entry is None or entry.form != "attribute" or self.instrumented(entry.restored_by):
+        if entry is None or entry.form != "attribute" or self.instrumented(entry.restored_by) \
+                or self.relevance.carried_elsewhere(entry):
             return
         fn = self.extracts.callback(node.value)
         if fn is None or self.extracts.restores([fn.body]):

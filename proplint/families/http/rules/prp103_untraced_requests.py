@@ -56,6 +56,15 @@ class UntracedRequests(Rule):
         `URLLib3Instrumentor`) or pass `headers=` filled by `opentelemetry.propagate.inject`.
     """
     VALID = (
+        # a public API: nobody on the other side reads this system's trace
+        Valid("import requests\n\nSLACK = 'https://hooks.slack.com/services/'\n\n"
+              "def notify(path, body):\n    return requests.post(SLACK + path, json=body)\n"),
+        # Sentry, the project's only tracing, puts its trace headers on every http.client request
+        Valid("import requests\n\ndef notify(url, body):\n    return requests.post(url, json=body)\n",
+              files={"app/__init__.py": "", "app/monitoring.py": "import sentry_sdk\n\nsentry_sdk.init(dsn='x')\n"}),
+        # test code: no request, no trace
+        Valid("import requests\n\ndef test_health():\n    assert requests.get('http://localhost:8000').ok\n",
+              path="tests/test_health.py"),
         Valid("import requests\nfrom opentelemetry.instrumentation.requests import RequestsInstrumentor\n"
               "inst = RequestsInstrumentor()\ninst.instrument()\nrequests.get('http://x')\n"),
         Valid("import requests\nimport opentelemetry.propagate as propagate\n"
@@ -65,6 +74,9 @@ class UntracedRequests(Rule):
               "URLLib3Instrumentor().instrument()\npool = urllib3.PoolManager()\n"),
     )
     INVALID = (
+        # one of this system's services, in a project whose tracing is OpenTelemetry
+        Invalid("import requests\n\ndef notify(body):\n    return requests.post('http://orders:8000/notify', json=body)\n",
+                files={"app/__init__.py": "", "app/telemetry.py": "from opentelemetry import trace\n"}),
         Invalid("import requests\ns = requests.Session()\n"),
         Invalid("from requests import get as fetch\nfetch('http://x')\n"),
         Invalid("import urllib3\npool = urllib3.PoolManager(num_pools=4)\n"),

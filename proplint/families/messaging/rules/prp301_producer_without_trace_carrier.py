@@ -131,6 +131,21 @@ class ProducerWithoutTraceCarrier(Rule):
         no fix: their carriers need a change in the job's signature or a middleware.
     """
     VALID = (
+        # a generic wrapper: the callers choose the destination and build the payload (they are reported)
+        Valid("import redis\n\n\nclass Queue:\n    def __init__(self):\n        self._client = redis.Redis()\n\n"
+              "    def lpush(self, key, value):\n        return self._client.lpush(key, value)\n"),
+        # another vendor's system: nothing on the other side reads this system's trace
+        Valid("import redis\n\nr = redis.Redis()\n\ndef forward(data):\n    r.lpush('events', data)\n",
+              path="app/integrations/segment.py"),
+        # a destination declared external once in the config (device firmware, another company's broker)
+        Valid("import paho.mqtt.client as mqtt\n\nclient = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)\n\n"
+              "def command(payload):\n    client.publish('devices/cmd', payload)\n",
+              config={"external": {"topics": ["devices/*"]}}),
+        # Sentry (the project's only tracing) carries Celery jobs itself
+        Valid("from app.worker import app\n\n@app.task\ndef work(x):\n    return x\n\ndef submit(x):\n"
+              "    work.apply_async((x,))\n",
+              files={"app/__init__.py": "", "app/worker.py": "import celery\nimport sentry_sdk\n\n"
+                     "sentry_sdk.init(dsn='x')\napp = celery.Celery('app')\n"}, path="app/submit.py"),
         Valid("import redis\nfrom opentelemetry.propagate import inject\n\nr = redis.Redis()\n\n"
               "def submit(data):\n    carrier = {}\n    inject(carrier)\n"
               "    r.lpush('q', json.dumps({'data': data, 'trace_context': carrier}))\n"),
