@@ -174,7 +174,7 @@ class MessagingCheck(Check):
         if self.instrumented(entry.instrumented_by) or self.receivers.traced(receiver):
             return
         if self.relevance.carried_elsewhere(entry) or self.relevance.external_destination(node) \
-                or self.relevance.wrapper(node, entry):
+                or self.relevance.wrapper(node, entry) or self.relevance.library_unused(entry.kind, guessed):
             return
         v5 = self.receivers.meets_requirement(receiver)
         props = keyword_arg(node, entry.keyword, entry.index) if entry.shape == "mqtt_properties" else None
@@ -204,7 +204,7 @@ class MessagingCheck(Check):
 
     # -- PRP304 ---------------------------------------------------------------------------------------
     def _receive_option(self, node: cst.Call, option) -> None:
-        if self.instrumented(option.instrumented_by):
+        if self.instrumented(option.instrumented_by) or self.relevance.vendor:
             return
         found = keyword_arg(node, option.keyword)
         if found is None:
@@ -226,7 +226,7 @@ class MessagingCheck(Check):
     # -- PRP302 ---------------------------------------------------------------------------------------
     def _consumer_call(self, node: cst.Call, entry: Consumer, receiver: Receiver, guessed: bool) -> None:
         if self.instrumented(entry.restored_by) or self.receivers.traced(receiver) \
-                or self.relevance.carried_elsewhere(entry):
+                or self.relevance.carried_elsewhere(entry) or self.relevance.library_unused(entry.kind, guessed):
             return
         rule = ConsumerWithoutExtract
         if entry.form == "callback":

@@ -140,6 +140,13 @@ def collect_messaging_facts(tree: ast.Module, imports: dict, module: str | None,
     if sites:
         out["instrument_sites"] = sites
 
+    # the catalog clients' top-level modules this file imports: a method matched by its name only must belong
+    # to a library the project uses
+    tops = {c.split(".")[0] for e in catalog.get("message_client") for c in e.constructors}
+    used = sorted({q.split(".")[0] for q in imported} & tops)
+    if used:
+        out["libraries"] = used
+
     clients = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
@@ -187,10 +194,12 @@ def project_facts(index: ProjectIndex) -> dict[str, Any]:
     cached = _CACHE.get(id(index))
     if cached is not None and cached[0] is index:
         return cached[1]
-    merged: dict[str, Any] = {"injectors": set(), "sites": [], "clients": {}, "tasks": {}, "modules": {}}
+    merged: dict[str, Any] = {"injectors": set(), "sites": [], "clients": {}, "tasks": {}, "modules": {},
+                              "libraries": set()}
     for rel, facts in index.facts("messaging"):
         module = module_name_for(rel)
         merged["injectors"].update(tuple(u) for u in facts.get("injectors", ()))
+        merged["libraries"].update(facts.get("libraries", ()))
         for site in facts.get("instrument_sites", ()):
             merged["sites"].append({**site, "module": module})
         if module:

@@ -20,6 +20,7 @@ import libcst as cst
 from proplint.core.context import FileContext
 from proplint.core.cst import keyword_arg
 from proplint.core.relevance import external_name, vendor_module
+from proplint.families.messaging.facts import project_facts
 from proplint.families.messaging.model import Consumer, Producer
 from proplint.families.messaging.receivers import string_literal
 
@@ -28,6 +29,16 @@ class Relevance:
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
         self.vendor = vendor_module(ctx.relpath)
+        self.tops = {c.name: {ctor.split(".")[0] for ctor in c.constructors} for c in ctx.catalog.get("message_client")}
+
+    def library_unused(self, kind: str, guessed: bool) -> bool:
+        """A call matched by its method name only (`guessed`) while the project imports the library of that
+        kind nowhere: the receiver is something else (rq's `Queue.enqueue_job` is not arq's)."""
+        if not guessed:
+            return False
+        used = project_facts(self.ctx.index)["libraries"]
+        tops = self.tops.get(kind, set())
+        return bool(tops) and not (tops & used)
 
     def carried_elsewhere(self, entry: Producer | Consumer) -> bool:
         """Nobody on the other side reads this system's trace, or another SDK carries it."""

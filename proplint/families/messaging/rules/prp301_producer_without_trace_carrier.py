@@ -131,6 +131,8 @@ class ProducerWithoutTraceCarrier(Rule):
         no fix: their carriers need a change in the job's signature or a middleware.
     """
     VALID = (
+        # matched by the method name only, in a project that uses pika nowhere: the receiver is something else
+        Valid("def publish(channel, body):\n    channel.basic_publish('', 'tasks', body)\n"),
         # a generic wrapper: the callers choose the destination and build the payload (they are reported)
         Valid("import redis\n\n\nclass Queue:\n    def __init__(self):\n        self._client = redis.Redis()\n\n"
               "    def lpush(self, key, value):\n        return self._client.lpush(key, value)\n"),
@@ -191,7 +193,8 @@ class ProducerWithoutTraceCarrier(Rule):
         Invalid("def publish(channel, body):\n    channel.basic_publish('', 'tasks', body)\n",
                 fixed="import pika\nfrom opentelemetry.propagate import inject\n\ndef publish(channel, body):\n"
                       "    _carrier = {}\n    inject(_carrier)\n"
-                      "    channel.basic_publish('', 'tasks', body, properties=pika.BasicProperties(headers=_carrier))\n"),
+                      "    channel.basic_publish('', 'tasks', body, properties=pika.BasicProperties(headers=_carrier))\n",
+                files={"app/__init__.py": "", "app/mq.py": "import pika\n\nconnection = pika.BlockingConnection()\n"}),
         Invalid("import paho.mqtt.client as mqtt\n\nclient = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, "
                 "protocol=mqtt.MQTTv5)\n\ndef deliver(payload):\n    client.publish('alerts', payload, qos=1)\n",
                 fixed="import paho.mqtt.client as mqtt\nfrom opentelemetry.propagate import inject\n"
