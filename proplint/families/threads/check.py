@@ -8,7 +8,7 @@ spawn, in order: a shared Context (PRP205), a callable that already carries the 
 (only without project ContextVars), a housekeeping service thread (`lifetime.py`), and finally the finding
 with its fix. PRP208 is decided when the module has been walked, because a thread target is usually defined
 before the code that starts it. Where the catalog decides the code (`[[thread_spawner]]`/`[[executor_call]]`
-`code`), the rule is looked up among `rules` by that code. The class is one visitor (~260 lines): the spawn
+`code`), the rule is looked up among `rules` by that code. The class is one visitor (~255 lines): the spawn
 kinds share the per-file state (the targets recorded for PRP208), so they are not split across classes.
 """
 
@@ -24,8 +24,8 @@ from proplint.core.cst import keyword, last_part, short
 from proplint.core.flow import CarrierFlow
 from proplint.core.rule import Fix, Rule
 from proplint.families.threads.edits import argument
-from proplint.families.threads.facts import covered_by, flag_state, own_thread_classes
-from proplint.families.threads.flow import Carry, ContextFlow, enclosing_loop, rebinds
+from proplint.families.threads.facts import covered_by, flag_state
+from proplint.families.threads.flow import ContextFlow, shared
 from proplint.families.threads.lifetime import started, starts_service
 from proplint.families.threads.model import CONTEXT_KEYWORD
 from proplint.families.threads.receivers import Receivers
@@ -80,21 +80,9 @@ class ThreadContextCheck(Check):
             methods |= {m for e in executors.values() for m in (*e.submit, *e.map, *e.other)}
         if self.enabled(ProcessBoundaryWithoutCarrier):
             methods |= {last_part(n) for n in self.process_spawners}
-        self.receivers = Receivers(ctx, executors, self.thread_bases, methods)
-        #: last name components worth resolving: catalog callables, their local aliases, project classes
         called = [*self.spawners, *self.process_spawners, *self.safe, *self.callbacks]
-        own = own_thread_classes(ctx.index, cat)
-        self.candidates = {last_part(n) for n in called} | methods | own
-        self.candidates |= {local for local, q in ctx.resolver.module_scope.imports().items()
-                            if q in called or last_part(q) in own}
-        sources = cat.get("context_source")
-        self.flow = ContextFlow(
-            ctx,
-            contexts={e.name for e in sources if e.kind == "context" and not e.method},
-            handles={e.name for e in sources if e.kind == "handle" and not e.method},
-            handle_methods={e.name for e in sources if e.method},
-            partials=cat.names("callable_wrapper"),
-        )
+        self.receivers = Receivers(ctx, executors, self.thread_bases, methods, called)
+        self.flow = ContextFlow.from_catalog(ctx)
         self.carriers = CarrierFlow(ctx)
         self.project_vars = ctx.index.project_contextvars()
         self.flag_state = flag_state(ctx.index, ctx.config)
@@ -111,7 +99,7 @@ class ThreadContextCheck(Check):
     def spawn(self, s: Spawn) -> None:
         carry = self.flow.carry(s.func, s.items or None)
         if carry is not None:
-            reason = self._shared(carry, s)
+            reason = shared(carry, s.kind == "map", self.ctx.ancestors)
             if reason and self.enabled(SharedContextObject):
                 fix = SharedContextObject.build_fix(carry, s.kind == "map", self.ctx.catalog)
                 self.report(SharedContextObject, s.func, SharedContextObject.message(s.label, reason), fix)
@@ -141,19 +129,6 @@ class ThreadContextCheck(Check):
             if self.flow.hands_over(arg.value) or self.carriers.enriched(arg.value):
                 return True
         return False
-
-    def _shared(self, carry: Carry, s: Spawn) -> str | None:
-        if carry.fresh:
-            return None
-        if s.kind == "map":
-            return "map calls it for every item, concurrently"
-        loop = enclosing_loop(self.ctx.ancestors)
-        if loop is None:
-            return None
-        for name in carry.names:
-            if not rebinds(loop, name):
-                return f"`{name}` is made once, outside the loop that starts the workers"
-        return None
 
     def _report_lost(self, s: Spawn, covered: bool) -> None:
         relies_on_flag = s.kind == "thread" and self.flag_state is not None
@@ -309,7 +284,7 @@ class ThreadContextCheck(Check):
         elif not isinstance(func, cst.Name):
             return
         last = func.attr.value if isinstance(func, cst.Attribute) else func.value
-        if last not in self.candidates:
+        if last not in self.receivers.candidates:
             return
         q = self.receivers.callee(func)
         if q is None:

@@ -51,6 +51,15 @@ class ContextFlow:
         self.handle_methods = handle_methods
         self.partials = partials
 
+    @classmethod
+    def from_catalog(cls, ctx: FileContext) -> "ContextFlow":
+        """The flow over the catalog's `[[context_source]]` and `[[callable_wrapper]]` entries."""
+        sources = ctx.catalog.get("context_source")
+        return cls(ctx, contexts={e.name for e in sources if e.kind == "context" and not e.method},
+                   handles={e.name for e in sources if e.kind == "handle" and not e.method},
+                   handle_methods={e.name for e in sources if e.method},
+                   partials=ctx.catalog.names("callable_wrapper"))
+
     # -- names ----------------------------------------------------------------------------------------
     def bindings(self, name: str) -> list[tuple[str, cst.BaseExpression]]:
         """(kind, expression) bound to `name` in the nearest visible scope that binds it."""
@@ -349,4 +358,20 @@ def enclosing_loop(ancestors: list[cst.CSTNode]) -> cst.CSTNode | None:
             return node
         if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             return None
+    return None
+
+
+def shared(carry: Carry, mapped: bool, ancestors: list[cst.CSTNode]) -> str | None:
+    """Why one Context object is entered by several concurrent workers (None: it is not): `mapped`, the
+    callable is handed to `map`; or the spawn is in a loop that does not rebind the carried names."""
+    if carry.fresh:
+        return None
+    if mapped:
+        return "map calls it for every item, concurrently"
+    loop = enclosing_loop(ancestors)
+    if loop is None:
+        return None
+    for name in carry.names:
+        if not rebinds(loop, name):
+            return f"`{name}` is made once, outside the loop that starts the workers"
     return None

@@ -1,10 +1,11 @@
 """What a call names, for the thread check: the qualified callee, a receiver's inferred type, and the
 project's own Thread/executor subclasses.
 
-`callee` gives the qualified name of what is called (imported, a class of this module, or `<type>.<method>`
-for a method whose receiver type the resolver infers); `executor_of` says which catalog executor a receiver
-type is (directly or through a project subclass) and whether that subclass's `submit` already copies the
-context; `project_class` reads a project class's facts from the index (`facts.class_info`), once per file.
+`candidates` are the last names worth resolving at all; `callee` gives the qualified name of what is called
+(imported, a class of this module, or `<type>.<method>` for a method whose receiver type the resolver
+infers); `executor_of` says which catalog executor a receiver type is (directly or through a project
+subclass) and whether that subclass's `submit` already copies the context; `project_class` reads a project
+class's facts from the index (`facts.class_info`), once per file.
 """
 
 from __future__ import annotations
@@ -14,17 +15,25 @@ from typing import Any
 import libcst as cst
 
 from proplint.core.context import FileContext
-from proplint.families.threads.facts import ClassInfo, class_info
+from proplint.core.cst import last_part
+from proplint.families.threads.facts import ClassInfo, class_info, own_thread_classes
 
 
 class Receivers:
-    def __init__(self, ctx: FileContext, executors: dict[str, Any], thread_bases: set[str], methods: set[str]) -> None:
+    def __init__(self, ctx: FileContext, executors: dict[str, Any], thread_bases: set[str], methods: set[str],
+                 called: list[str]) -> None:
         self.ctx = ctx
         self.executors = executors
         self.thread_bases = thread_bases
         #: method names worth inferring a receiver type for (inference scans the class: not for every call)
         self.methods = methods
         self._classes: dict[str, ClassInfo | None] = {}
+        #: last name components worth resolving: `called` (catalog callables), their local aliases, the
+        #: methods, and the project's own Thread/executor classes
+        own = own_thread_classes(ctx.index, ctx.catalog)
+        self.candidates = {last_part(n) for n in called} | methods | own
+        self.candidates |= {local for local, q in ctx.resolver.module_scope.imports().items()
+                            if q in called or last_part(q) in own}
 
     def project_class(self, qualname: str | None) -> ClassInfo | None:
         """What the project index knows about a project class deriving from a thread or executor class."""

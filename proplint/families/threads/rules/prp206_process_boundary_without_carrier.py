@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 
 from proplint.core.needs import Cond, all_of, any_of, words
 from proplint.core.rule import Invalid, Rule, Valid
-from proplint.families.threads.needs import executor_calls, pool_methods, pools, reported_by_entries, spawned_by, words_of
+from proplint.families.threads.needs import (
+    executor_calls, pool_methods, pools, reported_by_entries, spawned_by, words_of,
+)
 
 if TYPE_CHECKING:
     from proplint.core.context import NeedsContext
