@@ -265,7 +265,7 @@ def _check_source(path: Path, shown: str, source: bytes, settings: Settings) -> 
 
                 attach_edits(analysis.module, findings)
     except BudgetExceeded:
-        return [_failure(shown, f"file not checked: took longer than {FILE_TIME_BUDGET} s")]
+        return [_failure(shown, f"file not checked: took more than {FILE_TIME_BUDGET} s of CPU time")]
     except RecursionError:
         return [_failure(shown, "file not checked: nesting too deep to analyse")]
     except Exception as exc:  # a bug in a check must not stop the run
@@ -277,16 +277,18 @@ def _check_source(path: Path, shown: str, source: bytes, settings: Settings) -> 
     return findings
 
 
-#: Seconds one file may take (parse, checks, positions) before it is reported and skipped.
+#: CPU seconds one file may take (parse, checks, positions, edit previews) before it is reported and skipped.
 FILE_TIME_BUDGET = 60
 
 
-class BudgetExceeded(Exception):
-    pass
+class BudgetExceeded(BaseException):
+    """Not an `Exception`: no `except Exception` of a check or of the edit preview may swallow it."""
 
 
 class time_budget:
-    """Raise BudgetExceeded in this thread after `seconds` (main thread of a process only; else no-op).
+    """Raise BudgetExceeded in this thread after `seconds` of the process's CPU time (user and system, of
+    every thread: `ITIMER_PROF`), so that whether a file is checked never depends on the machine's load.
+    Main thread of a process only; else a no-op.
 
     The interruption happens when control returns to Python code, so it bounds the checks and the
     position pass; the native parser is kept within bounds by the pre-screen instead.
@@ -303,8 +305,8 @@ class time_budget:
         import signal
 
         if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGALRM, self._expire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.previous = signal.signal(signal.SIGPROF, self._expire)
+            signal.setitimer(signal.ITIMER_PROF, self.seconds)
             self.armed = True
         return self
 
@@ -312,8 +314,8 @@ class time_budget:
         if self.armed:
             import signal
 
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.previous)
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, self.previous)
         return False
 
 

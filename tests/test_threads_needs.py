@@ -1,5 +1,5 @@
-"""The threads family's prefilter needs (`ThreadContextBase.needs`): per rule, a file the rule reports
-passes `possible()`, and a realistic near-miss without the words (or the import) the rule needs is ruled
+"""The threads family's prefilter needs (each rule's `needs`, in `proplint/families/threads/rules/`): per
+rule, a file the rule reports passes `possible()`, and a realistic near-miss without the words (or the import) the rule needs is ruled
 out for that code. Every case is also run with the prefilter off, so a ruled-out file is one the rule
 really does not report on (the need is sound there) and a kept file one it does."""
 

@@ -1,7 +1,7 @@
 """The messaging visitor: finds producer calls (PRP301, PRP306, PRP307), consumers (PRP302), receive calls
 without the carrier's option (PRP304), extracted or captured contexts never applied (PRP303) and early
 imports of classes an instrumentor swaps (PRP305), and reports them through the rule classes, whose
-`message()`/`make_fix()` build the finding.
+`message()`/`build_fix()` build the finding.
 
 Everything about libraries comes from `rules/messaging.toml` (roles in `model.py`); receivers are inferred
 by `receivers.py`, restoration by `flow.py`, the processing region of a received message by
@@ -181,7 +181,7 @@ class MessagingCheck(Check):
         if props is not None and not is_name(props[1].value, "None") and v5 is False:
             client = self.receivers.clients.get(receiver.kind or "")
             self.report(MqttPropertiesOnV3Client, node, MqttPropertiesOnV3Client.message(),
-                        MqttPropertiesOnV3Client.make_fix(self.fixes, receiver.origin, client))
+                        MqttPropertiesOnV3Client.build_fix(self.fixes, receiver.origin, client))
         rule = self.by_code.get(entry.manual_code) if entry.manual_code and self.manual_propagation() \
             else ProducerWithoutTraceCarrier
         if rule is None or not self.enabled(rule) or any(self.flow.enriched(arg.value) for arg in node.args):
@@ -190,7 +190,7 @@ class MessagingCheck(Check):
         if v5 is False and self._gets_properties(receiver):
             # PRP307 reports this client and its fix makes it MQTTv5: fix as if it were (the fixes stay closed)
             v5 = True
-        fix = rule.make_fix(self.fixes, node, entry, self.ctx.ancestors, bound, v5)
+        fix = rule.build_fix(self.fixes, node, entry, self.ctx.ancestors, bound, v5)
         self.report(rule, node, rule.message(entry, node.func.attr.value, guessed), fix)  # type: ignore[union-attr]
 
     def _gets_properties(self, receiver: Receiver) -> bool:
@@ -221,7 +221,7 @@ class MessagingCheck(Check):
                 return
         rule = SqsReceiveWithoutAttributeNames
         self.report(rule, node, rule.message(node.func.attr.value, option),  # type: ignore[union-attr]
-                    rule.make_fix(node, option, found))
+                    rule.build_fix(node, option, found))
 
     # -- PRP302 ---------------------------------------------------------------------------------------
     def _consumer_call(self, node: cst.Call, entry: Consumer, receiver: Receiver, guessed: bool) -> None:
@@ -247,13 +247,13 @@ class MessagingCheck(Check):
         if entry.form == "batch":
             loop = loop_over(rest, targets)
             if loop is not None and isinstance(loop.target, cst.Name):
-                fix = rule.make_fix(self.fixes, loop, entry, loop.target.value, list(loop.body.body))
+                fix = rule.build_fix(self.fixes, loop, entry, loop.target.value, list(loop.body.body))
         elif isinstance(block, cst.IndentedBlock):
             processed = processed_after(self.ctx, rest, entry, targets)
             if processed is not None:
                 message, prefix_end = processed
                 start = body.index(line) + 1 + prefix_end
-                fix = rule.make_fix(self.fixes, block, entry, message, body[start:], body[:start])
+                fix = rule.build_fix(self.fixes, block, entry, message, body[start:], body[:start])
         self.report(rule, node, rule.message(entry, method=node.func.attr.value, guessed=guessed),  # type: ignore
                     fix)
 
@@ -266,7 +266,7 @@ class MessagingCheck(Check):
         if 0 <= entry.message < len(params) and isinstance(fn.body, cst.IndentedBlock):
             statements = list(fn.body.body)
             prefix = statements[:1] if statements and is_docstring(statements[0]) else []
-            fix = rule.make_fix(self.fixes, fn, entry, params[entry.message], statements[len(prefix):], prefix)
+            fix = rule.build_fix(self.fixes, fn, entry, params[entry.message], statements[len(prefix):], prefix)
         self.report(rule, node, rule.message(entry, callback=fn.name.value, guessed=guessed), fix)
 
     def visit_For(self, node: cst.For) -> None:
@@ -286,7 +286,7 @@ class MessagingCheck(Check):
             el = target.elements[entry.message].value
             message = el.value if isinstance(el, cst.Name) else None
         rule = ConsumerWithoutExtract
-        fix = rule.make_fix(self.fixes, node, entry, message, list(node.body.body)) if message else None
+        fix = rule.build_fix(self.fixes, node, entry, message, list(node.body.body)) if message else None
         self.report(rule, node, rule.message(entry), fix)
 
     def visit_Assign(self, node: cst.Assign) -> None:

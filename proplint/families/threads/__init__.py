@@ -1,21 +1,30 @@
 """Threads, timers, executors and process pools that start without the caller's context (PRP201-PRP208).
 
-What the family contributes, as data (`FAMILY`); `proplint.registry` collects it.
+What the family contributes, as data (`FAMILY`); `proplint.registry` collects it. Catalog: `rules/threads.toml`
+(roles in `model.py`). The visitor is `check.py`; each rule's truth is in `rules/prp2*.py`.
+
+A new thread runs in an empty `contextvars.Context` (before 3.14, and on 3.14 builds with the GIL by
+default), and executor workers run every task in the worker's own context: the OpenTelemetry current
+span is a ContextVar, so spans made there start new traces, and request ids or tenants are unset.
 """
 
 from __future__ import annotations
 
 from proplint.core.family import Collector, Family
-from proplint.families.threads import threads, threads_support
+from proplint.families.threads import facts, model
+from proplint.families.threads.check import ThreadContextCheck
 
 FAMILY = Family(
     name="threads",
     prefix="PRP2",
-    rules=(threads.ThreadWithoutContext, threads.TimerWithoutContext, threads.ExecutorWithoutContext, threads.RunInExecutorWithoutContext, threads.SharedContextObject, threads.ProcessBoundaryWithoutCarrier, threads.ReliesOnThreadInheritContext, threads.CrossThreadLoopCallback,),
-    checks=(threads.ThreadContextCheck,),
-    roles=(threads_support.ThreadSpawner, threads_support.ExecutorClass, threads_support.ExecutorCall, threads_support.ProcessSpawner, threads_support.ContextSafe, threads_support.ContextSource, threads_support.CallableWrapper, threads_support.CrossThreadCallback, threads_support.LauncherSignal, threads_support.ContextWrapper,),
+    rules=ThreadContextCheck.rules,
+    checks=(ThreadContextCheck,),
+    roles=(model.ThreadSpawner, model.ExecutorClass, model.ExecutorCall, model.ProcessSpawner, model.ContextSafe,
+           model.ContextSource, model.CallableWrapper, model.CrossThreadCallback, model.LauncherSignal,
+           model.ContextWrapper),
     collectors=(
-        Collector("thread_classes", threads_support.collect_thread_classes, tokens=(b"class",)),
-        Collector("thread_inherit_context", threads_support.collect_flag_mentions, tokens=(b"thread_inherit_context", b"THREAD_INHERIT_CONTEXT")),
+        Collector("thread_classes", facts.collect_thread_classes, tokens=(b"class",)),
+        Collector("thread_inherit_context", facts.collect_flag_mentions,
+                  tokens=(b"thread_inherit_context", b"THREAD_INHERIT_CONTEXT")),
     ),
 )

@@ -226,7 +226,7 @@ class ProducerWithoutTraceCarrier(Rule):
         return message + (LOW_CONFIDENCE if guessed else "")
 
     @staticmethod
-    def make_fix(edits: "Fixes", call: cst.Call, entry: "Producer", ancestors: list[cst.CSTNode],
+    def build_fix(edits: "Fixes", call: cst.Call, entry: "Producer", ancestors: list[cst.CSTNode],
                  bound: dict[str, cst.BaseExpression], v5: bool | None) -> Fix | None:
         """A carrier built before the call, in the library's carrier argument or in the payload."""
         return edits.producer_fix(call, entry, ancestors, bound, v5)

@@ -198,7 +198,7 @@ class ConsumerWithoutExtract(Rule):
         return f"{entry.library} messages are processed in this loop without restoring their trace context {_RESTORE}"
 
     @staticmethod
-    def make_fix(edits: "Fixes", owner: cst.CSTNode, entry: "Consumer", message: str,
+    def build_fix(edits: "Fixes", owner: cst.CSTNode, entry: "Consumer", message: str,
                  statements: list[cst.BaseStatement], prefix: list[cst.BaseStatement] = ()) -> Fix | None:
         """`statements` (the processing of `message`, the last of `owner`'s block, after `prefix`) wrapped in a
         CONSUMER span whose parent is the extracted context; `owner` is a loop, a def, or the block itself."""

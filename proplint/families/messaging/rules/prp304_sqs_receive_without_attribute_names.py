@@ -96,7 +96,7 @@ class SqsReceiveWithoutAttributeNames(Rule):
                 f"{', '.join(repr(a) for a in option.accepted)}: the trace carrier is not returned")
 
     @staticmethod
-    def make_fix(call: cst.Call, option: "ReceiveOption", found: tuple[int, cst.Arg] | None) -> Fix:
+    def build_fix(call: cst.Call, option: "ReceiveOption", found: tuple[int, cst.Arg] | None) -> Fix:
         """The option added with the value `option.add`, or that value appended to the literal list `found`."""
         if found is None:
             value = cst.List([cst.Element(cst.SimpleString(f'"{option.add}"'))])

@@ -108,7 +108,7 @@ class CeleryDelayDropsHeaders(Rule):
                 + (LOW_CONFIDENCE if guessed else ""))
 
     @staticmethod
-    def make_fix(edits: "Fixes", call: cst.Call, entry: "Producer", ancestors: list[cst.CSTNode],
+    def build_fix(edits: "Fixes", call: cst.Call, entry: "Producer", ancestors: list[cst.CSTNode],
                  bound: dict[str, cst.BaseExpression], v5: bool | None) -> Fix | None:
         """The carrier built before the call; the entry's `[[carrier_shape]]` rewrites `delay` to `apply_async`."""
         return edits.producer_fix(call, entry, ancestors, bound, v5)

@@ -92,7 +92,7 @@ class MqttPropertiesOnV3Client(Rule):
                 "properties (and the trace carrier in them) without an error")
 
     @staticmethod
-    def make_fix(edits: "Fixes", origin: cst.Call | None, client: "MessageClient | None") -> Fix | None:
+    def build_fix(edits: "Fixes", origin: cst.Call | None, client: "MessageClient | None") -> Fix | None:
         """The client's constructor call `origin` given the required keyword (`protocol=MQTTv5`)."""
         if origin is None or client is None or has_star(origin) or keyword_arg(origin, client.requires_keyword):
             return None

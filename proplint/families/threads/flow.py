@@ -1,6 +1,6 @@
 """Does a callable handed to a thread carry the caller's context, and is that Context shared?
 
-Used by `threads.py` at the point of a spawn (so the resolver's scopes are the spawn site's). A callable
+Used by the check (`check.py`) at the point of a spawn (so the resolver's scopes are the spawn site's). A callable
 *carries* a context when it is `<ctx>.run` for a value that is a `contextvars.Context` (`copy_context()`,
 `Context()`, `<ctx>.copy()`, a name or `self.<attr>` bound to one, a parameter annotated
 `contextvars.Context`), `functools.partial(<ctx>.run, ...)`, a name bound to one of those
@@ -50,6 +50,15 @@ class ContextFlow:
         self.handles = handles | contexts
         self.handle_methods = handle_methods
         self.partials = partials
+
+    @classmethod
+    def from_catalog(cls, ctx: FileContext) -> "ContextFlow":
+        """The flow over the catalog's `[[context_source]]` and `[[callable_wrapper]]` entries."""
+        sources = ctx.catalog.get("context_source")
+        return cls(ctx, contexts={e.name for e in sources if e.kind == "context" and not e.method},
+                   handles={e.name for e in sources if e.kind == "handle" and not e.method},
+                   handle_methods={e.name for e in sources if e.method},
+                   partials=ctx.catalog.names("callable_wrapper"))
 
     # -- names ----------------------------------------------------------------------------------------
     def bindings(self, name: str) -> list[tuple[str, cst.BaseExpression]]:
@@ -219,6 +228,24 @@ class ContextFlow:
                 return _find_def(cls.body, expr.attr.value)
         return None
 
+    def creator_context(self, fn: cst.CSTNode) -> str | None:
+        """A Context of the thread's creator visible in `fn`: a parameter annotated `contextvars.Context`,
+        or a name the enclosing function bound to one (a closure)."""
+        if isinstance(fn, cst.FunctionDef):
+            for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
+                if p.annotation is not None and \
+                        self.ctx.resolver.annotation_type(p.annotation.annotation) in self.contexts:
+                    return p.name.value
+        scopes = self.ctx.resolver.scopes
+        own = scopes[-1].collected().bound if scopes[-1].node is fn else set()
+        for scope in reversed(scopes[:-1] if scopes[-1].node is fn else scopes):
+            if scope.kind != "function":
+                continue
+            for name in scope.collected().evidence:
+                if name not in own and self.is_context(cst.Name(name)):
+                    return name
+        return None
+
 
 def _names(expr: cst.BaseExpression) -> tuple[str, ...]:
     """The name whose value is reused when `expr` is evaluated again (`ctx`, `self._ctx`), if any."""
@@ -334,56 +361,17 @@ def enclosing_loop(ancestors: list[cst.CSTNode]) -> cst.CSTNode | None:
     return None
 
 
-class _Uses(cst.CSTVisitor):
-    """How a bound thread object is used: `.start()` called on it, or handed elsewhere (escapes)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.started = False
-        self.escapes = False
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
-        return False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "start" and dotted(func.value) == self.name:
-            self.started = True
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if dotted(node.value) == self.name:
-            self.escapes = True
-
-    def visit_Return(self, node: cst.Return) -> None:
-        if node.value is not None and dotted(node.value) == self.name:
-            self.escapes = True
-
-    def visit_Element(self, node: cst.Element) -> None:
-        if dotted(node.value) == self.name:
-            self.escapes = True
-
-
-def started(ctx: FileContext, call: cst.Call, self_starts: bool) -> bool:
-    """Whether the thread object built by `call` is started (or escapes to code that may start it)."""
-    if self_starts:
-        return True
-    parent = ctx.parent()
-    if isinstance(parent, cst.Attribute):
-        return parent.attr.value == "start"
-    target = None
-    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
-        target = dotted(parent.targets[0].target)
-    elif isinstance(parent, cst.AnnAssign):
-        target = dotted(parent.target)
-    if target is None:
-        return True  # passed, returned or stored elsewhere: assume it is started there
-    scope: cst.CSTNode | None
-    if target.startswith("self."):
-        scope = ctx.enclosing(cst.ClassDef)
-    else:
-        scope = ctx.enclosing(cst.FunctionDef) or ctx.module
-    if scope is None:
-        return True
-    uses = _Uses(target)
-    visit(scope, uses)
-    return uses.started or uses.escapes
+def shared(carry: Carry, mapped: bool, ancestors: list[cst.CSTNode]) -> str | None:
+    """Why one Context object is entered by several concurrent workers (None: it is not): `mapped`, the
+    callable is handed to `map`; or the spawn is in a loop that does not rebind the carried names."""
+    if carry.fresh:
+        return None
+    if mapped:
+        return "map calls it for every item, concurrently"
+    loop = enclosing_loop(ancestors)
+    if loop is None:
+        return None
+    for name in carry.names:
+        if not rebinds(loop, name):
+            return f"`{name}` is made once, outside the loop that starts the workers"
+    return None

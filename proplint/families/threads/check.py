@@ -1,0 +1,311 @@
+"""The visitor behind PRP201-PRP208: it finds every spawn and asks the rule modules for messages and fixes.
+
+Every call that hands a callable to another thread, task or process is a *spawn*: `threading.Thread`
+/ `Timer` and their project subclasses, executor `submit`/`map` (receiver inferred by the resolver,
+`receivers.py`), `loop.run_in_executor`, the context-safe helpers, and the process boundaries. For each
+spawn, in order: a shared Context (PRP205), a callable that already carries the caller's context
+(`flow.py`), the caller handing its context/span/carrier over as an argument, `ThreadingInstrumentor`
+(only without project ContextVars), a housekeeping service thread (`lifetime.py`), and finally the finding
+with its fix. PRP208 is decided when the module has been walked, because a thread target is usually defined
+before the code that starts it. Where the catalog decides the code (`[[thread_spawner]]`/`[[executor_call]]`
+`code`), the rule is looked up among `rules` by that code. The class is one visitor (~255 lines): the spawn
+kinds share the per-file state (the targets recorded for PRP208), so they are not split across classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from proplint.core.context import Check
+from proplint.core.cst import keyword, last_part, short
+from proplint.core.flow import CarrierFlow
+from proplint.core.rule import Fix, Rule
+from proplint.families.threads.edits import argument
+from proplint.families.threads.facts import covered_by, flag_state
+from proplint.families.threads.flow import ContextFlow, shared
+from proplint.families.threads.lifetime import started, starts_service
+from proplint.families.threads.model import CONTEXT_KEYWORD
+from proplint.families.threads.receivers import Receivers
+from proplint.families.threads.rules.common import instrumentor_note
+from proplint.families.threads.rules.prp201_thread_without_context import ThreadWithoutContext
+from proplint.families.threads.rules.prp202_timer_without_context import TimerWithoutContext
+from proplint.families.threads.rules.prp203_executor_without_context import ExecutorWithoutContext
+from proplint.families.threads.rules.prp204_run_in_executor_without_context import RunInExecutorWithoutContext
+from proplint.families.threads.rules.prp205_shared_context_object import SharedContextObject
+from proplint.families.threads.rules.prp206_process_boundary_without_carrier import ProcessBoundaryWithoutCarrier
+from proplint.families.threads.rules.prp207_relies_on_thread_inherit_context import ReliesOnThreadInheritContext
+from proplint.families.threads.rules.prp208_cross_thread_loop_callback import CrossThreadLoopCallback
+
+
+@dataclass
+class Spawn:
+    node: cst.Call
+    rule: type[Rule]  # the rule that reports the callable running without the caller's context
+    func: cst.BaseExpression
+    kind: str  # "thread" | "submit" | "map" | "executor" | "other" | "safe"
+    label: str
+    entry: Any = None  # the ThreadSpawner whose fix applies (None: no fix), or the ExecutorCall
+    items: list[cst.BaseExpression] = field(default_factory=list)
+    instrumented_by: str = ""
+    executor: str = ""  # run_in_executor: "default" | "thread" | "unknown"
+
+
+class ThreadContextCheck(Check):
+    rules = (ThreadWithoutContext, TimerWithoutContext, ExecutorWithoutContext, RunInExecutorWithoutContext,
+             SharedContextObject, ProcessBoundaryWithoutCarrier, ReliesOnThreadInheritContext,
+             CrossThreadLoopCallback)
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        cat = ctx.catalog
+        #: the rule a catalog entry's `code` names
+        self.by_code = {rule.code: rule for rule in self.rules}
+        self.spawners = {e.name: e for e in cat.get("thread_spawner")}
+        self.thread_bases = {n for n, e in self.spawners.items() if e.base}
+        executors = {e.name: e for e in cat.get("executor")}
+        self.executor_calls = {e.name: e for e in cat.get("executor_call")}
+        self.process_spawners = {e.name: e for e in cat.get("process_spawner")}
+        self.safe = {e.name: e for e in cat.get("context_safe")}
+        callbacks = cat.get("cross_thread_callback")
+        self.callbacks = {e.name: e for e in callbacks if not e.method}
+        self.callback_methods = {e.name: e for e in callbacks if e.method}
+        #: method names worth inferring a receiver type for (inference scans the class: not for every call):
+        #: executor methods lead to PRP203/205/206/208 only, `<mp context>.Process` to PRP206 only
+        methods: set[str] = set()
+        if any(self.enabled(r) for r in (ExecutorWithoutContext, SharedContextObject, ProcessBoundaryWithoutCarrier,
+                                         CrossThreadLoopCallback)):
+            methods |= {m for e in executors.values() for m in (*e.submit, *e.map, *e.other)}
+        if self.enabled(ProcessBoundaryWithoutCarrier):
+            methods |= {last_part(n) for n in self.process_spawners}
+        called = [*self.spawners, *self.process_spawners, *self.safe, *self.callbacks]
+        self.receivers = Receivers(ctx, executors, self.thread_bases, methods, called)
+        self.flow = ContextFlow.from_catalog(ctx)
+        self.carriers = CarrierFlow(ctx)
+        self.project_vars = ctx.index.project_contextvars()
+        self.flag_state = flag_state(ctx.index, ctx.config)
+        self.targets: dict[int, bool] = {}  # id(function) -> it runs with its creator's context
+        self.pending: list[tuple[cst.Call, cst.CSTNode, str | None, Any, Fix | None]] = []
+        self._covered: dict[str, bool] = {}
+
+    def record_target(self, expr: cst.BaseExpression, propagated: bool) -> None:
+        fn = self.flow.resolve_function(expr)
+        if fn is not None:
+            self.targets[id(fn)] = self.targets.get(id(fn), True) and propagated
+
+    # -- the spawn pipeline ------------------------------------------------------------------------------
+    def spawn(self, s: Spawn) -> None:
+        carry = self.flow.carry(s.func, s.items or None)
+        if carry is not None:
+            reason = shared(carry, s.kind == "map", self.ctx.ancestors)
+            if reason and self.enabled(SharedContextObject):
+                fix = SharedContextObject.build_fix(carry, s.kind == "map", self.ctx.catalog)
+                self.report(SharedContextObject, s.func, SharedContextObject.message(s.label, reason), fix)
+            self.record_target(s.func, True)
+            return
+        if s.kind == "safe":
+            self.record_target(s.func, True)
+            return
+        if self._hands_over(s):
+            self.record_target(s.func, False)  # handed over, but not active in the thread (PRP208)
+            return
+        if s.instrumented_by not in self._covered:
+            self._covered[s.instrumented_by] = covered_by(self.ctx.index, self.ctx.catalog, s.instrumented_by)
+        covered = self._covered[s.instrumented_by]
+        if covered and not self.project_vars:
+            self.record_target(s.func, True)
+            return
+        self.record_target(s.func, False)
+        if s.kind == "thread" and starts_service(self.ctx, s.func, self.flow):
+            return
+        self._report_lost(s, covered)
+
+    def _hands_over(self, s: Spawn) -> bool:
+        for arg in s.node.args:
+            if arg.value is s.func or (arg.keyword is not None and arg.keyword.value in ("name", "daemon")):
+                continue
+            if self.flow.hands_over(arg.value) or self.carriers.enriched(arg.value):
+                return True
+        return False
+
+    def _report_lost(self, s: Spawn, covered: bool) -> None:
+        relies_on_flag = s.kind == "thread" and self.flag_state is not None
+        if not self.enabled(ReliesOnThreadInheritContext if relies_on_flag else s.rule):
+            return
+        fn = short(s.func)
+        note = instrumentor_note(self.project_vars) if covered else ""
+        catalog = self.ctx.catalog
+        if relies_on_flag:
+            if self.flag_state != "on":
+                message = ReliesOnThreadInheritContext.message(s.label, fn, self.flag_state)  # type: ignore[arg-type]
+                self.report(ReliesOnThreadInheritContext, s.node, message + note)
+            return
+        if s.kind == "thread":
+            message = ThreadWithoutContext.message(s.label, fn)
+            fix = ThreadWithoutContext.build_fix(s.node, s.entry, catalog, self.ctx.config.target_minor)
+        elif s.kind == "executor":
+            awaited = isinstance(self.ctx.parent(), cst.Await)
+            message = RunInExecutorWithoutContext.message(s.label, fn, s.entry, s.executor, awaited)
+            fix = RunInExecutorWithoutContext.build_fix(s.node, s.entry, s.func, s.executor, catalog)
+        else:
+            message = ExecutorWithoutContext.message(s.kind, s.label, fn, self.flag_state)
+            fix = ExecutorWithoutContext.build_fix(s.node, s.kind, s.func, catalog)
+        self.report(s.rule, s.node, message + note, fix)
+
+    # -- spawn kinds ----------------------------------------------------------------------------------
+    def thread(self, node: cst.Call, spawner, label: str, fixable: bool = True, positional: bool = True) -> None:
+        target = argument(node, spawner.target_index if positional else None, spawner.target_keyword)
+        if target is None or (isinstance(target.value, cst.Name) and target.value.value == "None"):
+            return
+        context = keyword(node, CONTEXT_KEYWORD) if spawner.context_since else None
+        if context is not None:
+            explicit = not (isinstance(context.value, cst.Name) and context.value.value == "None")
+            self.record_target(target.value, explicit)
+            if not explicit and self.flag_state != "on":
+                why = self.flag_state or "it is off by default on 3.14 builds with the GIL" + (
+                    "" if self.ctx.config.target_minor >= 14 else ", and before 3.14 `context=` does not exist")
+                self.report(ReliesOnThreadInheritContext, node,
+                            ReliesOnThreadInheritContext.context_none_message(label, why))
+            return
+        self.spawn(Spawn(node, self.by_code[spawner.code], target.value, "thread", label, spawner if fixable else None,
+                         instrumented_by=spawner.instrumented_by))
+
+    def thread_subclass(self, node: cst.Call, qualname: str, info) -> None:
+        spawner = self.spawners[info.base]
+        label = last_part(qualname)
+        if info.copies:
+            return
+        if not info.run:
+            self.thread(node, spawner, label, fixable=not info.init, positional=not info.init)
+            return
+        if not started(self.ctx, node, info.self_start):
+            return
+        if info.service and starts_service(self.ctx, None, self.flow):
+            return
+        if self.flag_state is not None:
+            if self.flag_state != "on":
+                self.report(ReliesOnThreadInheritContext, node,
+                            ReliesOnThreadInheritContext.run_message(label, self.flag_state))
+            return
+        self.report(self.by_code[spawner.code], node, ThreadWithoutContext.run_message(label))
+
+    def executor_method(self, node: cst.Call, entry, copies: bool, method: str) -> None:
+        if method not in (*entry.submit, *entry.map, *entry.other):
+            return
+        if not node.args or node.args[0].star or node.args[0].keyword is not None:
+            return
+        func = node.args[0].value
+        label = f"{last_part(entry.name)}.{method}"
+        if entry.kind == "process":
+            self.process(node, func, label)
+            return
+        if copies:
+            self.record_target(func, True)
+            return
+        kind = "submit" if method in entry.submit else "map" if method in entry.map else "other"
+        items = [a.value for a in node.args[1:] if a.keyword is None and not a.star] if kind == "map" else []
+        self.spawn(Spawn(node, ExecutorWithoutContext, func, kind, label, items=items,
+                         instrumented_by=entry.instrumented_by))
+
+    def executor_call(self, node: cst.Call, entry) -> None:
+        ex = argument(node, entry.executor_index, None)
+        fn = argument(node, entry.func_index, None)
+        if ex is None or fn is None:
+            return
+        label = f"loop.{entry.name}"
+        if isinstance(ex.value, cst.Name) and ex.value.value == "None":
+            kind = "default"
+        else:
+            found = self.receivers.executor_of(self.receivers.type_of(ex.value))
+            if found is None:
+                kind = "unknown"
+            elif found[0].kind == "process":
+                self.process(node, fn.value, label)
+                return
+            elif found[1]:
+                self.record_target(fn.value, True)
+                return
+            else:
+                kind = "thread"
+        self.spawn(Spawn(node, self.by_code[entry.code], fn.value, "executor", label, entry,
+                         instrumented_by=entry.instrumented_by, executor=kind))
+
+    def process(self, node: cst.Call, func: cst.BaseExpression, label: str) -> None:
+        if not self.enabled(ProcessBoundaryWithoutCarrier):
+            return
+        for arg in node.args:
+            if arg.value is not func and self.carriers.enriched(arg.value):
+                return
+        message = ProcessBoundaryWithoutCarrier.message(label, short(func), self.flow.carry(func) is not None)
+        self.report(ProcessBoundaryWithoutCarrier, node, message)
+
+    def callback(self, node: cst.Call, entry) -> None:
+        if not self.enabled(CrossThreadLoopCallback):
+            return
+        if entry.context_keyword and keyword(node, entry.context_keyword) is not None:
+            return
+        ancestors = self.ctx.ancestors
+        for i in range(len(ancestors) - 2, -1, -1):
+            fn = ancestors[i]
+            if isinstance(fn, (cst.FunctionDef, cst.Lambda)):
+                break
+        else:
+            return
+        run_class = None
+        top_level_method = i >= 2 and isinstance(ancestors[i - 2], cst.ClassDef) and \
+            sum(isinstance(a, cst.ClassDef) for a in ancestors) == 1
+        if isinstance(fn, cst.FunctionDef) and fn.name.value == "run" and top_level_method:
+            run_class = self.receivers.local(ancestors[i - 2].name.value)  # type: ignore[union-attr]
+        context = self.flow.creator_context(fn) if entry.context_keyword else None
+        self.pending.append((node, fn, run_class, entry, CrossThreadLoopCallback.build_fix(node, entry, context)))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        for call, fn, run_class, entry, fix in self.pending:
+            lost = self.targets.get(id(fn)) is False
+            if not lost and run_class is not None:
+                info = self.receivers.project_class(run_class)
+                lost = info is not None and info.base in self.thread_bases and not info.copies
+            if lost:
+                self.report(CrossThreadLoopCallback, call, CrossThreadLoopCallback.message(entry, fix), fix)
+
+    # -- dispatch ---------------------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            attr = func.attr.value
+            if attr in self.executor_calls:
+                self.executor_call(node, self.executor_calls[attr])
+                return
+            if attr in self.callback_methods:
+                self.callback(node, self.callback_methods[attr])
+                return
+        elif not isinstance(func, cst.Name):
+            return
+        last = func.attr.value if isinstance(func, cst.Attribute) else func.value
+        if last not in self.receivers.candidates:
+            return
+        q = self.receivers.callee(func)
+        if q is None:
+            return
+        if q in self.spawners:
+            self.thread(node, self.spawners[q], q)
+        elif q in self.process_spawners:
+            target = argument(node, self.process_spawners[q].target_index, self.process_spawners[q].target_keyword)
+            if target is not None:
+                self.process(node, target.value, last_part(q))
+        elif q in self.safe:
+            fn = argument(node, self.safe[q].func_index, None)
+            if fn is not None:
+                self.spawn(Spawn(node, SharedContextObject, fn.value, "safe", q))
+        elif q in self.callbacks:
+            self.callback(node, self.callbacks[q])
+        else:
+            info = self.receivers.project_class(q)
+            if info is not None and info.base in self.thread_bases:
+                self.thread_subclass(node, q, info)
+            elif isinstance(func, cst.Attribute):
+                found = self.receivers.executor_of(q.rpartition(".")[0])
+                if found is not None:
+                    self.executor_method(node, found[0], found[1], func.attr.value)

@@ -1,0 +1,150 @@
+"""How long a spawned thread lives, and whether it is started at all.
+
+A long-running *service thread* (a `while` loop or a queue drain, started once for the life of its owner)
+is not a finding: copying its creator's context would pin one request's trace to all later work. This
+module owns that judgement, on the stdlib `ast` (for the project index's class facts) and on LibCST (at a
+spawn), and `started`: whether a thread object built by a call is started (or escapes to code that may
+start it).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from proplint.core.context import FileContext
+from proplint.core.resolve import dotted
+from proplint.core.walk import visit
+
+if TYPE_CHECKING:
+    from proplint.families.threads.flow import ContextFlow
+
+#: Methods from which a long-running worker is started once, for the life of its owner: these names,
+#: and names that (after leading underscores) begin with one of the prefixes (`_ensure_thread`).
+SERVICE_STARTERS = frozenset({"__init__", "__post_init__", "__enter__", "__aenter__", "setup"})
+SERVICE_STARTER_PREFIXES = ("start", "ensure", "serve", "launch")
+
+# --- long-running service loops ------------------------------------------------------------------------
+# A worker whose body is a `while` loop (`while True`, `while not self._stop.is_set()`, `while (item :=
+# q.get()) is not None`) or drains a queue (`for item in iter(q.get, None)`) is housekeeping: copying its
+# creator's context would pin one request's trace to all later work. Bounded loops (`while i < n`) are not.
+
+_BOUNDED = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+def _long_running_ast(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, ast.While):
+        test = stmt.test
+        return not (isinstance(test, ast.Compare) and any(isinstance(op, _BOUNDED) for op in test.ops))
+    if isinstance(stmt, ast.For):
+        it = stmt.iter
+        return isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "iter" \
+            and len(it.args) == 2
+    if isinstance(stmt, (ast.Try, ast.With)):
+        return any(_long_running_ast(s) for s in stmt.body)
+    return False
+
+
+def is_service_loop_ast(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(_long_running_ast(s) for s in fn.body)
+
+
+_BOUNDED_CST = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
+
+
+def _long_running_cst(stmt: cst.CSTNode) -> bool:
+    if isinstance(stmt, cst.While):
+        test = stmt.test
+        return not (isinstance(test, cst.Comparison)
+                    and any(isinstance(c.operator, _BOUNDED_CST) for c in test.comparisons))
+    if isinstance(stmt, cst.For):
+        it = stmt.iter
+        return isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "iter" \
+            and len(it.args) == 2
+    if isinstance(stmt, (cst.Try, cst.With)):
+        return any(_long_running_cst(s) for s in stmt.body.body)
+    return False
+
+
+def is_service_loop(fn: cst.FunctionDef | cst.Lambda) -> bool:
+    if not isinstance(fn, cst.FunctionDef) or not isinstance(fn.body, cst.IndentedBlock):
+        return False
+    return any(_long_running_cst(s) for s in fn.body.body)
+
+
+def starts_service(ctx: FileContext, func: cst.BaseExpression | None, flow: "ContextFlow") -> bool:
+    """A long-running loop started once for the life of its owner: at import, from `__init__`/`start`
+    (see SERVICE_STARTERS), or kept on the instance (`self._thread = Thread(...)`). `func`: the thread's
+    target (None: the loop is already known, a subclass's `run()`)."""
+    owner = ctx.enclosing(cst.FunctionDef)
+    if owner is not None:
+        name = owner.name.value
+        parent = ctx.parent()
+        owned = isinstance(parent, cst.Assign) and any(
+            (dotted(t.target) or "").startswith("self.") for t in parent.targets)
+        if not (owned or name in SERVICE_STARTERS or name.lstrip("_").startswith(SERVICE_STARTER_PREFIXES)):
+            return False
+    if func is None:
+        return True
+    fn = flow.resolve_function(func)
+    return fn is not None and is_service_loop(fn)
+
+
+# --- is the thread started? ------------------------------------------------------------------------------
+
+
+class _Uses(cst.CSTVisitor):
+    """How a bound thread object is used: `.start()` called on it, or handed elsewhere (escapes)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.started = False
+        self.escapes = False
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "start" and dotted(func.value) == self.name:
+            self.started = True
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if dotted(node.value) == self.name:
+            self.escapes = True
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None and dotted(node.value) == self.name:
+            self.escapes = True
+
+    def visit_Element(self, node: cst.Element) -> None:
+        if dotted(node.value) == self.name:
+            self.escapes = True
+
+
+def started(ctx: FileContext, call: cst.Call, self_starts: bool) -> bool:
+    """Whether the thread object built by `call` is started (or escapes to code that may start it)."""
+    if self_starts:
+        return True
+    parent = ctx.parent()
+    if isinstance(parent, cst.Attribute):
+        return parent.attr.value == "start"
+    target = None
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = dotted(parent.targets[0].target)
+    elif isinstance(parent, cst.AnnAssign):
+        target = dotted(parent.target)
+    if target is None:
+        return True  # passed, returned or stored elsewhere: assume it is started there
+    scope: cst.CSTNode | None
+    if target.startswith("self."):
+        scope = ctx.enclosing(cst.ClassDef)
+    else:
+        scope = ctx.enclosing(cst.FunctionDef) or ctx.module
+    if scope is None:
+        return True
+    uses = _Uses(target)
+    visit(scope, uses)
+    return uses.started or uses.escapes

@@ -1,0 +1,108 @@
+"""The catalog roles of the thread family: the typed entries of `rules/threads.toml`.
+
+Each frozen dataclass is one `[[role]]` of the catalog (`core.catalog.role`), listed in `FAMILY.roles`;
+`docs/catalog.md` ("Thread, executor and process roles") documents every key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from proplint.core.catalog import role
+
+# --- catalog roles ------------------------------------------------------------------------------------
+
+
+@role("thread_spawner")
+@dataclass(frozen=True)
+class ThreadSpawner:
+    name: str
+    code: str
+    target_index: int
+    target_keyword: str
+    args_index: int
+    args_keyword: str = "args"
+    context_since: int = 0
+    instrumented_by: str = ""
+    base: bool = False
+
+
+@role("executor")
+@dataclass(frozen=True)
+class ExecutorClass:
+    name: str
+    kind: str  # "thread" | "process"
+    submit: tuple[str, ...] = ()
+    map: tuple[str, ...] = ()
+    other: tuple[str, ...] = ()
+    instrumented_by: str = ""
+
+
+@role("executor_call")
+@dataclass(frozen=True)
+class ExecutorCall:
+    name: str  # method name, any receiver
+    code: str
+    executor_index: int = 0
+    func_index: int = 1
+    instrumented_by: str = ""
+    alternative: str = ""
+
+
+@role("process_spawner")
+@dataclass(frozen=True)
+class ProcessSpawner:
+    name: str
+    target_index: int
+    target_keyword: str
+
+
+@role("context_safe")
+@dataclass(frozen=True)
+class ContextSafe:
+    name: str
+    func_index: int = 0
+
+
+@role("context_source")
+@dataclass(frozen=True)
+class ContextSource:
+    name: str
+    kind: str = "context"  # "context" | "handle"
+    method: bool = False
+
+
+@role("callable_wrapper")
+@dataclass(frozen=True)
+class CallableWrapper:
+    name: str
+
+
+@role("cross_thread_callback")
+@dataclass(frozen=True)
+class CrossThreadCallback:
+    name: str
+    method: bool = False
+    context_keyword: str = ""
+
+
+@role("launcher_signal")
+@dataclass(frozen=True)
+class LauncherSignal:
+    """A regular expression searched in launcher and environment files (Dockerfile, Procfile, compose,
+    `.env`, entry scripts) by the project index; `ProjectIndex.signals` holds the names that matched."""
+
+    name: str
+    pattern: str
+
+
+@role("context_wrapper")
+@dataclass(frozen=True)
+class ContextWrapper:
+    name: str
+    template: str
+    imports: tuple[str, ...] = ()
+
+
+#: the keyword through which `threading.Thread` takes a Context on 3.14+ (`context=None`: PRP207)
+CONTEXT_KEYWORD = "context"
