@@ -112,7 +112,8 @@ def test_a_near_miss_is_ruled_out(make_project, code, source, files, config, wor
 def test_no_rule_relies_on_the_flag_when_it_is_on_everywhere(make_project):
     """thread_inherit_context on in the launcher, on 3.14+: PRP207 has nothing to report, anywhere."""
     source = "import threading\n\ndef handle(job):\n    threading.Thread(target=job, context=None).start()\n"
-    files = {"Dockerfile": 'ENV PYTHON_THREAD_INHERIT_CONTEXT=1\nCMD ["python", "-m", "app"]\n'}
+    files = {"Dockerfile": 'ENV PYTHON_THREAD_INHERIT_CONTEXT=1\nCMD ["python", "-m", "app"]\n',
+             "requirements.txt": "opentelemetry-sdk\n"}  # a deployed service with a context to lose
     possible, found, _ = _run(make_project, source, files, {"target-version": "py314"}, None)
     assert "PRP207" not in found and "PRP207" not in possible
     assert "PRP201" in possible

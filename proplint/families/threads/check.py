@@ -53,6 +53,11 @@ class Spawn:
     executor: str = ""  # run_in_executor: "default" | "thread" | "unknown"
 
 
+#: a spawn's kind -> the `boundary` of `[[sdk_propagation]]` that carries it (a Timer is a `thread` spawn of
+#: PRP202; its spawner's code tells them apart)
+_BOUNDARY = {"submit": "executor", "map": "executor", "other": "executor", "executor": "run_in_executor"}
+
+
 class ThreadContextCheck(Check):
     rules = (ThreadWithoutContext, TimerWithoutContext, ExecutorWithoutContext, RunInExecutorWithoutContext,
              SharedContextObject, ProcessBoundaryWithoutCarrier, ReliesOnThreadInheritContext,
@@ -118,7 +123,9 @@ class ThreadContextCheck(Check):
             self.record_target(s.func, True)
             return
         self.record_target(s.func, False)
-        if s.kind == "thread" and starts_service(self.ctx, s.func, self.flow):
+        if s.kind != "process" and starts_service(self.ctx, s.func, self.flow):
+            return  # long-lived work: it must not inherit a request (`lifetime.py`)
+        if self.ctx.project.carried_by_sdk(self.ctx.catalog, _BOUNDARY.get(s.kind, s.kind), whole_context=True):
             return
         self._report_lost(s, covered)
 

@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 #: and names that (after leading underscores) begin with one of the prefixes (`_ensure_thread`).
 SERVICE_STARTERS = frozenset({"__init__", "__post_init__", "__enter__", "__aenter__", "setup"})
 SERVICE_STARTER_PREFIXES = ("start", "ensure", "serve", "launch")
+#: Functions that run when a process starts, before any request exists (`main`, `initialize_cache`,
+#: `bootstrap`, FastAPI's `lifespan`, `on_startup`): whatever they spawn has no request context to lose.
+STARTUP_NAMES = frozenset({"main", "lifespan", "on_startup", "startup", "run_server", "serve"})
+STARTUP_PREFIXES = ("initialize", "initialise", "init_", "bootstrap", "startup", "on_startup", "setup_")
+#: a target function named so hosts a server or loop for the life of the process (its body may be elsewhere)
+_SERVING_NAME = ("serve", "server", "forever", "_loop", "event_loop", "listener", "watchdog", "heartbeat")
 
 # --- long-running service loops ------------------------------------------------------------------------
 # A worker whose body is a `while` loop (`while True`, `while not self._stop.is_set()`, `while (item :=
@@ -74,10 +80,67 @@ def is_service_loop(fn: cst.FunctionDef | cst.Lambda) -> bool:
     return any(_long_running_cst(s) for s in fn.body.body)
 
 
+def at_startup(ctx: FileContext) -> bool:
+    """The spawn runs when the process starts, before any request: at module level, or in a function named
+    for start-up (`STARTUP_NAMES`, `STARTUP_PREFIXES`: `main`, `initialize_*`, `bootstrap`, `lifespan`)."""
+    owners = [n for n in ctx.ancestors if isinstance(n, cst.FunctionDef)]
+    if not owners:
+        return True
+    outer = owners[0].name.value.lstrip("_")
+    return outer in STARTUP_NAMES or outer.startswith(STARTUP_PREFIXES)
+
+
+def long_lived_target(ctx: FileContext, func: cst.BaseExpression, flow: "ContextFlow") -> bool:
+    """The target hosts an event loop or a server, or exits the process (`[[long_lived_target]]`): as the
+    callable itself (`target=loop.run_forever`, `os._exit`) or called in its body."""
+    entries = ctx.catalog.get("long_lived_target")
+    methods = {e.name for e in entries if e.method}
+    names = {e.name for e in entries if not e.method}
+
+    def matches(expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Attribute) and expr.attr.value in methods:
+            return True
+        return ctx.qualified_name(expr) in names
+
+    if matches(func):
+        return True
+    fn = flow.resolve_function(func)
+    if fn is None:
+        return False
+    finder = _CallsMatching(matches)
+    visit(fn, finder)
+    return finder.found
+
+
+def serving_name(func: cst.BaseExpression) -> bool:
+    """A target named for hosting a server or a loop (`_run_exposition_server`, `self._consume_forever`),
+    when its body is not in this module."""
+    name = (dotted(func) or "").rsplit(".", 1)[-1].lower()
+    return any(word in name for word in _SERVING_NAME)
+
+
+class _CallsMatching(cst.CSTVisitor):
+    def __init__(self, matches) -> None:
+        self.matches = matches
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        if self.matches(node.func):
+            self.found = True
+        return not self.found
+
+
 def starts_service(ctx: FileContext, func: cst.BaseExpression | None, flow: "ContextFlow") -> bool:
-    """A long-running loop started once for the life of its owner: at import, from `__init__`/`start`
-    (see SERVICE_STARTERS), or kept on the instance (`self._thread = Thread(...)`). `func`: the thread's
-    target (None: the loop is already known, a subclass's `run()`)."""
+    """Long-lived work, which must not inherit a request: a thread, timer or executor task spawned at
+    start-up (`at_startup`), or one whose target hosts a loop or a server for good: a long-running loop
+    (`is_service_loop`), an event loop or server (`long_lived_target`) or, when its body is elsewhere, a
+    target named for serving, started once for the life of its owner: from `__init__`/`start`
+    (SERVICE_STARTERS) or kept on the instance (`self._thread = Thread(...)`). `func`: the thread's target
+    (None: the loop is already known, a subclass's `run()`)."""
+    if at_startup(ctx):
+        return True
+    if func is not None and long_lived_target(ctx, func, flow):
+        return True
     owner = ctx.enclosing(cst.FunctionDef)
     if owner is not None:
         name = owner.name.value
@@ -89,7 +152,9 @@ def starts_service(ctx: FileContext, func: cst.BaseExpression | None, flow: "Con
     if func is None:
         return True
     fn = flow.resolve_function(func)
-    return fn is not None and is_service_loop(fn)
+    if fn is None:
+        return serving_name(func)
+    return is_service_loop(fn)
 
 
 # --- is the thread started? ------------------------------------------------------------------------------

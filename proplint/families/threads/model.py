@@ -27,6 +27,19 @@ class ThreadSpawner:
     base: bool = False
 
 
+@role("long_lived_target")
+@dataclass(frozen=True)
+class LongLivedTarget:
+    """A callable whose run outlives any request, or reads no context at all: an event loop or a server
+    hosted on the thread (`asyncio.AbstractEventLoop.run_forever`, `socketserver.BaseServer.serve_forever`,
+    `uvicorn.Server.run`), or a process exit (`os._exit`). A thread, timer or executor task running it is
+    not a propagation mistake. `method`: matched by the attribute name on any receiver (`loop.run_forever`);
+    else by the qualified name; either as the target itself or called in the target function's body."""
+
+    name: str
+    method: bool = False
+
+
 @role("executor")
 @dataclass(frozen=True)
 class ExecutorClass:

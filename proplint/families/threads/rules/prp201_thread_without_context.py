@@ -72,6 +72,23 @@ class ThreadWithoutContext(Rule):
         the context in `__init__`/`start()` and run the body inside it).
     """
     VALID = (
+        # long-lived work, which must not inherit a request: spawned at start-up, or hosting a loop or server
+        Valid("import threading\n\ndef initialize_cache(cache):\n"
+              "    threading.Thread(target=cache.refresh, daemon=True).start()\n"),
+        Valid("import asyncio, threading\n\nclass Bridge:\n    def open(self):\n"
+              "        self.loop = asyncio.new_event_loop()\n"
+              "        threading.Thread(target=self.loop.run_forever, daemon=True).start()\n"),
+        Valid("import threading\n\nfrom app.health import run_exposition_server\n\ndef start():\n"
+              "    threading.Thread(target=run_exposition_server, daemon=True).start()\n"),
+        # test code: no request, no trace
+        Valid("import threading\n\ndef test_worker():\n    threading.Thread(target=print).start()\n",
+              path="tests/test_worker.py"),
+        # a deployed service with no tracing and no request context of its own has nothing to lose
+        Valid("import threading\n\ndef handle(job):\n    threading.Thread(target=job).start()\n",
+              files={"Dockerfile": "FROM python:3.12\n"}),
+        # Sentry, the project's only tracing (no request ContextVars), forks its scopes into new threads
+        Valid("import threading\n\ndef handle(job):\n    threading.Thread(target=job).start()\n",
+              files={"app/__init__.py": "", "app/monitoring.py": "import sentry_sdk\n\nsentry_sdk.init(dsn='x')\n"}),
         Valid("import contextvars\nimport threading\n\ndef handle(work):\n"
               "    threading.Thread(target=contextvars.copy_context().run, args=(work,)).start()\n"),
         Valid("import contextvars\nfrom threading import Thread\n\ndef handle(work):\n"

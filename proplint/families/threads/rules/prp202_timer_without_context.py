@@ -51,6 +51,8 @@ class TimerWithoutContext(Rule):
         `import contextvars` is added. No fix when a `*`/`**` argument may hold the function or `args`.
     """
     VALID = (
+        # a process exit reads no context
+        Valid("import os, threading\n\ndef exit_later():\n    threading.Timer(5, os._exit, args=(1,)).start()\n"),
         Valid("import contextvars, threading\n\ndef later(fn):\n"
               "    threading.Timer(5, contextvars.copy_context().run, args=(fn,)).start()\n"),
         Valid("import threading\n\ndef later(fn):\n    threading.Timer(5, fn).start()\n", files=INSTRUMENTED),

@@ -74,6 +74,10 @@ class ExecutorWithoutContext(Rule):
         Other pool methods (`apply_async`, ...) are reported without a fix.
     """
     VALID = (
+        # a loop submitted once when the service starts: long-lived work
+        Valid("from concurrent.futures import ThreadPoolExecutor\n\nclass Consumer:\n    def start(self):\n"
+              "        self.pool = ThreadPoolExecutor(1)\n        self.pool.submit(self._loop_forever)\n\n"
+              "    def _loop_forever(self):\n        while True:\n            self.poll()\n"),
         Valid("import contextvars\nfrom concurrent.futures import ThreadPoolExecutor\n\ndef f(fn, a):\n"
               "    with ThreadPoolExecutor() as pool:\n        pool.submit(contextvars.copy_context().run, fn, a)\n"),
         Valid("import contextvars, functools\nfrom concurrent.futures import ThreadPoolExecutor\n\ndef f(fn, items):\n"

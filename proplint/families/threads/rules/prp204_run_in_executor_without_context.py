@@ -67,6 +67,10 @@ class RunInExecutorWithoutContext(Rule):
         that does not start until awaited, while `run_in_executor` schedules at once.
     """
     VALID = (
+        # a consumer loop handed to a thread once, at start-up
+        Valid("import asyncio\n\nclass Worker:\n    async def start(self):\n"
+              "        loop = asyncio.get_running_loop()\n        await loop.run_in_executor(None, self._consume_forever)\n\n"
+              "    def _consume_forever(self):\n        while True:\n            self.poll()\n"),
         Valid("import asyncio, contextvars\n\nasync def f(fn):\n    loop = asyncio.get_running_loop()\n"
               "    return await loop.run_in_executor(None, contextvars.copy_context().run, fn)\n"),
         Valid("import asyncio\nfrom concurrent.futures import ProcessPoolExecutor\n\nasync def f(fn):\n"

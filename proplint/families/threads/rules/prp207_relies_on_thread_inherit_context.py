@@ -64,8 +64,10 @@ class ReliesOnThreadInheritContext(Rule):
         the thread should see the caller's context (`copy_context()`) or start empty (`Context()`). The
         message names the explicit form.
     """
+    # a deployed service with a request context (a project with no context has nothing to lose)
     _FLAG_ON = {"Dockerfile": "FROM python:3.14\nENV PYTHON_THREAD_INHERIT_CONTEXT=1\n"
-                              "CMD [\"python\", \"-m\", \"app\"]\n"}
+                              "CMD [\"python\", \"-m\", \"app\"]\n",
+                "app/__init__.py": "", "app/ctx.py": "import contextvars\n\nrequest_id = contextvars.ContextVar('request_id')\n"}
     VALID = (
         Valid("import threading\n\ndef handle(job):\n    threading.Thread(target=job).start()\n",
               config={"target-version": "py314"}, files=_FLAG_ON),
