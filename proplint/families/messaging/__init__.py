@@ -29,5 +29,6 @@ FAMILY = Family(
     checks=(MessagingCheck,),
     roles=(model.MessageClient, model.ClientMethod, model.Producer, model.Consumer, model.CarrierShape,
            model.ReceiveOption, model.EarlyImport),
-    collectors=(Collector("messaging", facts.collect_messaging_facts, tokens=facts.gate_tokens),),
+    collectors=(Collector("messaging", facts.collect_messaging_facts, tokens=facts.gate_tokens),
+                Collector("messaging.restoring", facts.collect_restoring, tokens=facts.restoring_tokens)),
 )

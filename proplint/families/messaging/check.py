@@ -226,7 +226,8 @@ class MessagingCheck(Check):
     # -- PRP302 ---------------------------------------------------------------------------------------
     def _consumer_call(self, node: cst.Call, entry: Consumer, receiver: Receiver, guessed: bool) -> None:
         if self.instrumented(entry.restored_by) or self.receivers.traced(receiver) \
-                or self.relevance.carried_elsewhere(entry) or self.relevance.library_unused(entry.kind, guessed):
+                or self.relevance.carried_elsewhere(entry) or self.relevance.library_unused(entry.kind, guessed) \
+                or self.relevance.restored_downstream():
             return
         rule = ConsumerWithoutExtract
         if entry.form == "callback":
@@ -241,7 +242,7 @@ class MessagingCheck(Check):
             return
         body = list(block.body)
         rest = body[body.index(line) + 1:]
-        if only_returns(rest) or self.extracts.restores(rest):
+        if only_returns(rest) or self.extracts.restores(rest) or self.relevance.receiving_wrapper(node, rest):
             return
         fix = None
         if entry.form == "batch":
@@ -274,7 +275,8 @@ class MessagingCheck(Check):
             return
         receiver = self.receivers.infer(node.iter)
         entry = self.iterated.get(receiver.kind or "")
-        if entry is None or self.instrumented(entry.restored_by) or self.relevance.carried_elsewhere(entry):
+        if entry is None or self.instrumented(entry.restored_by) or self.relevance.carried_elsewhere(entry) \
+                or self.relevance.restored_downstream():
             return
         if self.extracts.restores([node.body]):
             return
@@ -298,7 +300,7 @@ class MessagingCheck(Check):
         receiver = self.receivers.infer(target.value)
         entry = self.consumers.get((receiver.kind, target.attr.value)) if receiver.kind else None
         if entry is None or entry.form != "attribute" or self.instrumented(entry.restored_by) \
-                or self.relevance.carried_elsewhere(entry):
+                or self.relevance.carried_elsewhere(entry) or self.relevance.restored_downstream():
             return
         fn = self.extracts.callback(node.value)
         if fn is None or self.extracts.restores([fn.body]):

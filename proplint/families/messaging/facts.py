@@ -224,3 +224,91 @@ def imported_after(index: ProjectIndex, module: str | None, library: str) -> boo
                                                        for m in site["after"]):
             return True
     return False
+
+
+# --- which parts of the project restore a received message's context --------------------------------------
+
+#: words a called name must contain to be kept as a possible call of a project restorer (the index stores
+#: only these: a restorer is a tracing helper, and its name says so)
+_TRACING_WORDS = ("trace", "context", "extract", "carrier", "span", "propagat", "otel", "telemetry")
+#: folders that hold one unit (a service, an app, a library) per subfolder in a monorepo
+#: words of a called name that say the caller traces (spans, a tracer, telemetry)
+_TRACING_CALLS = ("trac", "span", "otel", "telemetry")
+_CONTAINERS = frozenset({"services", "apps", "packages", "libs", "components", "projects", "src", "modules"})
+
+
+def collect_restoring(tree: ast.Module, imports: dict, module: str | None, config: Config,
+                      catalog: Catalog) -> dict[str, Any]:
+    """Index collector: the module-level functions of this file that restore a carrier's context (they call
+    an extractor: `opentelemetry.propagate.extract` or a configured one), and the extractors and tracing
+    helpers (qualified names with a tracing word) it calls outside those definitions: a module that only
+    defines the helper does not restore anything by itself."""
+    extractors = {e.name for e in catalog.get("extractor")} | set(config.extractors)
+    out: dict[str, Any] = {}
+    defs = []
+    helpers = []  # the restorer definitions: calls inside them are the helper's, not a use of it
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and module:
+            if any(isinstance(n, ast.Call) and ast_qualname(n.func, imports) in extractors for n in ast.walk(stmt)):
+                defs.append(f"{module}.{stmt.name}")
+                helpers.append(stmt)
+    if defs:
+        out["restorers"] = defs
+    inside = {id(n) for h in helpers for n in ast.walk(h)}
+    calls = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and id(node) not in inside:
+            q = ast_qualname(node.func, imports)
+            if q and (q in extractors or any(w in q.rsplit(".", 1)[-1].lower() for w in _TRACING_WORDS)):
+                calls.add(q)
+    if calls:
+        out["calls"] = sorted(calls)
+    return out
+
+
+def restoring_tokens(catalog: Catalog) -> tuple[bytes, ...]:
+    return (b"extract", b"trace", b"context", b"carrier", b"span", b"propagat", b"otel", b"telemetry")
+
+
+def unit_of(relpath: str) -> str:
+    """The part of a monorepo a file belongs to: `services/orders` for `services/orders/app/x.py`, `app` for
+    `app/x.py`; the whole project for a top-level module."""
+    parts = relpath.split("/")[:-1]
+    if len(parts) >= 2 and parts[0] in _CONTAINERS:
+        return "/".join(parts[:2])
+    return parts[0] if parts else ""
+
+
+def restoring_modules(index: ProjectIndex, catalog: Catalog, config: Config) -> frozenset[str]:
+    """The project's modules that restore a received message's context: they call an extractor, or a
+    project function that calls one (the project's own helper, in any module). A call names the helper as
+    its importers see it: through a re-export (`pkg.observability.use_trace_context` for a def in
+    `pkg/observability/tracing.py`) and from another import root (`libs/pkg/src/pkg/...`), so a call matches
+    a helper of the same name whose module path holds the call's top-level package."""
+    def compute(ix: ProjectIndex) -> frozenset[str]:
+        extractors = {e.name for e in catalog.get("extractor")} | set(config.extractors)
+        helpers: dict[str, list[list[str]]] = {}
+        for _, f in ix.facts("messaging.restoring"):
+            for d in f.get("restorers", ()):
+                helpers.setdefault(d.rsplit(".", 1)[-1], []).append(d.split("."))
+
+        def restores(call: str) -> bool:
+            if call in extractors:
+                return True
+            parts = call.split(".")
+            return any(parts[0] in path[:-1] for path in helpers.get(parts[-1], ()))
+
+        return frozenset(m for rel, f in ix.facts("messaging.restoring")
+                         if any(restores(c) for c in f.get("calls", ())) and (m := module_name_for(rel)))
+    return index.derived("messaging.restoring_modules", compute)
+
+
+def traced_units(index: ProjectIndex) -> frozenset[str]:
+    """The units that use tracing at all: a file imports a tracing SDK, or calls a tracing helper (a name
+    about tracing or spans: `init_tracing`, `trace_operation`, `start_span`)."""
+    def compute(ix: ProjectIndex) -> frozenset[str]:
+        units = {unit_of(rel) for rel, _ in ix.tracing()}
+        units |= {unit_of(rel) for rel, f in ix.facts("messaging.restoring")
+                  if any(w in c.rsplit(".", 1)[-1].lower() for c in f.get("calls", ()) for w in _TRACING_CALLS)}
+        return frozenset(units)
+    return index.derived("messaging.traced_units", compute)

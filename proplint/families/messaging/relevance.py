@@ -6,6 +6,9 @@ family's side of `core/relevance.py`):
   key is a string literal matching `external.topics` of `[tool.proplint]`;
 * another tracing SDK that is the project's only tracing carries the library by itself (Sentry's Celery,
   rq and huey integrations; `[[sdk_propagation]]`);
+* a consumer whose part of the project restores contexts with the project's own helper somewhere (the
+  handler it hands the message to, in another module), or uses no tracing at all (nothing there reads the
+  trace);
 * the call is a generic wrapper: both where it sends (the topic, queue, channel or key: an argument before
   the payload) and what it sends are (derived from) parameters of the enclosing function, so the carrier
   belongs to what the callers build (`async def lpush(self, key, value): await self._client.lpush(key,
@@ -20,7 +23,7 @@ import libcst as cst
 from proplint.core.context import FileContext
 from proplint.core.cst import keyword_arg
 from proplint.core.relevance import external_name, vendor_module
-from proplint.families.messaging.facts import project_facts
+from proplint.families.messaging.facts import project_facts, restoring_modules, traced_units, unit_of
 from proplint.families.messaging.model import Consumer, Producer
 from proplint.families.messaging.receivers import string_literal
 
@@ -30,6 +33,23 @@ class Relevance:
         self.ctx = ctx
         self.vendor = vendor_module(ctx.relpath)
         self.tops = {c.name: {ctor.split(".")[0] for ctor in c.constructors} for c in ctx.catalog.get("message_client")}
+
+    def restored_downstream(self) -> bool:
+        """A consumer whose module imports a project module that restores received contexts with an extractor
+        or the project's own helper (`use_trace_context(envelope.metadata)` in the handler module it hands
+        the message to), or, in a deployed service, whose part (a service of a monorepo, `facts.unit_of`)
+        uses no tracing at all (no reader of the trace there: it follows its own correlation id, or writes
+        to a store)."""
+        index, catalog, config = self.ctx.index, self.ctx.catalog, self.ctx.config
+        restoring = restoring_modules(index, catalog, config) - {self.ctx.module_name}
+        if restoring and any(q == m or q.startswith(m + ".") for q in self.ctx.resolver.module_scope.imports().values()
+                             for m in restoring):
+            return True  # the handler module it imports (and hands the message to) restores the context
+        unit = unit_of(self.ctx.relpath)
+        # a deployed service whose tracing is all in code (no zero-code launcher, no library instrumented for
+        # the whole process): a part of it with no tracing creates no span a restored context could parent
+        return (self.ctx.project.deployed and not index.launcher and not index.facts("instrumented")
+                and unit not in traced_units(index))
 
     def library_unused(self, kind: str, guessed: bool) -> bool:
         """A call matched by its method name only (`guessed`) while the project imports the library of that
@@ -57,34 +77,62 @@ class Relevance:
     def wrapper(self, call: cst.Call, entry: Producer) -> bool:
         """The destination and the message sent are parameters of the enclosing function (or attributes,
         method calls or `json.dumps` of them): the callers choose both."""
-        if entry.payload_index < 1:
+        params = self._params()
+        if not params or entry.payload_index < 1:
             return False
         found = keyword_arg(call, entry.payload_keyword, entry.payload_index)
-        fn = self.ctx.enclosing(cst.FunctionDef)
-        if found is None or not isinstance(fn, cst.FunctionDef):
-            return False
-        params = {p.name.value for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params)}
-        params -= {"self", "cls"}
-        if _root(found[1].value) not in params:
+        starred = [a for a in call.args if a.star == "*"]
+        payload = [found[1].value] if found else [a.value for a in starred]
+        if not payload or not any(_rooted(p, params) for p in payload):
             return False
         before = [keyword_arg(call, "", i) for i in range(entry.payload_index)]
-        return any(arg is not None and _root(arg[1].value) in params for arg in before)
+        return any(arg is not None and _rooted(arg[1].value, params) for arg in before)
+
+    def receiving_wrapper(self, call: cst.Call, rest: list[cst.BaseStatement]) -> bool:
+        """A generic receive method: where it reads from is a parameter, and what it reads is returned to
+        the callers (who process it, and are the ones to restore its context)."""
+        params = self._params()
+        first = keyword_arg(call, "", 0)
+        if not params or first is None or not _rooted(first[1].value, params):
+            return False
+        finder = _Returns()
+        for stmt in rest:
+            stmt.visit(finder)
+        return finder.found
+
+    def _params(self) -> set[str]:
+        fn = self.ctx.enclosing(cst.FunctionDef)
+        if not isinstance(fn, cst.FunctionDef):
+            return set()
+        params = {p.name.value for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params)}
+        if isinstance(fn.params.star_arg, cst.Param):
+            params.add(fn.params.star_arg.name.value)
+        return params - {"self", "cls"}
 
 
-def _root(expr: cst.BaseExpression) -> str | None:
-    """`value` for `value`, `value.x`, `value["k"]`, `value.model_dump_json()`, `json.dumps(value)`."""
-    for _ in range(8):
-        if isinstance(expr, cst.Name):
-            return expr.value
-        if isinstance(expr, (cst.Attribute, cst.Subscript)):
-            expr = expr.value
-        elif isinstance(expr, cst.Call):
-            if isinstance(expr.func, cst.Attribute) and not expr.args:
-                expr = expr.func.value  # `value.model_dump_json()`, `value.encode()`
-            elif len(expr.args) >= 1 and expr.args[0].keyword is None and not expr.args[0].star:
-                expr = expr.args[0].value  # `json.dumps(value)`, `str(value)`
-            else:
-                return None
-        else:
-            return None
-    return None
+class _Returns(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None and not (isinstance(node.value, cst.Name) and node.value.value == "None"):
+            self.found = True
+
+
+def _rooted(expr: cst.BaseExpression, params: set[str], depth: int = 0) -> bool:
+    """`expr` is made from one of `params`: the name, an attribute, item or method call of it
+    (`envelope.model_dump(mode="json")`), or a call taking it (`json.dumps(value)`)."""
+    if depth > 8:
+        return False
+    if isinstance(expr, cst.Name):
+        return expr.value in params
+    if isinstance(expr, (cst.Attribute, cst.Subscript)):
+        return _rooted(expr.value, params, depth + 1)
+    if isinstance(expr, cst.Call):
+        if isinstance(expr.func, cst.Attribute) and _rooted(expr.func.value, params, depth + 1):
+            return True
+        return any(a.keyword is None and _rooted(a.value, params, depth + 1) for a in expr.args)
+    return False
