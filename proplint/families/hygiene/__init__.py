@@ -1,4 +1,5 @@
-"""Async and ContextVar hygiene: sync wrappers on coroutines, ContextVars, attach/detach, context across yield (PRP401-PRP412).
+"""Async and ContextVar hygiene (PRP401-PRP412): sync wrappers on coroutines, ContextVars, attach/detach,
+context across yield.
 
 What the family contributes, as data (`FAMILY`); `proplint.registry` collects it. The rules are
 `rules/prp4NN_*.py` (one module per code); the visitor is `check.py`; the catalog roles `model.py`; the

@@ -82,7 +82,8 @@ class DecoratedFunctions:
     def _span_decorator(self, node: cst.FunctionDef, dec: cst.Decorator, entry, kind: str) -> None:
         what = short(dec.decorator, 50)
         if kind in ("generator", "asyncgen"):
-            self.check.report(SpanDecoratorOnGenerator, dec, SpanDecoratorOnGenerator.message(what, kind, node.name.value))
+            self.check.report(SpanDecoratorOnGenerator, dec,
+                              SpanDecoratorOnGenerator.message(what, kind, node.name.value))
         elif kind == "coroutine" and entry.async_decorator_since:
             pin = pinned_below(getattr(self.ctx.index, "pins", {}), entry.dist, entry.async_decorator_since)
             if pin is not None:

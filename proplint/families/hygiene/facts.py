@@ -16,6 +16,7 @@ from typing import Any, Iterable
 from proplint.families.hygiene.decorators import all_nodes, applications, module_decorators
 from proplint.index import ast_qualname
 
+
 def loop_module(tree: ast.Module, imports: dict, catalog) -> bool:
     """A module whose code runs on an event loop: an `async def`, or an asyncio/anyio/starlette... import."""
     modules = {e.name for e in catalog.get("event_loop_module")}
@@ -69,9 +70,6 @@ def collect_cv_sets(tree, imports, module, config, catalog) -> dict[str, list[st
 
     walk(tree.body, module)
     return {k: sorted(v) for k, v in out.items()}
-
-
-
 
 
 #: A decorator's wrapper that scopes or finishes work mentions one of these (the check itself, on the file

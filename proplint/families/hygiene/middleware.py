@@ -40,8 +40,8 @@ class Middleware:
             return
         sets = cv_setters(self.ctx.index)
         cls = self.ctx.ancestors[-3] if len(self.ctx.ancestors) >= 3 else None
-        here = ".".join(p for p in (self.ctx.module_name, cls.name.value if isinstance(cls, cst.ClassDef) else None,
-                                    node.name.value) if p)
+        owner = cls.name.value if isinstance(cls, cst.ClassDef) else None
+        here = ".".join(p for p in (self.ctx.module_name, owner, node.name.value) if p)
         for call, var in walker.reads:
             if var in walker.set_before or not (sets.get(var, set()) - {here}):
                 continue
@@ -51,13 +51,14 @@ class Middleware:
     def _middleware_param(self, node: cst.FunctionDef) -> int | None:
         """The position of `call_next` when `node` is a BaseHTTPMiddleware dispatch, else None."""
         cls = self.ctx.ancestors[-3] if len(self.ctx.ancestors) >= 3 else None
+        bases = self.check.middleware_bases
         methods = {e.method for e in self.check.middleware if e.kind == "base"}
         if isinstance(cls, cst.ClassDef) and node.name.value in methods:
             for b in cls.bases:
                 q = self.check.qual(b.value)
                 if q is None and isinstance(b.value, cst.Name) and self.ctx.module_name:
                     q = f"{self.ctx.module_name}.{b.value.value}"
-                if q and (q in self.check.middleware_bases or self.ctx.index.is_subclass(q, self.check.middleware_bases)):
+                if q and (q in bases or self.ctx.index.is_subclass(q, bases)):
                     return 2
         for dec in node.decorators:
             d = dec.decorator
@@ -68,6 +69,6 @@ class Middleware:
                             and first.evaluated_value == e.arg:
                         return 1
         imports = self.ctx.resolver.module_scope.imports().values()
-        if any(q in self.check.middleware_bases for q in imports) and node.name.value in self.check.module_scan().dispatch:
+        if any(q in bases for q in imports) and node.name.value in self.check.module_scan().dispatch:
             return 1  # app.add_middleware(BaseHTTPMiddleware, dispatch=<this function>)
         return None

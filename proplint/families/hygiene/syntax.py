@@ -10,6 +10,7 @@ import libcst as cst
 
 from proplint.core.walk import visit
 
+
 class _YieldFinder(cst.CSTVisitor):
     def __init__(self) -> None:
         self.found = False
@@ -49,7 +50,6 @@ def target_kind(fn: cst.FunctionDef, returns_awaitable: bool = False) -> str | N
     if gen:
         return "generator"
     return "awaitable" if returns_awaitable else None
-
 
 
 def single_name_target(node: cst.CSTNode | None) -> cst.Name | None:

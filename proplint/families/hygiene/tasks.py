@@ -82,8 +82,9 @@ class Tasks:
         visit(worker.body, finder)
         if not finder.unrooted or finder.extracts:
             return
+        startup = None if fn is None else fn.name.value
         self.check.report(TaskContextCapturedAtCreation, node,
-                          TaskContextCapturedAtCreation.message(worker.name.value, None if fn is None else fn.name.value))
+                          TaskContextCapturedAtCreation.message(worker.name.value, startup))
 
     def _startup(self, fn: cst.FunctionDef) -> bool:
         for dec in fn.decorators:

@@ -1,6 +1,7 @@
-"""PRP401 sync-wrapper-on-coroutine-function: A decorator whose plain `def` wrapper opens a span or scope decorates an `async def` or a generator.
-
-The rule's declaration, docs and examples, its message and fix, and where it can report (`needs`).
+"""PRP401 sync-wrapper-on-coroutine-function: the rule's declaration, docs and VALID/INVALID examples, its
+`message`, its fix (`make_fix`) and where it can report (`needs`, and the exact `ast_gate` the
+check hands to the engine). What it finds: A decorator whose plain `def` wrapper opens a span or scope decorates
+an `async def` or a generator.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""PRP402 contextvar-not-module-level: `contextvars.ContextVar(...)` is created inside a function, method, lambda or closure.
-
-The rule's declaration, docs and examples, its message and fix, and where it can report (`needs`).
+"""PRP402 contextvar-not-module-level: the rule's declaration, docs and VALID/INVALID examples, its `message`, its
+fix (`make_fix`, when it has one) and where it can report (`needs`). What it finds:
+`contextvars.ContextVar(...)` is created inside a function, method, lambda or closure.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from proplint.families.hygiene.syntax import fresh_name, is_literal, names_in
 
 if TYPE_CHECKING:
     from proplint.core.context import FileContext, NeedsContext
-
 
 
 class ContextVarNotModuleLevel(Rule):

@@ -1,6 +1,6 @@
-"""PRP403 threading-local-in-async: `threading.local()` (or a subclass) is used in code that runs on an event loop.
-
-The rule's declaration, docs and examples, its message and fix, and where it can report (`needs`).
+"""PRP403 threading-local-in-async: the rule's declaration, docs and VALID/INVALID examples, its `message` and
+where it can report (`needs`). What it finds: `threading.local()` (or a subclass) is used in code that runs on
+an event loop.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from proplint.families.hygiene.needs import any_named, last
 
 if TYPE_CHECKING:
     from proplint.core.context import NeedsContext
-
 
 
 class ThreadingLocalInAsync(Rule):

@@ -1,6 +1,6 @@
-"""PRP404 attach-without-detach: `opentelemetry.context.attach(...)` whose token is discarded or not detached on every path.
-
-The rule's declaration, docs and examples, its message and fix, and where it can report (`needs`).
+"""PRP404 attach-without-detach: the rule's declaration, docs and VALID/INVALID examples, its `message`, its fix
+(`make_fix`, when it has one) and where it can report (`needs`). What it finds:
+`opentelemetry.context.attach(...)` whose token is discarded or not detached on every path.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from proplint.families.hygiene.needs import attach
 
 if TYPE_CHECKING:
     from proplint.core.context import FileContext, NeedsContext
-
 
 
 class AttachWithoutDetach(Rule):

@@ -1,6 +1,6 @@
-"""PRP405 current-span-passed-to-task: The current span is passed by hand to a task (`create_task`, `ensure_future`, `start_soon`).
-
-The rule's declaration, docs and examples, its message and fix, and where it can report (`needs`).
+"""PRP405 current-span-passed-to-task: the rule's declaration, docs and VALID/INVALID examples, its `message` and
+where it can report (`needs`). What it finds: The current span is passed by hand to a task (`create_task`,
+`ensure_future`, `start_soon`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from proplint.families.hygiene.needs import any_named, creators, with_current
 
 if TYPE_CHECKING:
     from proplint.core.context import NeedsContext
-
 
 
 class CurrentSpanPassedToTask(Rule):

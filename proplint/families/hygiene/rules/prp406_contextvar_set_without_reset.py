@@ -1,6 +1,6 @@
-"""PRP406 contextvar-set-without-reset: `ContextVar.set(...)` with its token discarded, in code that runs on pooled threads.
-
-The rule's declaration, docs and examples, its message and fix, and where it can report (`needs`).
+"""PRP406 contextvar-set-without-reset: the rule's declaration, docs and VALID/INVALID examples, its `message`, its
+fix (`make_fix`, when it has one) and where it can report (`needs`). What it finds: `ContextVar.set(...)` with
+its token discarded, in code that runs on pooled threads.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""PRP407 current-context-across-yield: A current span or attached context is held across a `yield` in a generator or async generator.
-
-The rule's declaration, docs and examples, its message and fix, and where it can report (`needs`).
+"""PRP407 current-context-across-yield: the rule's declaration, docs and VALID/INVALID examples, its `message` and
+where it can report (`needs`). What it finds: A current span or attached context is held across a `yield` in a
+generator or async generator.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from proplint.families.hygiene.needs import attach, with_current
 
 if TYPE_CHECKING:
     from proplint.core.context import NeedsContext
-
 
 
 class CurrentContextAcrossYield(Rule):

@@ -1,6 +1,6 @@
-"""PRP408 basehttpmiddleware-contextvars: A `BaseHTTPMiddleware` (or `@app.middleware("http")`) reads a ContextVar after `await call_next(...)`.
-
-The rule's declaration, docs and examples, its message and fix, and where it can report (`needs`).
+"""PRP408 basehttpmiddleware-contextvars: the rule's declaration, docs and VALID/INVALID examples, its `message`
+and where it can report (`needs`). What it finds: A `BaseHTTPMiddleware` (or `@app.middleware("http")`) reads a
+ContextVar after `await call_next(...)`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""PRP409 span-decorator-on-generator: `@tracer.start_as_current_span(...)` decorates a generator or an async generator.
-
-The rule's declaration, docs and examples, its message and fix, and where it can report (`needs`).
+"""PRP409 span-decorator-on-generator: the rule's declaration, docs and VALID/INVALID examples, its `message` and
+where it can report (`needs`). What it finds: `@tracer.start_as_current_span(...)` decorates a generator or an
+async generator.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from proplint.families.hygiene.syntax import KIND_TEXT
 
 if TYPE_CHECKING:
     from proplint.core.context import NeedsContext
-
 
 
 class SpanDecoratorOnGenerator(Rule):

@@ -1,6 +1,6 @@
-"""PRP410 otel-async-decorator-too-old: `@tracer.start_as_current_span(...)` on an `async def` with opentelemetry-api pinned below 1.24.0.
-
-The rule's declaration, docs and examples, its message and fix, and where it can report (`needs`).
+"""PRP410 otel-async-decorator-too-old: the rule's declaration, docs and VALID/INVALID examples, its `message` and
+where it can report (`needs`). What it finds: `@tracer.start_as_current_span(...)` on an `async def` with
+opentelemetry-api pinned below 1.24.0.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""PRP411 task-context-captured-at-creation: A long-lived task started at module level or in startup/lifespan code makes spans without its own root.
-
-The rule's declaration, docs and examples, its message and fix, and where it can report (`needs`).
+"""PRP411 task-context-captured-at-creation: the rule's declaration, docs and VALID/INVALID examples, its `message`
+and where it can report (`needs`). What it finds: A long-lived task started at module level or in
+startup/lifespan code makes spans without its own root.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""PRP412 sync-only-decorator-wrapper: A decorator's only wrapper is a plain `def` that does work after `fn(...)` returns.
-
-The rule's declaration, docs and examples, its message and fix, and where it can report (`needs`).
+"""PRP412 sync-only-decorator-wrapper: the rule's declaration, docs and VALID/INVALID examples, its `message`, its
+fix (`make_fix`, when it has one) and where it can report (`needs`, and the exact `ast_gate` the check hands to
+the engine). What it finds: A decorator's only wrapper is a plain `def` that does work after `fn(...)` returns.
 """
 
 from __future__ import annotations
