@@ -40,7 +40,7 @@ from proplint.families.hygiene.tasks import Tasks
 from proplint.families.hygiene.tokens import Tokens
 from proplint.families.hygiene.variables import Variables
 from proplint.families.hygiene.walkers import ModuleScan
-from proplint.index import ast_imports, parse_ast
+from proplint.core.ast_names import ast_imports, parse_ast
 
 
 class HygieneCheck(Check):

@@ -119,7 +119,7 @@ class DecoratedFunctions:
         if kind in handles or (kind == "coroutine" and "awaitable" in handles):
             return
         message = rule.message(short(dec.decorator, 50), kind, node.name.value, facts, here)
-        self.check.report(rule, dec, message, rule.make_fix(self.ctx.module, facts, kind, here))
+        self.check.report(rule, dec, message, rule.build_fix(self.ctx.module, facts, kind, here))
 
     def wrapper_definition(self, node: cst.FunctionDef) -> None:
         """PRP412: a nested sync `def` wrapper of a decorator defined in this module."""
@@ -158,4 +158,4 @@ class DecoratedFunctions:
             return
         rule = SyncOnlyDecoratorWrapper
         self.check.report(rule, node.name, rule.message(chain[0], node.name.value, facts),
-                          rule.make_fix(ancestors[-3], node, facts))
+                          rule.build_fix(ancestors[-3], node, facts))

@@ -20,7 +20,7 @@ import ast
 import re
 from typing import Any, Iterator
 
-from proplint.index import ast_qualname
+from proplint.core.ast_names import ast_qualname
 
 #: A project helper that tells coroutine functions apart (`is_async_callable`, `_is_coro`): trusted.
 _AWARE_HELPER = re.compile(r"^_*(is_?async|iscoroutine|is_?coro|is_?awaitable|isawaitable)", re.IGNORECASE)

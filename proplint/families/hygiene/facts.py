@@ -14,7 +14,7 @@ import ast
 from typing import Any, Iterable
 
 from proplint.families.hygiene.decorators import all_nodes, applications, module_decorators
-from proplint.index import ast_qualname
+from proplint.core.ast_names import ast_qualname
 
 
 def loop_module(tree: ast.Module, imports: dict, catalog) -> bool:

@@ -91,11 +91,11 @@ class Tokens:
                 i = next(k for k, s in enumerate(block.body) if s is line)
                 if statement_of_call(block, uses.closer_calls[0]) == i + 1:
                     return  # nothing runs between attach and detach: nothing to report
-                fix = rule.make_fix(self.ctx, fn, block, line, node, token, entry, uses.closer_calls[0])
+                fix = rule.build_fix(self.ctx, fn, block, line, node, token, entry, uses.closer_calls[0])
         else:
             message = rule.message(short(node, 50), closer, token, skipped=False)
             if single and isinstance(block, cst.IndentedBlock) and fn.body is block:
-                fix = rule.make_fix(self.ctx, fn, block, line, node, token, entry)
+                fix = rule.build_fix(self.ctx, fn, block, line, node, token, entry)
         check.report(rule, node, message, fix)
 
     def _last_action(self, fn: cst.FunctionDef, line: cst.CSTNode | None) -> bool:
@@ -154,7 +154,7 @@ class Tokens:
         single = isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 and line.body[0] is parent
         rule = ContextVarSetWithoutReset
         if receiver and single and isinstance(block, cst.IndentedBlock) and fn.body is block:
-            fix = rule.make_fix(self.ctx.module, fn, block, line, node, token, f"{receiver}.{self._reset_name()}")
+            fix = rule.build_fix(self.ctx.module, fn, block, line, node, token, f"{receiver}.{self._reset_name()}")
         check.report(rule, node, rule.message(short(node, 50), where, receiver), fix)
 
     def _reset_name(self) -> str:

@@ -53,7 +53,7 @@ class Variables:
             return
         rule = ContextVarNotModuleLevel
         self.check.report(rule, node, rule.message(fn.name.value if fn is not None else None),
-                          rule.make_fix(self.ctx, node))
+                          rule.build_fix(self.ctx, node))
 
     def _outside_body(self, fn: cst.FunctionDef) -> bool:
         """Whether the node being visited is in the signature or decorators of `fn`, a def that is not

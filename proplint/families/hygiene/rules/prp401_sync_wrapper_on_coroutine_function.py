@@ -1,5 +1,5 @@
 """PRP401 sync-wrapper-on-coroutine-function: the rule's declaration, docs and VALID/INVALID examples, its
-`message`, its fix (`make_fix`) and where it can report (`needs`, and the exact `ast_gate` the
+`message`, its fix (`build_fix`) and where it can report (`needs`, and the exact `ast_gate` the
 check hands to the engine). What it finds: A decorator whose plain `def` wrapper opens a span or scope decorates
 an `async def` or a generator.
 """
@@ -222,7 +222,7 @@ class SyncWrapperOnCoroutineFunction(Rule):
         return message
 
     @staticmethod
-    def make_fix(module: cst.Module, facts: dict[str, Any], kind: str, here: bool) -> Fix | None:
+    def build_fix(module: cst.Module, facts: dict[str, Any], kind: str, here: bool) -> Fix | None:
         """The async branch in the decorator's wrapper, when it is defined in this file and can take one."""
         if not here or kind != "coroutine" or not facts["fixable"]:
             return None

@@ -1,5 +1,5 @@
 """PRP402 contextvar-not-module-level: the rule's declaration, docs and VALID/INVALID examples, its `message`, its
-fix (`make_fix`, when it has one) and where it can report (`needs`). What it finds:
+fix (`build_fix`, when it has one) and where it can report (`needs`). What it finds:
 `contextvars.ContextVar(...)` is created inside a function, method, lambda or closure.
 """
 
@@ -120,7 +120,7 @@ class ContextVarNotModuleLevel(Rule):
                 f"level")
 
     @staticmethod
-    def make_fix(ctx: "FileContext", node: cst.Call) -> Fix | None:
+    def build_fix(ctx: "FileContext", node: cst.Call) -> Fix | None:
         """Hoist a call with literal arguments and a string name to a module-level `_<name>_var` before the
         top-level statement holding it."""
         args = node.args

@@ -1,5 +1,5 @@
 """PRP404 attach-without-detach: the rule's declaration, docs and VALID/INVALID examples, its `message`, its fix
-(`make_fix`, when it has one) and where it can report (`needs`). What it finds:
+(`build_fix`, when it has one) and where it can report (`needs`). What it finds:
 `opentelemetry.context.attach(...)` whose token is discarded or not detached on every path.
 """
 
@@ -124,7 +124,7 @@ class AttachWithoutDetach(Rule):
                 f"so the next job on this thread runs inside it; keep the token and detach it in `finally`")
 
     @staticmethod
-    def make_fix(ctx: "FileContext", fn: cst.FunctionDef, block: cst.IndentedBlock, line: cst.SimpleStatementLine,
+    def build_fix(ctx: "FileContext", fn: cst.FunctionDef, block: cst.IndentedBlock, line: cst.SimpleStatementLine,
                  node: cst.Call, token: str | None, entry, closer_call: cst.Call | None = None) -> Fix | None:
         """With the one `closer_call` of the token later in `block`: move it into a `finally` around what
         runs between. Without: keep the token and detach it in a `finally` around the rest of `fn`."""

@@ -1,5 +1,5 @@
 """PRP406 contextvar-set-without-reset: the rule's declaration, docs and VALID/INVALID examples, its `message`, its
-fix (`make_fix`, when it has one) and where it can report (`needs`). What it finds: `ContextVar.set(...)` with
+fix (`build_fix`, when it has one) and where it can report (`needs`). What it finds: `ContextVar.set(...)` with
 its token discarded, in code that runs on pooled threads.
 """
 
@@ -119,7 +119,7 @@ class ContextVarSetWithoutReset(Rule):
                 f"thread sees it; keep the token and `{receiver or 'var'}.reset(token)` in `finally`")
 
     @staticmethod
-    def make_fix(module: cst.Module, fn: cst.FunctionDef, block: cst.IndentedBlock, line: cst.SimpleStatementLine,
+    def build_fix(module: cst.Module, fn: cst.FunctionDef, block: cst.IndentedBlock, line: cst.SimpleStatementLine,
                  node: cst.Call, token: str | None, reset: str) -> Fix | None:
         """Keep the token (`_token` when discarded) and call `reset` (`var.reset`) on it in a `finally`
         around the rest of `fn`."""

@@ -1,5 +1,5 @@
 """PRP412 sync-only-decorator-wrapper: the rule's declaration, docs and VALID/INVALID examples, its `message`, its
-fix (`make_fix`, when it has one) and where it can report (`needs`, and the exact `ast_gate` the check hands to
+fix (`build_fix`, when it has one) and where it can report (`needs`, and the exact `ast_gate` the check hands to
 the engine). What it finds: A decorator's only wrapper is a plain `def` that does work after `fn(...)` returns.
 """
 
@@ -160,7 +160,7 @@ class SyncOnlyDecoratorWrapper(Rule):
                 f"add an `inspect.iscoroutinefunction` branch with an async wrapper")
 
     @staticmethod
-    def make_fix(container: cst.CSTNode, wrapper: cst.FunctionDef, facts: dict[str, Any]) -> Fix | None:
+    def build_fix(container: cst.CSTNode, wrapper: cst.FunctionDef, facts: dict[str, Any]) -> Fix | None:
         """The async branch before `wrapper` in its `container` def, when the facts say it applies."""
         if facts["fixable"] and isinstance(container, cst.FunctionDef):
             return async_branch_fix(container, wrapper, facts["fn"])
