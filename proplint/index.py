@@ -25,7 +25,7 @@ from typing import Any, Callable
 from proplint import __version__
 from proplint.config import Config
 from proplint.core.catalog import Catalog
-from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast, statements  # noqa: F401
+from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast
 from proplint.core.family import Collector
 from proplint.core.relevance import path_kind
 from proplint.files import project_files

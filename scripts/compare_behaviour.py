@@ -2,7 +2,7 @@
 
 A refactor must not change behaviour: record before, record after, compare.
 
-    python scripts/compare_behaviour.py record OUT [--source DIR] [TREE ...]
+    python scripts/compare_behaviour.py record OUT [TREE ...] [--source DIR]
     python scripts/compare_behaviour.py compare BEFORE AFTER
 
 `record` runs, on each tree (default: `examples/`, `benchmarks/corpus/` and a copy of the running
@@ -115,7 +115,7 @@ def main() -> int:
     cmp_ = sub.add_parser("compare", help="print the differences between two recordings")
     cmp_.add_argument("before", type=Path)
     cmp_.add_argument("after", type=Path)
-    args = parser.parse_intermixed_args()
+    args = parser.parse_args()
     if args.command == "record":
         record(args.out, [t.resolve() for t in args.trees] or default_trees(),
                args.source.resolve() if args.source else None)

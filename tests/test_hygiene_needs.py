@@ -1,4 +1,4 @@
-"""The hygiene family's per-rule prefilter needs (`proplint/checks/hygiene_needs.py`).
+"""The hygiene family's per-rule prefilter needs (each rule's `needs`, `proplint/families/hygiene/rules/`).
 
 For each rule: a minimal file the rule reports gets through the prefilter and is reported (so the need
 lets it through), and a realistic near miss without the words the rule needs is ruled out for that code

@@ -6,7 +6,8 @@ import ast
 
 from proplint.registry import collectors, load_catalog
 from proplint.config import Config
-from proplint.index import POOL_MIN_FILES, ast_imports, build_index, statements
+from proplint.core.ast_names import ast_imports, statements
+from proplint.index import POOL_MIN_FILES, build_index
 
 
 def _project(tmp_path, n: int):

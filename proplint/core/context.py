@@ -99,12 +99,6 @@ class AstFile:
         return self._imports
 
 
-def provides_module(root: Path, top: str) -> bool:
-    """The project has a top-level module `top` (`module_name_for`: under the root, or under `src/`): its
-    files may then name `top`'s own objects through relative imports, without the word `top`."""
-    return any((base / top).is_dir() or (base / f"{top}.py").is_file() for base in (root, root / "src"))
-
-
 @dataclass
 class NeedsContext:
     """What a rule's `needs` may read: the loaded catalog, the config and the project index, plus the

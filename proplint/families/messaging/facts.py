@@ -13,7 +13,8 @@ from typing import Any
 
 from proplint.core.catalog import Catalog
 from proplint.config import Config
-from proplint.index import ProjectIndex, ast_qualname, module_name_for
+from proplint.core.ast_names import ast_qualname, module_name_for
+from proplint.index import ProjectIndex
 
 
 # --- project facts ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from proplint.core.cst import last_part
 from proplint.families.threads.lifetime import is_service_loop_ast
-from proplint.index import ast_qualname
+from proplint.core.ast_names import ast_qualname
 
 if TYPE_CHECKING:
     from proplint.config import Config

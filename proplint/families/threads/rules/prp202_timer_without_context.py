@@ -66,6 +66,8 @@ class TimerWithoutContext(Rule):
                       "    Timer(interval=1.0, function=contextvars.copy_context().run, args=(fn,)).start()\n"),
         Invalid("import threading\n\ndef later(fn):\n    threading.Timer(5, fn).start()\n",
                 files={**INSTRUMENTED, **REQUEST_ID}),
+        # `*spec` may hold the function or its arguments: reported, with no fix
+        Invalid("import threading\n\ndef later(fn, *spec):\n    threading.Timer(5, fn, *spec).start()\n"),
     )
 
     @classmethod

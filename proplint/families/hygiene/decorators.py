@@ -1,4 +1,4 @@
-"""Decorators whose wrapper is a plain `def` (PRP401, PRP412): analysis, project facts, the async fix.
+"""Decorators whose wrapper is a plain `def` (PRP401, PRP412): the analysis, on the standard library's `ast`.
 
 One analysis, on the standard library's `ast`, serves both sides: the project index runs it on every
 file (collector `hygiene.decorators`, cached with the rest of the index), so `@traced("x")` applied in
@@ -20,12 +20,7 @@ import ast
 import re
 from typing import Any, Iterator
 
-import libcst as cst
-
-from proplint.families.hygiene.hygiene_support import all_nodes, fresh_name, names_in
-from proplint.index import ast_qualname
-from proplint.core.rule import UNSAFE, Fix, ImportRequest
-from proplint.core.walk import visit
+from proplint.core.ast_names import ast_qualname
 
 #: A project helper that tells coroutine functions apart (`is_async_callable`, `_is_coro`): trusted.
 _AWARE_HELPER = re.compile(r"^_*(is_?async|iscoroutine|is_?coro|is_?awaitable|isawaitable)", re.IGNORECASE)
@@ -33,6 +28,15 @@ _AWARE_HELPER = re.compile(r"^_*(is_?async|iscoroutine|is_?coro|is_?awaitable|is
 _SCOPE_WORD = re.compile(r"span|scope|trace|timer|timed|timing|measure", re.IGNORECASE)
 
 _DEF = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+_LAST_TREE: list = [None, []]
+
+
+def all_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of a tree, listed once and reused by the collectors that run on the same tree."""
+    if _LAST_TREE[0] is not tree:
+        _LAST_TREE[:] = [tree, list(ast.walk(tree))]
+    return _LAST_TREE[1]
 
 
 def _defs_in(body: list[ast.stmt]) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -299,169 +303,3 @@ def applications(tree: ast.Module, imports: dict, module: str | None, catalog) -
             if q:
                 out.append([q, "factory" if isinstance(dec, ast.Call) else "plain", kind])
     return out
-
-
-# --- project-index collectors ---------------------------------------------------------------------------
-
-
-#: A decorator's wrapper that scopes or finishes work mentions one of these (the check itself, on the file
-#: being checked, needs no token; across modules a decorator without any of them is not seen).
-DECORATOR_TOKENS = (b"wraps", b"finally", b"span", b"attach", b".set(", b"perf_counter", b"monotonic", b"time(")
-
-
-def collect_decorators(tree, imports, module, config, catalog) -> dict[str, Any]:
-    if not module:
-        return {}
-    return {f"{module}.{name}": facts for name, facts in module_decorators(tree, imports, catalog).items()}
-
-
-def collect_applications(tree, imports, module, config, catalog) -> dict[str, Any]:
-    """Decorators applied to coroutine functions here, and whether the module has any `async def`."""
-    apps = applications(tree, imports, module, catalog)
-    has_async = any(isinstance(n, ast.AsyncFunctionDef) for n in all_nodes(tree))
-    return {"apps": apps, "async": True} if has_async else ({"apps": apps} if apps else {})
-
-
-def collect_reexports(tree, imports, module, config, catalog) -> dict[str, str]:
-    """A package's names imported from its own submodules (`from .observability import traced`); a file
-    without a relative import or `__all__` is not read for them."""
-    if not module:
-        return {}
-    out = {}
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom):
-            for a in node.names:
-                local = a.asname or a.name
-                if local in imports and imports[local].startswith(module + "."):
-                    out[f"{module}.{local}"] = imports[local]
-    return out
-
-
-def project_decorators(index) -> dict[str, dict[str, Any]]:
-    def merge(ix) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for rel, facts in ix.facts("hygiene.decorators"):
-            for q, f in facts.items():
-                out[q] = {**f, "file": rel}
-        return out
-
-    return index.derived("hygiene.decorators", merge)
-
-
-def project_reexports(index) -> dict[str, str]:
-    def merge(ix) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for _, facts in ix.facts("hygiene.reexports"):
-            out.update(facts)
-        return out
-
-    return index.derived("hygiene.reexports", merge)
-
-
-def applied_to_coroutines(index) -> set[str]:
-    def applied(ix) -> set[str]:
-        return {a[0] for _, f in ix.facts("hygiene.applications") for a in f.get("apps", ())}
-
-    return index.derived("hygiene.applied", applied)
-
-
-def resolve_decorator(index, qualname: str) -> dict[str, Any] | None:
-    """The facts of a project decorator, following package re-exports (`pkg.traced` -> `pkg.obs.traced`)."""
-    decorators = project_decorators(index)
-    reexports = project_reexports(index)
-    for _ in range(6):
-        if qualname in decorators:
-            return decorators[qualname]
-        if qualname not in reexports:
-            return None
-        qualname = reexports[qualname]
-    return None
-
-
-# --- the async-branch rewrite (CST) -----------------------------------------------------------------------
-
-
-class _ParamCalls(cst.CSTVisitor):
-    def __init__(self, param: str) -> None:
-        self.param = param
-        self.calls: list[cst.Call] = []
-        self._depth = 0
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self._depth += 1
-        return self._depth == 1
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._depth -= 1
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == self.param:
-            self.calls.append(node)
-
-
-def calls_param(fn: cst.FunctionDef, param: str) -> bool:
-    """Whether a def calls `param(...)` in its own body (not in nested defs, lambdas or classes)."""
-    finder = _ParamCalls(param)
-    visit(fn, finder)
-    return bool(finder.calls)
-
-
-def find_wrapper(module: cst.Module, path: str) -> tuple[cst.FunctionDef, cst.FunctionDef] | None:
-    """(container, wrapper) CST nodes for a facts path `D.W` or `D.C.W` (each directly in its parent's body)."""
-    body: Any = module.body
-    chain: list[cst.FunctionDef] = []
-    for name in path.split("."):
-        found = next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
-        if found is None or not isinstance(found.body, cst.IndentedBlock):
-            return None
-        chain.append(found)
-        body = found.body.body
-    return (chain[-2], chain[-1]) if len(chain) >= 2 else None
-
-
-def async_branch_fix(container: cst.FunctionDef, wrapper: cst.FunctionDef, param: str) -> Fix | None:
-    """Insert `if inspect.iscoroutinefunction(fn): <async copy of the wrapper awaiting fn>; return it`."""
-    block = container.body
-    if not isinstance(block, cst.IndentedBlock):
-        return None
-    stmts = list(block.body)
-    i = next((k for k, s in enumerate(stmts) if s is wrapper), None)
-    if i is None or i + 1 >= len(stmts):
-        return None
-    nxt = stmts[i + 1]
-    if not (isinstance(nxt, cst.SimpleStatementLine) and len(nxt.body) == 1 and isinstance(nxt.body[0], cst.Return)
-            and isinstance(nxt.body[0].value, cst.Name) and nxt.body[0].value.value == wrapper.name.value):
-        return None
-    finder = _ParamCalls(param)
-    visit(wrapper, finder)
-    if len(finder.calls) != 1:
-        return None
-    call = finder.calls[0]
-    name = fresh_name("_async_" + wrapper.name.value.lstrip("_"), names_in(container))
-    imports = [ImportRequest("inspect")]
-    decorators = list(wrapper.decorators)
-    if not decorators:
-        decorators = [cst.Decorator(cst.parse_expression(f"functools.wraps({param})"))]
-        imports.append(ImportRequest("functools"))
-    awaited = wrapper.deep_replace(call, cst.Await(expression=call))
-    assert isinstance(awaited, cst.FunctionDef) and isinstance(awaited.body, cst.IndentedBlock)
-    async_def = awaited.with_changes(
-        name=cst.Name(name), asynchronous=cst.Asynchronous(), leading_lines=(), decorators=decorators,
-        # the `def` line's own comment (a noqa, a marker) stays with the original wrapper only
-        body=awaited.body.with_changes(header=cst.TrailingWhitespace()),
-    )
-    branch = cst.If(
-        test=cst.parse_expression(f"inspect.iscoroutinefunction({param})"),
-        body=cst.IndentedBlock(body=[async_def, cst.parse_statement(f"return {name}\n")]),
-        leading_lines=wrapper.leading_lines,
-    )
-    sync = wrapper.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
-    return Fix(UNSAFE, f"Add an `inspect.iscoroutinefunction({param})` branch with an async wrapper that awaits "
-                       f"`{param}(...)` inside the same scope",
-               replacements=[(wrapper, cst.FlattenSentinel([branch, sync]))], imports=imports)

@@ -1,7 +1,8 @@
-"""Small visitors for the token, middleware and startup rules of the hygiene family (`hygiene_scopes.py`).
+"""Small visitors for the token, middleware and startup rules of the hygiene family (PRP404, PRP406, PRP408,
+PRP411).
 
-`owner` is the running check (`hygiene_check.HygieneBase`): the visitors use its catalog lookups
-(`contextvar`, `opener`, `cv_set`, ...) and its resolver, so they see names as the check does.
+`owner` is the running check (`check.HygieneCheck`): the visitors use its catalog lookups (`contextvar`,
+`opener`, `cv_set`, ...) and its resolver, so they see names as the check does.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 import libcst as cst
 
-from proplint.families.hygiene.hygiene_support import last_name
+from proplint.core.cst import last_name
 from proplint.core.resolve import dotted
 
 
@@ -115,14 +116,6 @@ class ModuleScan(cst.CSTVisitor):
             return True
         t = self.owner.ctx.resolver.receiver_type(receiver) if isinstance(receiver, (cst.Call, cst.Name)) else None
         return t in receivers
-
-
-def merge_sets(index) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for _, facts in index.facts("hygiene.cv_sets"):
-        for q, fns in facts.items():
-            out.setdefault(q, set()).update(fns)
-    return out
 
 
 class AfterCallNext(cst.CSTVisitor):

@@ -1,28 +1,26 @@
-"""PRP401-PRP412: async and ContextVar hygiene (decorators, ContextVars, thread-locals, tokens, tasks).
-
-Catalog: `rules/hygiene.toml` (`[[span_opener]]`, `[[contextvar_class]]`, `[[task_creator]]`,
-`[[coroutine_check]]`, `[[pooled_entry]]`, `[[http_middleware]]`, `[[startup_hook]]`, ...). The visitor is
-`hygiene_check.py` (+ `hygiene_scopes.py`); decorator analysis and the cross-module facts are
-`hygiene_decorators.py`; roles, version pins and CST helpers `hygiene_support.py`. PRP401 is declared
-here, PRP402-PRP406 in `hygiene_rules_a.py`, PRP407-PRP412 in `hygiene_rules.py`.
-
-Verified facts (domain catalog, section D): a plain `def` wrapper around a coroutine function closes its
-span when the coroutine is created (0.01 ms, children unparented); tasks copy the context at creation;
-`ContextVar.set` and `context.attach` without reset/detach leak into the next job of a pooled thread.
+"""PRP401 sync-wrapper-on-coroutine-function: the rule's declaration, docs and VALID/INVALID examples, its
+`message`, its fix (`build_fix`) and where it can report (`needs`, and the exact `ast_gate` the
+check hands to the engine). What it finds: A decorator whose plain `def` wrapper opens a span or scope decorates
+an `async def` or a generator.
 """
 
 from __future__ import annotations
 
-from proplint.families.hygiene.hygiene_check import HygieneBase
-from proplint.families.hygiene.hygiene_rules_a import (
-    AttachWithoutDetach, ContextVarNotModuleLevel, ContextVarSetWithoutReset, CurrentSpanPassedToTask,
-    ThreadingLocalInAsync,
-)
-from proplint.families.hygiene.hygiene_rules import (
-    BaseHttpMiddlewareContextVars, CurrentContextAcrossYield, OtelAsyncDecoratorTooOld, SpanDecoratorOnGenerator,
-    SyncOnlyDecoratorWrapper, TaskContextCapturedAtCreation,
-)
-from proplint.core.rule import Invalid, Rule, Valid
+import ast
+from typing import TYPE_CHECKING, Any, Callable
+
+import libcst as cst
+
+from proplint.core.needs import Cond, all_of, any_of, words
+from proplint.core.rule import Fix, Invalid, Rule, Valid
+from proplint.families.hygiene.decorators import module_decorators
+from proplint.families.hygiene.edits import async_branch_fix, find_wrapper
+from proplint.families.hygiene.facts import scoped_decorators
+from proplint.families.hygiene.needs import last, scope, target
+from proplint.families.hygiene.syntax import KIND_TEXT
+
+if TYPE_CHECKING:
+    from proplint.core.context import AstFile, NeedsContext
 
 # A decorator factory in the seed-003 shape, and its async-aware form (the PRP401/PRP412 fix's output).
 _TRACED = (
@@ -211,14 +209,57 @@ class SyncWrapperOnCoroutineFunction(Rule):
                 unsafe=True),
     )
 
+    @staticmethod
+    def message(decorator: str, kind: str, function: str, facts: dict[str, Any], here: bool) -> str:
+        """`decorator` (its source) on `function` of target `kind`; `facts` of the decorator; `here`: defined
+        in the checked file (else the message says where the wrapper is)."""
+        desc, obj = KIND_TEXT[kind]
+        message = (f"`@{decorator}` wraps {desc} `{function}` in a plain `def` wrapper: its "
+                   f"`{facts['scope']}` scope closes as soon as the {obj} object is returned, before the body "
+                   f"runs, so the span is near zero-length and spans inside are not its children")
+        if not here:
+            message += f" (the wrapper is at {facts['file']}:{facts['line']}; fix it there, see PRP412)"
+        return message
 
-RULES = {r.code: r for r in (
-    SyncWrapperOnCoroutineFunction, ContextVarNotModuleLevel, ThreadingLocalInAsync, AttachWithoutDetach,
-    CurrentSpanPassedToTask, ContextVarSetWithoutReset, CurrentContextAcrossYield, BaseHttpMiddlewareContextVars,
-    SpanDecoratorOnGenerator, OtelAsyncDecoratorTooOld, TaskContextCapturedAtCreation, SyncOnlyDecoratorWrapper,
-)}
+    @staticmethod
+    def build_fix(module: cst.Module, facts: dict[str, Any], kind: str, here: bool) -> Fix | None:
+        """The async branch in the decorator's wrapper, when it is defined in this file and can take one."""
+        if not here or kind != "coroutine" or not facts["fixable"]:
+            return None
+        found = find_wrapper(module, facts["path"])
+        return async_branch_fix(found[0], found[1], facts["fn"]) if found else None
 
+    @classmethod
+    def needs(cls, project: "NeedsContext") -> Cond:
+        """A decorator with a scope, on a target kind; the decorator is defined in this file (its wrapper's
+        scope words are here) or is a project decorator with a scope, named by its last name or a
+        re-export's (the check's `_may_wrap` -> `resolve_decorator`)."""
+        return all_of(target(project), any_of(scope(project), words(last(scoped_decorators(project.index)))))
 
-class HygieneCheck(HygieneBase):
-    rules = tuple(RULES.values())
-    RULES = RULES
+    @classmethod
+    def ast_gate(cls, catalog, index) -> Callable[["AstFile"], bool]:
+        """The exact test on the file's `ast` (`HygieneCheck.ast_gates`): a def that can be a coroutine,
+        generator or awaitable-returning function (async, a yield anywhere in it, a return annotation)
+        decorated by a name whose facts have a scope: this file's own decorators (same facts as the check's
+        `local()`), or a project decorator or re-export (`resolve_decorator`), by its last name or an import
+        alias of it."""
+        project_scoped = frozenset(q.rsplit(".", 1)[-1] for q in scoped_decorators(index))
+
+        def sync_wrapper_on_target(f: "AstFile") -> bool:
+            names = {n for n, facts in module_decorators(f.tree, f.imports, catalog).items() if facts["scope"]}
+            names |= project_scoped
+            names |= {alias for alias, q in f.imports.items() if q.rsplit(".", 1)[-1] in names}
+            for node in ast.walk(f.tree):
+                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.decorator_list:
+                    continue
+                if not (isinstance(node, ast.AsyncFunctionDef) or node.returns is not None or any(
+                        isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node))):
+                    continue
+                for dec in node.decorator_list:
+                    expr = dec.func if isinstance(dec, ast.Call) else dec
+                    name = expr.attr if isinstance(expr, ast.Attribute) else getattr(expr, "id", None)
+                    if name in names:
+                        return True
+            return False
+
+        return sync_wrapper_on_target

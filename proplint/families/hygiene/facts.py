@@ -1,0 +1,192 @@
+"""The hygiene family's project-index collectors and the project facts read from them.
+
+Collectors (module-level functions, run per file on its stdlib `ast` by the index; `FAMILY.collectors`
+names them): the decorators of a module (`decorators.module_decorators`), the decorators applied to
+coroutine functions, a package's re-exports, module-level thread-locals and ContextVar writes. Project
+facts merge them (`index.derived`, once per index): a decorator by its qualified name through
+re-exports, the decorators applied to coroutines, the functions that set each ContextVar, the
+thread-locals of modules without event-loop code, the project's subclasses of catalog classes.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Iterable
+
+from proplint.families.hygiene.decorators import all_nodes, applications, module_decorators
+from proplint.core.ast_names import ast_qualname
+
+
+def loop_module(tree: ast.Module, imports: dict, catalog) -> bool:
+    """A module whose code runs on an event loop: an `async def`, or an asyncio/anyio/starlette... import."""
+    modules = {e.name for e in catalog.get("event_loop_module")}
+    if any(q.split(".", 1)[0] in modules or q in modules for q in imports.values()):
+        return True
+    return any(isinstance(n, (ast.AsyncFunctionDef, ast.Await, ast.AsyncWith, ast.AsyncFor)) for n in all_nodes(tree))
+
+
+def collect_thread_locals(tree, imports, module, config, catalog) -> dict[str, Any]:
+    """Module-level names bound to `threading.local()` (or a local subclass), and whether the module is
+    itself event-loop code (then the definition is reported there, not each use elsewhere)."""
+    if not module:
+        return {}
+    bases = {e.name for e in catalog.get("thread_local_class")}
+    local_classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)
+                     and any(ast_qualname(b, imports) in bases for b in n.bases)}
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if ast_qualname(func, imports) in bases or (isinstance(func, ast.Name) and func.id in local_classes):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names += [f"{module}.{t.id}" for t in targets if isinstance(t, ast.Name)]
+    if not names:
+        return {}
+    return {"names": names, "loop": loop_module(tree, imports, catalog)}
+
+
+def collect_cv_sets(tree, imports, module, config, catalog) -> dict[str, list[str]]:
+    """Qualified receiver of every `<name>.set(...)` in a function -> the functions (`mod.Class.fn`) doing it."""
+    if not module:
+        return {}
+    set_methods = {e.set_method for e in catalog.get("contextvar_class")} or {"set"}
+    if not any(isinstance(n, ast.Attribute) and n.attr in set_methods for n in all_nodes(tree)):
+        return {}
+    local = {t.id for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))
+             for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    out: dict[str, set[str]] = {}
+
+    def walk(body, path):
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                walk(node.body, f"{path}.{node.name}")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                here = f"{path}.{node.name}"
+                for n in ast.walk(node):
+                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in set_methods:
+                        q = ast_qualname(n.func.value, imports, module, local)
+                        if q:
+                            out.setdefault(q, set()).add(here)
+
+    walk(tree.body, module)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+#: A decorator's wrapper that scopes or finishes work mentions one of these (the check itself, on the file
+#: being checked, needs no token; across modules a decorator without any of them is not seen).
+DECORATOR_TOKENS = (b"wraps", b"finally", b"span", b"attach", b".set(", b"perf_counter", b"monotonic", b"time(")
+
+
+def collect_decorators(tree, imports, module, config, catalog) -> dict[str, Any]:
+    if not module:
+        return {}
+    return {f"{module}.{name}": facts for name, facts in module_decorators(tree, imports, catalog).items()}
+
+
+def collect_applications(tree, imports, module, config, catalog) -> dict[str, Any]:
+    """Decorators applied to coroutine functions here, and whether the module has any `async def`."""
+    apps = applications(tree, imports, module, catalog)
+    has_async = any(isinstance(n, ast.AsyncFunctionDef) for n in all_nodes(tree))
+    return {"apps": apps, "async": True} if has_async else ({"apps": apps} if apps else {})
+
+
+def collect_reexports(tree, imports, module, config, catalog) -> dict[str, str]:
+    """A package's names imported from its own submodules (`from .observability import traced`); a file
+    without a relative import or `__all__` is not read for them."""
+    if not module:
+        return {}
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            for a in node.names:
+                local = a.asname or a.name
+                if local in imports and imports[local].startswith(module + "."):
+                    out[f"{module}.{local}"] = imports[local]
+    return out
+
+
+def project_decorators(index) -> dict[str, dict[str, Any]]:
+    def merge(ix) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for rel, facts in ix.facts("hygiene.decorators"):
+            for q, f in facts.items():
+                out[q] = {**f, "file": rel}
+        return out
+
+    return index.derived("hygiene.decorators", merge)
+
+
+def project_reexports(index) -> dict[str, str]:
+    def merge(ix) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for _, facts in ix.facts("hygiene.reexports"):
+            out.update(facts)
+        return out
+
+    return index.derived("hygiene.reexports", merge)
+
+
+def applied_to_coroutines(index) -> set[str]:
+    def applied(ix) -> set[str]:
+        return {a[0] for _, f in ix.facts("hygiene.applications") for a in f.get("apps", ())}
+
+    return index.derived("hygiene.applied", applied)
+
+
+def resolve_decorator(index, qualname: str) -> dict[str, Any] | None:
+    """The facts of a project decorator, following package re-exports (`pkg.traced` -> `pkg.obs.traced`)."""
+    decorators = project_decorators(index)
+    reexports = project_reexports(index)
+    for _ in range(6):
+        if qualname in decorators:
+            return decorators[qualname]
+        if qualname not in reexports:
+            return None
+        qualname = reexports[qualname]
+    return None
+
+
+def merge_sets(index) -> dict[str, set[str]]:
+    """ContextVar (qualified) -> the functions of the project that set it (`mod.Class.fn`)."""
+    out: dict[str, set[str]] = {}
+    for _, facts in index.facts("hygiene.cv_sets"):
+        for q, fns in facts.items():
+            out.setdefault(q, set()).update(fns)
+    return out
+
+
+def cv_setters(index) -> dict[str, set[str]]:
+    """`merge_sets`, once per index (PRP408)."""
+    return index.derived("hygiene.cv_sets", merge_sets)
+
+
+def foreign_thread_locals(index) -> frozenset[str]:
+    """Module-level thread-locals of modules without event-loop code (reported where an `async def` uses them)."""
+    return index.derived("hygiene.foreign_locals", lambda ix: frozenset(
+        q for _, f in ix.facts("hygiene.thread_locals") if not f.get("loop") for q in f["names"]))
+
+
+def subclasses(index, key: str, bases: Iterable[str]) -> frozenset[str]:
+    """The project's classes that derive (maybe through project classes) from one of `bases`; cached as `key`."""
+    bases = set(bases)
+    return index.derived(key, lambda ix: frozenset(c for c in ix.class_bases() if ix.is_subclass(c, bases)))
+
+
+def scoped_decorators(index) -> set[str]:
+    """Project decorators (and re-exports of one) whose sync wrapper opens a scope (PRP401)."""
+    scoped = {d for d, f in project_decorators(index).items() if f["scope"]}
+    scoped |= {r for r in project_reexports(index) if (resolve_decorator(index, r) or {}).get("scope")}
+    return scoped
+
+
+def project_tokens(index) -> set[str]:
+    """Names of the project's sync-wrapper decorators, ContextVars and thread-locals: the last names a
+    decorator must have for the check's `_may_wrap` to look at it (not a prefilter: see the rules' needs)."""
+    def names(ix) -> frozenset[str]:
+        out = {q.rsplit(".", 1)[-1] for q in project_decorators(ix)}
+        out |= {q.rsplit(".", 1)[-1] for q in project_reexports(ix) if resolve_decorator(ix, q)}
+        out |= {q.rsplit(".", 1)[-1] for q in ix.project_contextvars()}
+        out |= {q.rsplit(".", 1)[-1] for _, f in ix.facts("hygiene.thread_locals") for q in f["names"]}
+        return frozenset(out)
+
+    return set(index.derived("hygiene.tokens", names))
