@@ -73,6 +73,9 @@ class AttachWithoutDetach(Rule):
         `attach` by name. Otherwise the finding has no fix.
     """
     VALID = (
+        # a pytest yield fixture: pytest always runs the code after `yield` (test code is not checked either)
+        Valid("import pytest\nfrom opentelemetry import context\n\n\n@pytest.fixture\ndef traced(ctx):\n"
+              "    token = context.attach(ctx)\n    yield\n    context.detach(token)\n", path="app/testing_support.py"),
         Valid("from opentelemetry import context\n\n\ndef handle(ctx):\n    token = context.attach(ctx)\n    try:\n"
               "        work()\n    finally:\n        context.detach(token)\n"),
         Valid("from opentelemetry import context\n\n\nclass Job:\n    def __enter__(self):\n"
