@@ -11,7 +11,7 @@ run `<proplint> check --no-cache --output-format json <subdir>` in it, time it (
 child's CPU from getrusage(RUSAGE_CHILDREN)), and match the findings with triage.jsonl.
 
 A finding's fingerprint survives line shifts: (repo, relative path, code, source line of the finding
-stripped of surrounding whitespace, occurrence index among identical (path, code, line text) triples).
+stripped of surrounding whitespace (kept as a hash), occurrence index among identical (path, code, line text) triples).
 
 Precision = true / (true + false); "debatable" verdicts are counted apart and left out of it.
 This is a report, not a test: the exit status is 0 unless a tool fails to run.
@@ -23,6 +23,7 @@ the manifest's flat [[repo]] tables).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -217,12 +218,12 @@ def fingerprints(repo: str, root: Path, findings: list[dict]) -> list[dict]:
         src = lines_cache[rel]
         row = f["location"]["row"]
         text = src[row - 1].strip() if 0 < row <= len(src) else ""
-        rows.append({"repo": repo, "path": rel, "code": f["code"], "line_text": text,
+        rows.append({"repo": repo, "path": rel, "code": f["code"], "line_sha": line_sha(text),
                      "line": row, "col": f["location"].get("column", 0), "message": f["message"]})
     rows.sort(key=lambda r: (r["path"], r["line"], r["col"], r["code"]))
     seen: Counter = Counter()
     for r in rows:
-        k = (r["path"], r["code"], r["line_text"])
+        k = (r["path"], r["code"], r["line_sha"])
         r["occurrence"] = seen[k]
         seen[k] += 1
         del r["col"]
@@ -230,7 +231,13 @@ def fingerprints(repo: str, root: Path, findings: list[dict]) -> list[dict]:
 
 
 def key(r: dict) -> tuple:
-    return (r["repo"], r["path"], r["code"], r["line_text"], r["occurrence"])
+    return (r["repo"], r["path"], r["code"], r["line_sha"], r["occurrence"])
+
+
+def line_sha(text: str) -> str:
+    """The finding's source line, stripped, as a short hash: the fingerprint survives line shifts, and the
+    triage keeps no text of the repositories it judges."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
 def load_triage(path: Path = TRIAGE) -> dict[tuple, dict]:
@@ -315,9 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.show_new:
         for r in results:
             for n in r.get("new", []):
-                print(f"NEW      {n['repo']} {n['path']}:{n['line']} {n['code']} {n['line_text'][:80]}")
+                print(f"NEW      {n['repo']} {n['path']}:{n['line']} {n['code']} {n['message'][:80]}")
             for v in r.get("vanished_rows", []):
-                print(f"VANISHED {v['repo']} {v['path']}:{v.get('line')} {v['code']} {v['line_text'][:80]}")
+                print(f"VANISHED {v['repo']} {v['path']}:{v.get('line')} {v['code']} {v.get('message', '')[:80]}")
     if args.json:
         Path(args.json).write_text(json.dumps({"results": results, "totals": totals(results)}, indent=1) + "\n")
     if args.dump_findings:
