@@ -220,7 +220,8 @@ def test_noqa_agrees_with_flake8(tmp_path):
 def test_per_file_ignores_glob(tmp_path):
     p = write_project(
         tmp_path / "p", THREE_RULES,
-        {"per-file-ignores": {"tests/*": ["PRP102", "PRP103"], "scripts/*.py": ["PRP"]}},
+        # scope = "all": tests and scripts are reported too (by default they are not application code)
+        {"per-file-ignores": {"tests/*": ["PRP102", "PRP103"], "scripts/*.py": ["PRP"]}, "scope": "all"},
         files={"tests/test_x.py": THREE_RULES, "scripts/run.py": THREE_RULES, "testsuite/y.py": THREE_RULES},
     )
     result = check(p.root, ".")

@@ -59,11 +59,18 @@ def test_main_block_fixture_and_cli_regions_are_not_application_code(make_projec
 
 
 def test_a_command_line_tool_is_not_application_code_but_a_server_main_is(make_project):
-    tool = ("import argparse\nimport threading\n\n\ndef main():\n    parser = argparse.ArgumentParser()\n"
-            "    parser.parse_args()\n    threading.Thread(target=print).start()\n")
+    tool = ("import argparse\nimport threading\n\n\ndef handle(job):\n    threading.Thread(target=job).start()\n\n\n"
+            "def main():\n    parser = argparse.ArgumentParser()\n    handle(parser.parse_args().job)\n")
     assert codes(make_project(tool, {}, OTEL_APP, path="app/admin.py")) == []
     server = "import fastapi\n" + tool
     assert codes(make_project(server, {}, OTEL_APP, path="app/main.py")) == ["PRP201"]
+
+
+def test_sentry_as_the_only_context_carries_threads_but_not_request_vars(make_project):
+    sentry = {"requirements.txt": "sentry-sdk==2.40.0\n"}
+    assert codes(make_project(THREAD, {}, {**DOCKER, **sentry}, path="app/jobs.py")) == []
+    request_id = {"app/__init__.py": "", "app/ctx.py": "import contextvars\n\nrequest_id = contextvars.ContextVar('rid')\n"}
+    assert codes(make_project(THREAD, {}, {**DOCKER, **sentry, **request_id}, path="app/jobs.py")) == ["PRP201"]
 
 
 def test_click_commands_are_cli_regions(make_project):
@@ -90,7 +97,7 @@ def test_a_deployed_service_without_tracing_or_request_context_has_nothing_to_lo
 @pytest.mark.parametrize("evidence", [
     OTEL_APP,
     {"app/__init__.py": "", "app/ctx.py": "import contextvars\n\nrequest_id = contextvars.ContextVar('request_id')\n"},
-    {"requirements.txt": "sentry-sdk==2.40.0\n"},
+    {"requirements.txt": "opentelemetry-sdk==1.27.0\n"},
     {"app/__init__.py": "", "app/log.py": "from structlog.contextvars import bind_contextvars\n"},
 ])
 def test_a_deployed_service_with_a_context_keeps_its_findings(make_project, evidence):

@@ -307,13 +307,13 @@ def test_one_fix_run_reaches_the_fixed_point_with_many_overlapping_fixes(tmp_pat
     (root / "pyproject.toml").write_text("[project]\nname = 'p'\n")
     body = "".join(f"    def test_{i}(self):\n        c = contextvars.ContextVar('c{i}', default={i})\n"
                    f"        return c.get()\n\n" for i in range(14))
-    target = root / "test_vars.py"
+    target = root / "handlers.py"
     target.write_text("import contextvars\nimport unittest\n\n\nclass T(unittest.TestCase):\n" + body)
-    found = findings(root, "--select", "PRP402", "test_vars.py")
+    found = findings(root, "--select", "PRP402", "handlers.py")
     assert len(found) == 14
-    first = run(root, "fix", "--no-cache", "--unsafe-fixes", "--select", "PRP402", "test_vars.py")
+    first = run(root, "fix", "--no-cache", "--unsafe-fixes", "--select", "PRP402", "handlers.py")
     assert "Fixed 14 findings" in first.stderr, first.stderr
     fixed = target.read_text()
-    compile(fixed, "test_vars.py", "exec")
-    run(root, "fix", "--no-cache", "--unsafe-fixes", "--select", "PRP402", "test_vars.py")
+    compile(fixed, "handlers.py", "exec")
+    run(root, "fix", "--no-cache", "--unsafe-fixes", "--select", "PRP402", "handlers.py")
     assert target.read_text() == fixed

@@ -18,5 +18,5 @@ FAMILY = Family(
     rules=RULES,
     checks=(HttpClientCheck,),
     roles=(HttpClient, HttpLibrary),
-    collectors=(Collector("http.url_constants", url_constants, tokens=(b"://",)),),
+    collectors=(Collector("http.url_constants", url_constants, tokens=(b"http://", b"https://")),),
 )

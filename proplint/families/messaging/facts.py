@@ -268,7 +268,11 @@ def collect_restoring(tree: ast.Module, imports: dict, module: str | None, confi
 
 
 def restoring_tokens(catalog: Catalog) -> tuple[bytes, ...]:
-    return (b"extract", b"trace", b"context", b"carrier", b"span", b"propagat", b"otel", b"telemetry")
+    """A restorer calls an extractor (`extract`, or a configured one), and the project's helpers that restore
+    or trace are named for it (`use_trace_context`, `init_tracing`, `otel_span`): other files are not read."""
+    names = {e.name.rsplit(".", 1)[-1] for e in catalog.get("extractor")}
+    return tuple(sorted({b"extract", b"trace", b"Trace", b"tracing", b"Tracing", b"otel", b"_span", b"span(",
+                         *(n.encode() for n in names)}))
 
 
 def unit_of(relpath: str) -> str:

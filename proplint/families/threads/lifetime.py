@@ -86,7 +86,10 @@ def at_startup(ctx: FileContext) -> bool:
     owners = [n for n in ctx.ancestors if isinstance(n, cst.FunctionDef)]
     if not owners:
         return True
-    outer = owners[0].name.value.lstrip("_")
+    name = owners[0].name.value
+    if name.startswith("__") and name.endswith("__"):
+        return False  # `__init__` runs whenever an object is made, in a request too
+    outer = name.lstrip("_")
     return outer in STARTUP_NAMES or outer.startswith(STARTUP_PREFIXES)
 
 
