@@ -22,10 +22,11 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from proplint.config import real_path
 from proplint.core.ast_names import module_name_for, parse_ast
 from proplint.core.context import AstFile, Check, Dispatcher, FileContext
-from proplint.core.relevance import path_kind, region_of, regions
+from proplint.core.relevance import path_kind, project_context, region_of, regions
 from proplint.core.rule import Finding
 from proplint.noqa import apply_noqa
 from proplint.prescreen import screen
+from proplint.registry import families
 from proplint.settings import Settings
 
 
@@ -181,8 +182,23 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
         return result
     if findings and config.scope == "application":
         findings = _in_application_code(findings, source, ast_file, relpath)
+    if findings:
+        _say_why_context_exists(findings, settings)
     result.findings = apply_noqa(raw, "utf-8" if text_input else module.encoding, findings) if noqa else findings
     return result
+
+
+def _say_why_context_exists(findings: list[Finding], settings: Settings) -> None:
+    """Where it is not obvious that a context exists (the project uses no tracing SDK; its context is its own
+    request-scoped ContextVars), a boundary finding says why proplint believes it does."""
+    project = settings.index.derived("core.project_context", lambda ix: project_context(ix, settings.catalog))
+    if project.tracers or not project.request_vars:
+        return
+    why = next(e for e in project.evidence if "ContextVar" in e)
+    boundary = tuple(f.prefix for f in families() if f.boundary)
+    for f in findings:
+        if f.code.startswith(boundary):
+            f.message += f" (the request context proplint sees: {why})"
 
 
 def _in_application_code(findings: list[Finding], source: bytes | str, ast_file: AstFile | None,
