@@ -27,6 +27,8 @@ import fnmatch
 import re
 from dataclasses import dataclass
 
+from proplint.core.ast_names import ast_qualname
+
 #: folder name -> the kind of code it holds (any folder on the path counts)
 NON_APPLICATION_DIRS = {
     "tests": "test", "test": "test", "testing": "test", "__tests__": "test",
@@ -103,14 +105,17 @@ class Region:
 
 
 def _qualname(expr: ast.AST, imports: dict[str, str]) -> str | None:
+    """The qualified name through the imports, or the dotted name as written (`cli.command` of a local
+    click group)."""
+    return ast_qualname(expr, imports) or _written(expr)
+
+
+def _written(expr: ast.AST) -> str | None:
     parts: list[str] = []
     while isinstance(expr, ast.Attribute):
         parts.append(expr.attr)
         expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    root = imports.get(expr.id, expr.id)
-    return ".".join([root, *reversed(parts)])
+    return ".".join([expr.id, *reversed(parts)]) if isinstance(expr, ast.Name) else None
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
