@@ -184,8 +184,31 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
         findings = _in_application_code(findings, source, ast_file, relpath)
     if findings:
         _say_why_context_exists(findings, settings)
+        _drop_fixes_with_undeclared_imports(findings, settings)
     result.findings = apply_noqa(raw, "utf-8" if text_input else module.encoding, findings) if noqa else findings
     return result
+
+
+#: top-level modules a fix may import only in a project that uses them (they are not the standard library's)
+_OPTIONAL_MODULES = {"opentelemetry": "OpenTelemetry (opentelemetry-api)"}
+
+
+def _drop_fixes_with_undeclared_imports(findings: list[Finding], settings: Settings) -> None:
+    """A fix never imports a package the project does not use: in a project with no OpenTelemetry (no
+    import in its application code, no dependency, no launcher), a fix that would add
+    `from opentelemetry... import ...` is withheld, and the message says what to write instead."""
+    project = settings.index.derived("core.project_context", lambda ix: project_context(ix, settings.catalog))
+    used = {"opentelemetry"} if "opentelemetry" in project.tracers or any(
+        d.startswith("opentelemetry") for d in settings.index.deps) else set()
+    for f in findings:
+        if f.fix is None:
+            continue
+        missing = {i.module.split(".")[0] for i in f.fix.imports} & set(_OPTIONAL_MODULES) - used
+        if missing:
+            names = ", ".join(_OPTIONAL_MODULES[m] for m in sorted(missing))
+            f.fix = None
+            f.message += (f" (no automatic fix: the project does not use {names}; carry the context with the "
+                          f"project's own helper, or add the dependency)")
 
 
 def _say_why_context_exists(findings: list[Finding], settings: Settings) -> None:

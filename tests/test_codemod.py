@@ -36,8 +36,9 @@ def _project(root, requirements: str | None = None):
         "pkg/client.py": RAW,
         "pkg/clean.py": CLEAN,
     }
-    if requirements is not None:
-        files["requirements.txt"] = requirements
+    # the project uses OpenTelemetry (a fix imports it only then); without the httpx instrumentation the
+    # instrument_client fix is unsafe
+    files["requirements.txt"] = requirements if requirements is not None else "opentelemetry-api\n"
     write_files(root, files)
     return root / "pkg" / "client.py"
 
@@ -61,7 +62,7 @@ def _libcst_tool(root, *args: str):
 
 def test_libcst_tool_runs_command_external(tmp_path):
     root = tmp_path / "demo"
-    target = _project(root)  # no dependency on the instrumentation: the fix is unsafe
+    target = _project(root)  # no dependency on the httpx instrumentation: the fix is unsafe
     init = _libcst_tool(root, "initialize", ".")
     assert init.returncode == 0, init.stderr
     config = root / ".libcst.codemod.yaml"

@@ -25,6 +25,9 @@ DISPLAY_ONLY = "display-only"
 #: How a rule's fix is described in `proplint rules` and the docs.
 FIX_KINDS = ("always safe", "sometimes safe", "unsafe", "none")
 
+#: An example project's dependency on OpenTelemetry (a fix imports `opentelemetry` only in a project that uses it)
+OTEL_DEPENDENCY = {"requirements.txt": "opentelemetry-api\nopentelemetry-sdk\n"}
+
 #: Where rule documentation is published (one page per code under docs/rules/).
 DOCS_URL = "https://github.com/proplint/proplint/blob/main/docs/rules/{code}.md"
 

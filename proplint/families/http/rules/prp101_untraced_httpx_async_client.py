@@ -13,7 +13,7 @@ import libcst as cst
 from proplint.core.catalog import Catalog
 from proplint.core.context import NeedsContext
 from proplint.core.needs import Cond
-from proplint.core.rule import Fix, Invalid, Rule, Valid
+from proplint.core.rule import OTEL_DEPENDENCY, Fix, Invalid, Rule, Valid
 from proplint.families.http.edits import instrument_client_fix
 from proplint.families.http.factory import FACTORY_EXAMPLE_CONFIG, FACTORY_EXAMPLE_FILE
 from proplint.families.http.needs import client_needs
@@ -103,14 +103,14 @@ class UntracedAsyncClient(Rule):
         Invalid("import httpx as hx\nclient = hx.AsyncClient()\n",
                 fixed="import httpx as hx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
                       "\nclient = hx.AsyncClient()\nHTTPXClientInstrumentor.instrument_client(client)\n",
-                unsafe=True),
+                unsafe=True, files=OTEL_DEPENDENCY),
         Invalid("from httpx import AsyncClient as C\nasync def f():\n    async with C(timeout=2) as c:  # keep\n"
                 "        return await c.get('/')\n",
                 fixed="from httpx import AsyncClient as C\n"
                       "from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
                       "\nasync def f():\n    async with C(timeout=2) as c:  # keep\n"
                       "        HTTPXClientInstrumentor.instrument_client(c)\n        return await c.get('/')\n",
-                unsafe=True),
+                unsafe=True, files=OTEL_DEPENDENCY),
         Invalid("import httpx\nasync def f(url):\n    async with httpx.AsyncClient(timeout=5.0) as client:\n"
                 "        return await client.get(url)\n",
                 fixed="import httpx\nfrom svc.http import traced_client\n\nasync def f(url):\n"

@@ -14,7 +14,7 @@ from proplint.core.catalog import Catalog
 from proplint.core.cst import keyword
 from proplint.core.context import NeedsContext
 from proplint.core.needs import Cond
-from proplint.core.rule import SAFE, UNSAFE, Fix, ImportRequest, Invalid, Rule, Valid
+from proplint.core.rule import OTEL_DEPENDENCY, SAFE, UNSAFE, Fix, ImportRequest, Invalid, Rule, Valid
 from proplint.families.http.model import OTEL_AIOHTTP
 from proplint.families.http.needs import client_needs
 from proplint.families.http.propagated import ALREADY_PROPAGATED
@@ -77,7 +77,7 @@ class UntracedAiohttp(Rule):
         Invalid("import aiohttp\ns = aiohttp.ClientSession(trace_configs=[])\n",
                 fixed="import aiohttp\nfrom opentelemetry.instrumentation.aiohttp_client import create_trace_config\n"
                       "\ns = aiohttp.ClientSession(trace_configs=[create_trace_config()])\n",
-                unsafe=True),
+                unsafe=True, files=OTEL_DEPENDENCY),
     )
 
     @classmethod

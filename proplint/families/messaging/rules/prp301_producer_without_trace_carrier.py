@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from proplint.core.rule import Fix, Invalid, Rule, Valid
+from proplint.core.rule import OTEL_DEPENDENCY, Fix, Invalid, Rule, Valid
 from proplint.families.messaging.needs import sources
 
 if TYPE_CHECKING:
@@ -172,29 +172,31 @@ class ProducerWithoutTraceCarrier(Rule):
                       "r = redis.Redis.from_url('redis://localhost')\n\ndef submit(request_id, data):\n"
                       "    _carrier = {}\n    inject(_carrier)\n"
                       "    r.lpush('requests', json.dumps({'id': request_id, 'data': data, \"trace_context\": _carrier}))\n",
-                unsafe=True),
+                unsafe=True, files=OTEL_DEPENDENCY),
         Invalid("from aiokafka import AIOKafkaProducer\n\nproducer = AIOKafkaProducer()\n\n"
                 "async def publish(event):\n    await producer.send('events', event, headers=[('kind', b'x')])\n",
                 fixed="from aiokafka import AIOKafkaProducer\nfrom opentelemetry.propagate import inject\n\n"
                       "producer = AIOKafkaProducer()\n\nasync def publish(event):\n    _carrier = {}\n    inject(_carrier)\n"
                       "    await producer.send('events', event, headers=[*([('kind', b'x')] or []), "
-                      "*[(k, v.encode()) for k, v in _carrier.items()]])\n"),
+                      "*[(k, v.encode()) for k, v in _carrier.items()]])\n", files=OTEL_DEPENDENCY),
         Invalid("import boto3\n\nsqs = boto3.client('sqs')\n\ndef send(body):\n"
                 "    sqs.send_message(QueueUrl='q', MessageBody=body)\n",
                 fixed="import boto3\nfrom opentelemetry.propagate import inject\n\nsqs = boto3.client('sqs')\n\n"
                       "def send(body):\n    _carrier = {}\n    inject(_carrier)\n"
                       "    sqs.send_message(QueueUrl='q', MessageBody=body, MessageAttributes={k: {\"DataType\": "
-                      "\"String\", \"StringValue\": v} for k, v in _carrier.items()})\n"),
+                      "\"String\", \"StringValue\": v} for k, v in _carrier.items()})\n", files=OTEL_DEPENDENCY),
         Invalid("import pika\n\ndef publish(body):\n    channel = pika.BlockingConnection().channel()\n"
                 "    channel.basic_publish('', 'tasks', body)\n",
                 fixed="import pika\nfrom opentelemetry.propagate import inject\n\ndef publish(body):\n"
                       "    channel = pika.BlockingConnection().channel()\n    _carrier = {}\n    inject(_carrier)\n"
-                      "    channel.basic_publish('', 'tasks', body, properties=pika.BasicProperties(headers=_carrier))\n"),
+                      "    channel.basic_publish('', 'tasks', body, properties=pika.BasicProperties(headers=_carrier))\n",
+                files=OTEL_DEPENDENCY),
         Invalid("def publish(channel, body):\n    channel.basic_publish('', 'tasks', body)\n",
                 fixed="import pika\nfrom opentelemetry.propagate import inject\n\ndef publish(channel, body):\n"
                       "    _carrier = {}\n    inject(_carrier)\n"
                       "    channel.basic_publish('', 'tasks', body, properties=pika.BasicProperties(headers=_carrier))\n",
-                files={"app/__init__.py": "", "app/mq.py": "import pika\n\nconnection = pika.BlockingConnection()\n"}),
+                files={**OTEL_DEPENDENCY, "app/__init__.py": "",
+                       "app/mq.py": "import pika\n\nconnection = pika.BlockingConnection()\n"}),
         Invalid("import paho.mqtt.client as mqtt\n\nclient = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, "
                 "protocol=mqtt.MQTTv5)\n\ndef deliver(payload):\n    client.publish('alerts', payload, qos=1)\n",
                 fixed="import paho.mqtt.client as mqtt\nfrom opentelemetry.propagate import inject\n"
@@ -203,7 +205,7 @@ class ProducerWithoutTraceCarrier(Rule):
                       "def deliver(payload):\n    _carrier = {}\n    inject(_carrier)\n"
                       "    _properties = Properties(PacketTypes.PUBLISH)\n"
                       "    _properties.UserProperty = list(_carrier.items())\n"
-                      "    client.publish('alerts', payload, qos=1, properties=_properties)\n"),
+                      "    client.publish('alerts', payload, qos=1, properties=_properties)\n", files=OTEL_DEPENDENCY),
         Invalid("from rq import Queue\nfrom redis import Redis\n\nq = Queue(connection=Redis())\n\n"
                 "def schedule(job, arg):\n    q.enqueue(job, arg)\n"),
     )

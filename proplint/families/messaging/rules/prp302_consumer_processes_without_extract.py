@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from proplint.core.needs import all_of, any_of, words
-from proplint.core.rule import UNSAFE, Fix, Invalid, Rule, Valid
+from proplint.core.rule import OTEL_DEPENDENCY, UNSAFE, Fix, Invalid, Rule, Valid
 from proplint.families.messaging.needs import sources
 from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import LOW_CONFIDENCE, RECEIVERS
 
@@ -137,7 +137,7 @@ class ConsumerWithoutExtract(Rule):
                       "        with get_tracer(__name__).start_as_current_span(f\"{msg.topic} process\", "
                       "context=extract({k: (v.decode() if isinstance(v, bytes) else v) for k, v in (msg.headers or [])}), "
                       "kind=SpanKind.CONSUMER):\n            print(msg.value)\n",
-                unsafe=True),
+                unsafe=True, files=OTEL_DEPENDENCY),
         Invalid("import json\nimport redis\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n"
                 "r = redis.Redis()\n\ndef worker():\n    while True:\n        _, raw = r.brpop('requests')\n"
                 "        request = json.loads(raw)\n        with tracer.start_as_current_span('process_request'):\n"
@@ -158,7 +158,7 @@ class ConsumerWithoutExtract(Rule):
                       "        with get_tracer(__name__).start_as_current_span(f\"{msg.subject} process\", "
                       "context=extract(msg.headers or {}), kind=SpanKind.CONSUMER):\n            print(msg.data)\n\n"
                       "    await nc.subscribe('orders', cb=on_order)\n",
-                unsafe=True),
+                unsafe=True, files=OTEL_DEPENDENCY),
         Invalid("from aiokafka import AIOKafkaConsumer\n\nasync def run(consumer: AIOKafkaConsumer):\n"
                 "    batch = await consumer.getmany()\n    print(batch)\n",
                 files={"telemetry.py": "from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor\n\n"

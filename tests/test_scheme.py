@@ -1,0 +1,31 @@
+"""A fix never imports a package the project does not use: in a project without OpenTelemetry, a fix that
+would add `from opentelemetry... import ...` is withheld and the message says what to write instead."""
+
+from __future__ import annotations
+
+PRODUCER = ("import json\nimport redis\n\nr = redis.Redis()\n\n\ndef submit(request_id, data):\n"
+            "    r.lpush('requests', json.dumps({'id': request_id, 'data': data}))\n")
+
+
+def test_no_opentelemetry_in_the_project_no_fix_importing_it(make_project):
+    project = make_project(PRODUCER, {}, {}, path="app/queue.py")
+    [finding] = project.check()
+    assert finding.code == "PRP301" and finding.fix is None
+    assert "the project does not use OpenTelemetry" in finding.message
+    result = project.fix(unsafe=True)
+    assert result.fixed is None, "fix --unsafe-fixes must not add an undeclared import"
+
+
+def test_with_opentelemetry_among_the_dependencies_the_fix_is_offered(make_project):
+    project = make_project(PRODUCER, {}, {"requirements.txt": "opentelemetry-api==1.27.0\n"}, path="app/queue.py")
+    [finding] = project.check()
+    assert finding.fix is not None
+    fixed = project.fix(unsafe=True).fixed.decode()
+    assert "from opentelemetry.propagate import inject" in fixed
+
+
+def test_opentelemetry_imported_by_the_application_counts_as_used(make_project):
+    files = {"app/__init__.py": "", "app/telemetry.py": "from opentelemetry import trace\n"}
+    project = make_project(PRODUCER, {}, files, path="app/queue.py")
+    [finding] = project.check()
+    assert finding.fix is not None
