@@ -3,7 +3,7 @@ context across yield.
 
 What the family contributes, as data (`FAMILY`); `proplint.registry` collects it. The rules are
 `rules/prp4NN_*.py` (one module per code); the visitor is `check.py`; the catalog roles `model.py`; the
-index collectors and project facts `facts.py`.
+index collectors and project facts `facts.py` and, for decorators, `decorators.py`.
 
 Verified facts (domain catalog, section D): a plain `def` wrapper around a coroutine function closes its
 span when the coroutine is created (0.01 ms, children unparented); tasks copy the context at creation;
@@ -13,7 +13,7 @@ span when the coroutine is created (0.01 ms, children unparented); tasks copy th
 from __future__ import annotations
 
 from proplint.core.family import Collector, Family
-from proplint.families.hygiene import facts, model
+from proplint.families.hygiene import decorators, facts, model
 from proplint.families.hygiene.check import HygieneCheck
 
 FAMILY = Family(
@@ -26,10 +26,10 @@ FAMILY = Family(
            model.CoroutineCheck, model.KindChangingDecorator, model.AwaitableType, model.CurrentSpanGetter,
            model.HttpMiddleware, model.PooledEntry, model.StartupHook, model.FinishMarker),
     collectors=(
-        Collector("hygiene.decorators", facts.collect_decorators, tokens=facts.DECORATOR_TOKENS),
-        Collector("hygiene.applications", facts.collect_applications,
+        Collector("hygiene.decorators", decorators.collect_decorators, tokens=decorators.DECORATOR_TOKENS),
+        Collector("hygiene.applications", decorators.collect_applications,
                   tokens=(b"async def", b"Awaitable", b"Coroutine", b"Future", b"Task")),
-        Collector("hygiene.reexports", facts.collect_reexports, tokens=(b"from .", b"__all__")),
+        Collector("hygiene.reexports", decorators.collect_reexports, tokens=(b"from .", b"__all__")),
         Collector("hygiene.thread_locals", facts.collect_thread_locals, tokens=(b"local",)),
         Collector("hygiene.cv_sets", facts.collect_cv_sets, tokens=(b".set(",)),
     ),

@@ -39,7 +39,6 @@ from proplint.families.hygiene.rules.prp412_sync_only_decorator_wrapper import S
 from proplint.families.hygiene.tasks import Tasks
 from proplint.families.hygiene.tokens import Tokens
 from proplint.families.hygiene.variables import Variables
-from proplint.families.hygiene.walkers import ModuleScan
 from proplint.core.ast_names import ast_imports, parse_ast
 
 
@@ -231,3 +230,58 @@ class HygieneCheck(Check):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._variables.attribute(node)
+
+
+class ModuleScan(cst.CSTVisitor):
+    """Names registered as startup hooks, BaseHTTPMiddleware dispatch functions and pooled-thread targets."""
+
+    def __init__(self, owner: Any) -> None:
+        self.owner = owner
+        self.startup: set[str] = set()
+        self.dispatch: set[str] = set()
+        self.pooled: set[str] = set()
+
+    @staticmethod
+    def _name(expr: cst.BaseExpression) -> str | None:
+        if isinstance(expr, cst.Name):
+            return expr.value
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls"):
+            return expr.attr.value
+        return None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        owner = self.owner
+        func = node.func
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value in owner.hook_keywords:
+                values = [e.value for e in arg.value.elements] if isinstance(arg.value, (cst.List, cst.Tuple)) \
+                    else [arg.value]
+                self.startup |= {n for n in map(self._name, values) if n}
+        if not isinstance(func, cst.Attribute):
+            return
+        attr = func.attr.value
+        args = [a for a in node.args if a.keyword is None]
+        first = args[0].value if args else None
+        for hook in owner.hooks:
+            if hook.kind == "register" and attr == hook.name and len(args) >= 2 \
+                    and isinstance(first, cst.SimpleString) and first.evaluated_value == hook.arg:
+                self.startup |= {n for n in [self._name(args[1].value)] if n}
+            if hook.kind == "append" and attr == "append" and isinstance(func.value, cst.Attribute) \
+                    and func.value.attr.value == hook.name and first is not None:
+                self.startup |= {n for n in [self._name(first)] if n}
+        for mw in owner.middleware:
+            if mw.kind == "register" and attr == mw.name:
+                for a in node.args:
+                    if a.keyword is not None and a.keyword.value == mw.keyword:
+                        self.dispatch |= {n for n in [self._name(a.value)] if n}
+        for entry in owner.pooled:
+            if entry.kind == "call" and attr == entry.name and len(args) > entry.func_index:
+                if not entry.receivers or self._executor(func.value, entry.receivers):
+                    self.pooled |= {n for n in [self._name(args[entry.func_index].value)] if n}
+
+    def _executor(self, receiver: cst.BaseExpression, receivers: tuple[str, ...]) -> bool:
+        name = (dotted(receiver) or "").lower()
+        if "executor" in name or "pool" in name:
+            return True
+        t = self.owner.ctx.resolver.receiver_type(receiver) if isinstance(receiver, (cst.Call, cst.Name)) else None
+        return t in receivers

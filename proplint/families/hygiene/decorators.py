@@ -303,3 +303,86 @@ def applications(tree: ast.Module, imports: dict, module: str | None, catalog) -
             if q:
                 out.append([q, "factory" if isinstance(dec, ast.Call) else "plain", kind])
     return out
+
+
+# --- across the project: the collectors and the facts merged from them ------------------------------------
+
+#: A decorator's wrapper that scopes or finishes work mentions one of these (the check itself, on the file
+#: being checked, needs no token; across modules a decorator without any of them is not seen).
+DECORATOR_TOKENS = (b"wraps", b"finally", b"span", b"attach", b".set(", b"perf_counter", b"monotonic", b"time(")
+
+
+def collect_decorators(tree, imports, module, config, catalog) -> dict[str, Any]:
+    if not module:
+        return {}
+    return {f"{module}.{name}": facts for name, facts in module_decorators(tree, imports, catalog).items()}
+
+
+def collect_applications(tree, imports, module, config, catalog) -> dict[str, Any]:
+    """Decorators applied to coroutine functions here, and whether the module has any `async def`."""
+    apps = applications(tree, imports, module, catalog)
+    has_async = any(isinstance(n, ast.AsyncFunctionDef) for n in all_nodes(tree))
+    return {"apps": apps, "async": True} if has_async else ({"apps": apps} if apps else {})
+
+
+def collect_reexports(tree, imports, module, config, catalog) -> dict[str, str]:
+    """A package's names imported from its own submodules (`from .observability import traced`); a file
+    without a relative import or `__all__` is not read for them."""
+    if not module:
+        return {}
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            for a in node.names:
+                local = a.asname or a.name
+                if local in imports and imports[local].startswith(module + "."):
+                    out[f"{module}.{local}"] = imports[local]
+    return out
+
+
+def project_decorators(index) -> dict[str, dict[str, Any]]:
+    def merge(ix) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for rel, facts in ix.facts("hygiene.decorators"):
+            for q, f in facts.items():
+                out[q] = {**f, "file": rel}
+        return out
+
+    return index.derived("hygiene.decorators", merge)
+
+
+def project_reexports(index) -> dict[str, str]:
+    def merge(ix) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for _, facts in ix.facts("hygiene.reexports"):
+            out.update(facts)
+        return out
+
+    return index.derived("hygiene.reexports", merge)
+
+
+def applied_to_coroutines(index) -> set[str]:
+    def applied(ix) -> set[str]:
+        return {a[0] for _, f in ix.facts("hygiene.applications") for a in f.get("apps", ())}
+
+    return index.derived("hygiene.applied", applied)
+
+
+def resolve_decorator(index, qualname: str) -> dict[str, Any] | None:
+    """The facts of a project decorator, following package re-exports (`pkg.traced` -> `pkg.obs.traced`)."""
+    decorators = project_decorators(index)
+    reexports = project_reexports(index)
+    for _ in range(6):
+        if qualname in decorators:
+            return decorators[qualname]
+        if qualname not in reexports:
+            return None
+        qualname = reexports[qualname]
+    return None
+
+
+def scoped_decorators(index) -> set[str]:
+    """Project decorators (and re-exports of one) whose sync wrapper opens a scope (PRP401)."""
+    scoped = {d for d, f in project_decorators(index).items() if f["scope"]}
+    scoped |= {r for r in project_reexports(index) if (resolve_decorator(index, r) or {}).get("scope")}
+    return scoped

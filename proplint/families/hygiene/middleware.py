@@ -16,7 +16,6 @@ from proplint.core.cst import short
 from proplint.core.walk import visit
 from proplint.families.hygiene.facts import cv_setters
 from proplint.families.hygiene.rules.prp408_basehttpmiddleware_contextvars import BaseHttpMiddlewareContextVars
-from proplint.families.hygiene.walkers import AfterCallNext
 
 
 class Middleware:
@@ -72,3 +71,35 @@ class Middleware:
         if any(q in bases for q in imports) and node.name.value in self.check.module_scan().dispatch:
             return 1  # app.add_middleware(BaseHTTPMiddleware, dispatch=<this function>)
         return None
+
+
+class AfterCallNext(cst.CSTVisitor):
+    """In source order: ContextVars set before `await call_next(...)`, and ContextVar reads after it."""
+
+    def __init__(self, owner: Any, call_next: str) -> None:
+        self.owner = owner
+        self.call_next = call_next
+        self.seen = False
+        self.set_before: set[str] = set()
+        self.reads: list[tuple[cst.Call, str]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def leave_Await(self, node: cst.Await) -> None:
+        e = node.expression
+        if isinstance(e, cst.Call) and isinstance(e.func, cst.Name) and e.func.value == self.call_next:
+            self.seen = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        f = node.func
+        if not isinstance(f, cst.Attribute):
+            return
+        if f.attr.value in self.owner.cv_set and not self.seen:
+            var = self.owner.contextvar(f.value)
+            if var:
+                self.set_before.add(var)
+        elif f.attr.value in self.owner.cv_get and self.seen:
+            var = self.owner.contextvar(f.value)
+            if var:
+                self.reads.append((node, var))

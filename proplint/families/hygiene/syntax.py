@@ -128,12 +128,3 @@ def calls_param(fn: cst.FunctionDef, param: str) -> bool:
     finder = ParamCalls(param)
     visit(fn, finder)
     return bool(finder.calls)
-
-
-#: How a message names each target kind (`target_kind`): (the function, the object a call returns).
-KIND_TEXT = {
-    "coroutine": ("an `async def`", "coroutine"),
-    "asyncgen": ("an async generator", "async generator"),
-    "generator": ("a generator", "generator"),
-    "awaitable": ("a function returning an awaitable", "awaitable"),
-}

@@ -16,7 +16,6 @@ from proplint.core.cst import short
 from proplint.core.walk import visit
 from proplint.families.hygiene.rules.prp405_current_span_passed_to_task import CurrentSpanPassedToTask
 from proplint.families.hygiene.rules.prp411_task_context_captured_at_creation import TaskContextCapturedAtCreation
-from proplint.families.hygiene.walkers import WorkerSpans
 
 
 class Tasks:
@@ -107,3 +106,38 @@ class Tasks:
             body = cls.body.body if cls is not None else ()
             name = expr.attr.value
         return next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+
+
+class WorkerSpans(cst.CSTVisitor):
+    """Spans made inside a loop of a worker without an explicit parent, and whether it extracts or attaches."""
+
+    def __init__(self, owner: Any) -> None:
+        self.owner = owner
+        self.loops = 0
+        self.unrooted: list[cst.Call] = []
+        self.extracts = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops += 1
+
+    def leave_While(self, node: cst.While) -> None:
+        self.loops -= 1
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops += node.asynchronous is not None
+
+    def leave_For(self, node: cst.For) -> None:
+        self.loops -= node.asynchronous is not None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        q = self.owner.ctx.qualified_name(node.func)
+        if q in self.owner.extractors or q in self.owner.attach_entries:
+            self.extracts = True
+            return
+        entry = self.owner.opener(node)
+        if entry is not None and entry.kind in ("current", "span") and self.loops:
+            if not any(a.keyword is not None and a.keyword.value in ("context", "links") for a in node.args):
+                self.unrooted.append(node)

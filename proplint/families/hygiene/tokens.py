@@ -12,7 +12,7 @@ from typing import Any
 
 import libcst as cst
 
-from proplint.core.cst import short
+from proplint.core.cst import last_name, short
 from proplint.core.resolve import dotted
 from proplint.core.walk import visit
 from proplint.families.hygiene.edits import statement_of_call
@@ -20,7 +20,6 @@ from proplint.families.hygiene.rules.prp404_attach_without_detach import AttachW
 from proplint.families.hygiene.rules.prp406_contextvar_set_without_reset import ContextVarSetWithoutReset
 from proplint.families.hygiene.rules.prp407_current_context_across_yield import CurrentContextAcrossYield
 from proplint.families.hygiene.syntax import contains_yield, is_generator, single_name_target
-from proplint.families.hygiene.walkers import TokenUses
 
 
 class Tokens:
@@ -201,3 +200,51 @@ class Tokens:
                     self.check.report(CurrentContextAcrossYield, item.item,
                                       CurrentContextAcrossYield.message(short(item.item, 50), attach=False))
                     return
+
+
+class TokenUses(cst.CSTVisitor):
+    """How a token is used in a function: closer calls (in a `finally` or not) and any other use."""
+
+    def __init__(self, token: str, closers: set[str], target: cst.CSTNode) -> None:
+        self.token = token
+        self.closers = closers
+        self.skip = {id(target)}
+        self.in_finally = 0
+        self.nested = 0
+        self.closed_in_finally = False
+        self.closer_calls: list[cst.Call] = []
+        self.other = 0
+
+    # a closer inside a nested function or lambda (a callback) hands the token over: "other" use
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.nested += 1
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.nested -= 1
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.nested += 1
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self.nested -= 1
+
+    def visit_Finally(self, node: cst.Finally) -> None:
+        self.in_finally += 1
+
+    def leave_Finally(self, node: cst.Finally) -> None:
+        self.in_finally -= 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        last = last_name(func)
+        if last in self.closers and self.nested <= 1 \
+                and any(isinstance(a.value, cst.Name) and a.value.value == self.token for a in node.args):
+            self.skip |= {id(a.value) for a in node.args}
+            if self.in_finally:
+                self.closed_in_finally = True
+            else:
+                self.closer_calls.append(node)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.token and id(node) not in self.skip:
+            self.other += 1

@@ -15,9 +15,8 @@ from proplint.core.needs import Cond, all_of, any_of, words
 from proplint.core.rule import Fix, Invalid, Rule, Valid
 from proplint.families.hygiene.decorators import module_decorators
 from proplint.families.hygiene.edits import async_branch_fix, find_wrapper
-from proplint.families.hygiene.facts import scoped_decorators
+from proplint.families.hygiene.decorators import scoped_decorators
 from proplint.families.hygiene.needs import last, scope, target
-from proplint.families.hygiene.syntax import KIND_TEXT
 
 if TYPE_CHECKING:
     from proplint.core.context import AstFile, NeedsContext
@@ -56,6 +55,15 @@ _PLAIN = (
 )
 _PKG = {"pkg/__init__.py": "", "pkg/observability.py": _TRACED}
 _PKG_PLAIN = {"pkg/__init__.py": "", "pkg/observability.py": _PLAIN}
+
+
+#: How a message names each target kind (`target_kind`): (the function, the object a call returns).
+KIND_TEXT = {
+    "coroutine": ("an `async def`", "coroutine"),
+    "asyncgen": ("an async generator", "async generator"),
+    "generator": ("a generator", "generator"),
+    "awaitable": ("a function returning an awaitable", "awaitable"),
+}
 
 
 class SyncWrapperOnCoroutineFunction(Rule):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from proplint.core.needs import Cond, all_of, words
 from proplint.core.rule import Invalid, Rule, Valid
-from proplint.families.hygiene.syntax import KIND_TEXT
+from proplint.families.hygiene.rules.prp401_sync_wrapper_on_coroutine_function import KIND_TEXT
 
 if TYPE_CHECKING:
     from proplint.core.context import NeedsContext

@@ -13,7 +13,7 @@ from proplint.core.needs import ALWAYS, Cond, all_of, any_of, words
 from proplint.core.rule import Fix, Invalid, Rule, Valid
 from proplint.families.hygiene.decorators import module_decorators, vocabulary
 from proplint.families.hygiene.edits import async_branch_fix
-from proplint.families.hygiene.facts import applied_to_coroutines
+from proplint.families.hygiene.decorators import applied_to_coroutines
 from proplint.families.hygiene.needs import awaitable, last, scope
 
 if TYPE_CHECKING:
