@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from proplint import __version__
+from proplint.core.rule import OTEL_DEPENDENCY
 from proplint.registry import all_rules
 from proplint.cli import main
 
@@ -275,7 +276,7 @@ RUFF_JSON_KEYS = ["cell", "code", "end_location", "filename", "fix", "location",
 
 
 def test_json_output_matches_ruff_schema(tmp_path):
-    p = write_project(tmp_path / "p", THREE_RULES)
+    p = write_project(tmp_path / "p", THREE_RULES, files=OTEL_DEPENDENCY)  # a project using OpenTelemetry: fixes
     result = check(p.root, "--output-format", "json", ".")
     assert result.exit_code == 1
     data = json.loads(result.stdout)

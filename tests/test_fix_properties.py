@@ -71,8 +71,10 @@ PROFILES = {
         "pyproject.toml": '[project]\nname = "p"\nversion = "0"\n\n[tool.proplint]\n',
         "requirements.txt": "httpx\nopentelemetry-instrumentation-httpx\n",
     }, safe=True),
+    # uses OpenTelemetry, but not the httpx instrumentation: the fix is unsafe
     "otel-nodep": Profile("otel-nodep", {
-        "pyproject.toml": '[project]\nname = "p"\nversion = "0"\ndependencies = ["httpx"]\n\n[tool.proplint]\n',
+        "pyproject.toml": '[project]\nname = "p"\nversion = "0"\ndependencies = ["httpx", "opentelemetry-api"]\n\n'
+                          '[tool.proplint]\n',
     }),
     "factory-cm": Profile("factory-cm", {
         "pyproject.toml": '[tool.proplint]\nhttp-client-factory = "svc.http:traced_client"\n',

@@ -29,6 +29,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from conftest import write_project
+from proplint.core.rule import OTEL_DEPENDENCY
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -46,7 +47,7 @@ def otel():
 
 def fixed_module(tmp_path: Path, source: str, expected_codes: set[str]):
     """Fix `source` with the unsafe fixes, check it is clean afterwards, and import it."""
-    project = write_project(tmp_path / "p", source, path="app.py")
+    project = write_project(tmp_path / "p", source, files=OTEL_DEPENDENCY, path="app.py")
     codes = {f.code for f in project.check()}
     assert codes == expected_codes, codes
     result = project.fix(unsafe=True, write=True)
