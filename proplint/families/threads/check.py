@@ -51,6 +51,7 @@ class Spawn:
     items: list[cst.BaseExpression] = field(default_factory=list)
     instrumented_by: str = ""
     executor: str = ""  # run_in_executor: "default" | "thread" | "unknown"
+    keyword_form: bool = False  # the callable is passed by keyword: reported, no automatic fix
 
 
 #: a spawn's kind -> the `boundary` of `[[sdk_propagation]]` that carries it (a Timer is a `thread` spawn of
@@ -159,7 +160,7 @@ class ThreadContextCheck(Check):
         else:
             message = ExecutorWithoutContext.message(s.kind, s.label, fn, self.flag_state)
             fix = ExecutorWithoutContext.build_fix(s.node, s.kind, s.func, catalog)
-        self.report(s.rule, s.node, message + note, fix)
+        self.report(s.rule, s.node, message + note, None if s.keyword_form else fix)
 
     # -- spawn kinds ----------------------------------------------------------------------------------
     def thread(self, node: cst.Call, spawner, label: str, fixable: bool = True, positional: bool = True) -> None:
@@ -201,9 +202,11 @@ class ThreadContextCheck(Check):
     def executor_method(self, node: cst.Call, entry, copies: bool, method: str) -> None:
         if method not in (*entry.submit, *entry.map, *entry.other):
             return
-        if not node.args or node.args[0].star or node.args[0].keyword is not None:
+        found = argument(node, 0, entry.func_keyword or None)
+        if found is None:
             return
-        func = node.args[0].value
+        func = found.value
+        keyword_form = found.keyword is not None
         label = f"{last_part(entry.name)}.{method}"
         if entry.kind == "process":
             self.process(node, func, label)
@@ -214,11 +217,11 @@ class ThreadContextCheck(Check):
         kind = "submit" if method in entry.submit else "map" if method in entry.map else "other"
         items = [a.value for a in node.args[1:] if a.keyword is None and not a.star] if kind == "map" else []
         self.spawn(Spawn(node, ExecutorWithoutContext, func, kind, label, items=items,
-                         instrumented_by=entry.instrumented_by))
+                         instrumented_by=entry.instrumented_by, keyword_form=keyword_form))
 
     def executor_call(self, node: cst.Call, entry) -> None:
-        ex = argument(node, entry.executor_index, None)
-        fn = argument(node, entry.func_index, None)
+        ex = argument(node, entry.executor_index, entry.executor_keyword or None)
+        fn = argument(node, entry.func_index, entry.func_keyword or None)
         if ex is None or fn is None:
             return
         label = f"loop.{entry.name}"
@@ -237,7 +240,8 @@ class ThreadContextCheck(Check):
             else:
                 kind = "thread"
         self.spawn(Spawn(node, self.by_code[entry.code], fn.value, "executor", label, entry,
-                         instrumented_by=entry.instrumented_by, executor=kind))
+                         instrumented_by=entry.instrumented_by, executor=kind,
+                         keyword_form=fn.keyword is not None or ex.keyword is not None))
 
     def process(self, node: cst.Call, func: cst.BaseExpression, label: str) -> None:
         if not self.enabled(ProcessBoundaryWithoutCarrier):

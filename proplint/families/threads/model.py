@@ -49,6 +49,9 @@ class ExecutorClass:
     map: tuple[str, ...] = ()
     other: tuple[str, ...] = ()
     instrumented_by: str = ""
+    #: the keyword the methods also take the callable by (`ThreadPool.apply_async(func=work)`); "" when it
+    #: is positional-only (`ThreadPoolExecutor.submit(fn, /, ...)`)
+    func_keyword: str = ""
 
 
 @role("executor_call")
@@ -58,6 +61,9 @@ class ExecutorCall:
     code: str
     executor_index: int = 0
     func_index: int = 1
+    #: the keywords the executor and the callable may be passed by (`run_in_executor(executor=None, func=f)`)
+    executor_keyword: str = ""
+    func_keyword: str = ""
     instrumented_by: str = ""
     alternative: str = ""
 

@@ -98,6 +98,9 @@ class ExecutorWithoutContext(Rule):
               "    pool.submit(fn)\n", files=INSTRUMENTED),
     )
     INVALID = (
+        # the callable by keyword: reported (the fix, which moves it into the arguments, is left to a human)
+        Invalid("from multiprocessing.pool import ThreadPool\n\ndef handle(pool: ThreadPool, work):\n"
+                "    pool.apply_async(func=work, args=(1,))\n", files=REQUEST_ID),
         Invalid("from concurrent.futures import ThreadPoolExecutor\n\ndef f(fn, a):\n"
                 "    with ThreadPoolExecutor() as pool:\n        pool.submit(fn, a, k=1)\n",
                 fixed="from concurrent.futures import ThreadPoolExecutor\nimport contextvars\n\ndef f(fn, a):\n"

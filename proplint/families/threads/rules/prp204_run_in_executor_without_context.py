@@ -86,6 +86,9 @@ class RunInExecutorWithoutContext(Rule):
               "    return await asyncio.get_running_loop().run_in_executor(None, fn)\n", files=INSTRUMENTED),
     )
     INVALID = (
+        # keyword arguments: reported, with no automatic fix
+        Invalid("import asyncio\n\nasync def handle(work):\n    loop = asyncio.get_running_loop()\n"
+                "    await loop.run_in_executor(executor=None, func=work)\n"),
         Invalid("import asyncio\n\nasync def f(fn, a):\n    loop = asyncio.get_running_loop()\n"
                 "    return await loop.run_in_executor(None, fn, a)\n",
                 fixed="import asyncio\nimport contextvars\n\nasync def f(fn, a):\n"
