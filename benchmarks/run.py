@@ -321,7 +321,7 @@ import json, sys, time
 from collections import Counter
 from pathlib import Path
 from proplint.config import load_config
-from proplint.engine import _ast_file
+from proplint.core.context import AstFile
 from proplint.settings import make_settings
 from proplint.files import iter_python_files
 
@@ -347,7 +347,7 @@ for path in files:
         lines_passed += n
         gates = settings.gates()
         if possible <= gates.keys():
-            tree = _ast_file(data, str(path.relative_to(root)))
+            tree = AstFile.parse(data, str(path.relative_to(root)))
             if tree is not None:
                 possible = frozenset(c for c in possible if gates[c](tree))
         if possible:

@@ -1,3 +1,5 @@
+"""`python -m proplint`: the command line (`proplint.cli`)."""
+
 from proplint.cli import main
 
 main()

@@ -20,13 +20,13 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from proplint.config import real_path
-from proplint.core.ast_names import module_name_for, parse_ast
+from proplint.core.ast_names import module_name_for
 from proplint.core.context import AstFile, Check, Dispatcher, FileContext
-from proplint.core.relevance import path_kind, project_context, region_of, regions
+from proplint.core.relevance import path_kind
 from proplint.core.rule import Finding
+from proplint.after_checks import after_checks
 from proplint.noqa import apply_noqa
 from proplint.prescreen import screen
-from proplint.registry import families
 from proplint.settings import Settings
 
 
@@ -58,14 +58,6 @@ class Analysis:
 
 def _failure(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
     return Finding("PRP001", message, path, line, column, line, column)
-
-
-def _ast_file(source: bytes | str, relpath: str) -> AstFile | None:
-    """The stdlib `ast` of a file for the gates; None when it does not parse (LibCST then reports why)."""
-    try:
-        return AstFile(parse_ast(source), module_name_for(relpath), relpath)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
 
 
 def _walk(ctx: FileContext, checks: list[Check]) -> None:
@@ -136,7 +128,7 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
     ast_file = None
     gates = settings.gates() if settings.use_prefilter else {}
     if gates and possible - {"PRP001"} <= gates.keys():
-        ast_file = _ast_file(source, relpath)
+        ast_file = AstFile.parse(source, relpath)
         if ast_file is not None:
             possible = frozenset(c for c in possible if c not in gates or gates[c](ast_file))
             if not possible - {"PRP001"}:
@@ -180,59 +172,10 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
         if "PRP001" in enabled:
             result.findings.append(_failure(path, "file not checked: nesting too deep to analyse"))
         return result
-    if findings and config.scope == "application":
-        findings = _in_application_code(findings, source, ast_file, relpath)
     if findings:
-        _say_why_context_exists(findings, settings)
-        _drop_fixes_with_undeclared_imports(findings, settings)
+        findings = after_checks(findings, source, ast_file, relpath, settings)
     result.findings = apply_noqa(raw, "utf-8" if text_input else module.encoding, findings) if noqa else findings
     return result
-
-
-#: top-level modules a fix may import only in a project that uses them (they are not the standard library's)
-_OPTIONAL_MODULES = {"opentelemetry": "OpenTelemetry (opentelemetry-api)"}
-
-
-def _drop_fixes_with_undeclared_imports(findings: list[Finding], settings: Settings) -> None:
-    """A fix never imports a package the project does not use: in a project with no OpenTelemetry (no
-    import in its application code, no dependency, no launcher), a fix that would add
-    `from opentelemetry... import ...` is withheld, and the message says what to write instead."""
-    project = settings.index.derived("core.project_context", lambda ix: project_context(ix, settings.catalog))
-    used = {"opentelemetry"} if "opentelemetry" in project.tracers or any(
-        d.startswith("opentelemetry") for d in settings.index.deps) else set()
-    for f in findings:
-        if f.fix is None:
-            continue
-        missing = {i.module.split(".")[0] for i in f.fix.imports} & set(_OPTIONAL_MODULES) - used
-        if missing:
-            names = ", ".join(_OPTIONAL_MODULES[m] for m in sorted(missing))
-            f.fix = None
-            f.message += (f" (no automatic fix: the project does not use {names}; carry the context with the "
-                          f"project's own helper, or add the dependency)")
-
-
-def _say_why_context_exists(findings: list[Finding], settings: Settings) -> None:
-    """Where it is not obvious that a context exists (the project uses no tracing SDK; its context is its own
-    request-scoped ContextVars), a boundary finding says why proplint believes it does."""
-    project = settings.index.derived("core.project_context", lambda ix: project_context(ix, settings.catalog))
-    if project.tracers or not project.request_vars:
-        return
-    why = next(e for e in project.evidence if "ContextVar" in e)
-    boundary = tuple(f.prefix for f in families() if f.boundary)
-    for f in findings:
-        if f.code.startswith(boundary):
-            f.message += f" (the request context proplint sees: {why})"
-
-
-def _in_application_code(findings: list[Finding], source: bytes | str, ast_file: AstFile | None,
-                         relpath: str) -> list[Finding]:
-    """The findings outside `__main__` blocks, pytest fixtures and command-line tools (`core/relevance.py`)."""
-    if ast_file is None:
-        ast_file = _ast_file(source, relpath)
-        if ast_file is None:
-            return findings
-    found = regions(ast_file.tree, ast_file.imports)
-    return [f for f in findings if f.code == "PRP001" or region_of(f.line, found) is None] if found else findings
 
 
 def _positions(module: cst.Module):

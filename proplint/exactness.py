@@ -49,8 +49,13 @@ def _pair(root: str) -> tuple[Settings, Settings]:
         from proplint.config import Config, load_config
         from proplint.settings import make_settings
 
+        from dataclasses import replace
+
         path = Path(root)
         config = load_config(path) if (path / "pyproject.toml").is_file() else Config(root=path)
+        # every file is checked, tests and scripts too: the prefilter does not depend on the scope, and the
+        # proof covers more code this way
+        config = replace(config, scope="all")
         filtered = make_settings(config, select=_SELECT, use_cache=False, include_default_off=True)
         _PAIRS[root] = (filtered, unfiltered(filtered))
     return _PAIRS[root]

@@ -27,7 +27,7 @@ from proplint.config import Config
 from proplint.core.catalog import Catalog
 from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast
 from proplint.core.family import Collector
-from proplint.core.relevance import path_kind
+from proplint.core.relevance import collect_tracing, tracing_tokens
 from proplint.files import project_files
 from proplint.project_files import normalise_dist, scan_text_files
 
@@ -148,26 +148,8 @@ def _contextvars(tree, imports, module, config, catalog) -> list[str]:
     return out
 
 
-def _tracing(tree, imports, module, config, catalog) -> list[str]:
-    """`[[tracing_sdk]]` names whose modules this file imports, for application code only (a test that
-    imports OpenTelemetry says nothing about production)."""
-    if module and path_kind(module.replace(".", "/") + ".py"):
-        return []
-    sdks = catalog.get("tracing_sdk")
-    found = set()
-    for q in imports.values():
-        for e in sdks:
-            if any(q == m or q.startswith(m + ".") for m in e.modules):
-                found.add(e.name)
-    return sorted(found)
-
-
-def _tracing_tokens(catalog: Catalog) -> tuple[bytes, ...]:
-    return tuple(sorted({m.split(".")[0].encode() for e in catalog.get("tracing_sdk") for m in e.modules}))
-
-
 CORE_COLLECTORS = (
-    Collector("tracing", _tracing, tokens=_tracing_tokens),
+    Collector("tracing", collect_tracing, tokens=tracing_tokens),
     Collector("instrumented", _instrumented, tokens=(b"instrument",)),
     Collector("classes", _classes, tokens=(b"class",)),
     Collector("factory", _factory, when=_is_factory_module),

@@ -31,7 +31,8 @@ _EXACT = None
 
 def _init(root: str, exactness: bool) -> None:
     global _SETTINGS, _EXACT
-    _SETTINGS = make_settings(Config(root=Path(root)), use_cache=False, include_default_off=True)
+    # scope "all": every file is analysed (tests and scripts too), as a robustness run should
+    _SETTINGS = make_settings(Config(root=Path(root), scope="all"), use_cache=False, include_default_off=True)
     if exactness:
         _EXACT = unfiltered(_SETTINGS)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
 import libcst as cst
 
-from proplint.core.ast_names import ast_imports
+from proplint.core.ast_names import ast_imports, module_name_for, parse_ast
 from proplint.core.needs import Layout, Need, minimal, needs_of
 from proplint.core.relevance import ProjectContext, project_context
 from proplint.core.resolve import Resolver
@@ -91,6 +91,14 @@ class AstFile:
     module_name: str | None
     relpath: str
     _imports: dict[str, str] | None = None
+
+    @staticmethod
+    def parse(source: bytes | str, relpath: str) -> "AstFile | None":
+        """The file's stdlib `ast`; None when it does not parse (LibCST then reports why)."""
+        try:
+            return AstFile(parse_ast(source), module_name_for(relpath), relpath)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
 
     @property
     def imports(self) -> dict[str, str]:

@@ -190,6 +190,25 @@ def region_of(line: int, found: list[Region]) -> Region | None:
 # --- the project: is there any context to lose? ---------------------------------------------------------
 
 
+def collect_tracing(tree, imports, module, config, catalog) -> list[str]:
+    """Index collector: the `[[tracing_sdk]]` names whose modules this file imports, for application code
+    only (a test that imports OpenTelemetry says nothing about production)."""
+    if module and path_kind(module.replace(".", "/") + ".py"):
+        return []
+    sdks = catalog.get("tracing_sdk")
+    found = set()
+    for q in imports.values():
+        for e in sdks:
+            if any(q == m or q.startswith(m + ".") for m in e.modules):
+                found.add(e.name)
+    return sorted(found)
+
+
+def tracing_tokens(catalog) -> tuple[bytes, ...]:
+    return tuple(sorted({m.split(".")[0].encode() for e in catalog.get("tracing_sdk") for m in e.modules}))
+
+
+
 #: the names of ContextVars that hold a request's or a trace's context (a request id, the tenant, the user,
 #: a correlation id); a module-level ContextVar named otherwise (a service locator, a DB session buffer, a
 #: per-job logging id) does not make a boundary lose anything a caller's request had

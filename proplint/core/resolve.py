@@ -4,7 +4,8 @@
 refer to `httpx.AsyncClient`?" can answer from an import map plus a lazy check that the name is not
 rebound in the enclosing function (a parameter or local called `httpx` shadows the module). Scopes are
 pushed and popped by the traversal in `check.py`; bindings of a function are collected only when a rule
-asks about a name inside it, and cached.
+asks about a name inside it, and cached. (One module a little over 400 lines: the scopes, the binding
+collector and the resolver share the per-file state they build.)
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ the other rules' fixes use (`with_arg`, `kwarg`).
 Every edit is in statement position: the carrier statements (`_carrier = {}` and `inject(_carrier)`, or
 the configured injector) are inserted before the statement that is changed, keeping that statement's
 leading comments above them. Templates are Python text with `$carrier`, `$value`, `$props`, `$message`
-and `$key` (`core.cst.fill_template`), parsed with LibCST after substitution.
+and `$key` (`core.cst.fill_template`), parsed with LibCST after substitution. `Fixes` is one class (about
+280 lines) because every edit shares the per-file state: the carrier name already taken in a function, the
+injector configured, the fresh names.
 """
 
 from __future__ import annotations

@@ -1,0 +1,70 @@
+"""What the engine does with a file's findings after the checks, before `noqa`: the project-wide judgements
+no single check makes (`core/relevance.py` holds the model). Findings in code that is not application code
+(`__main__` blocks, pytest fixtures, command-line tools) are dropped unless `scope = "all"`; a fix that would
+import OpenTelemetry into a project that does not use it is withheld, with what to write instead; where the
+project's only context is its own request-scoped ContextVars, a boundary finding says which one proplint sees.
+"""
+
+from __future__ import annotations
+
+from proplint.core.context import AstFile
+from proplint.core.relevance import project_context, region_of, regions
+from proplint.core.rule import Finding
+from proplint.registry import families
+from proplint.settings import Settings
+
+
+def after_checks(findings: list[Finding], source: bytes | str, ast_file: AstFile | None, relpath: str,
+                 settings: Settings) -> list[Finding]:
+    if settings.config.scope == "application":
+        findings = _in_application_code(findings, source, ast_file, relpath)
+    if findings:
+        _say_why_context_exists(findings, settings)
+        _drop_fixes_with_undeclared_imports(findings, settings)
+    return findings
+
+
+#: top-level modules a fix may import only in a project that uses them (they are not the standard library's)
+_OPTIONAL_MODULES = {"opentelemetry": "OpenTelemetry (opentelemetry-api)"}
+
+
+def _drop_fixes_with_undeclared_imports(findings: list[Finding], settings: Settings) -> None:
+    """A fix never imports a package the project does not use: in a project with no OpenTelemetry (no
+    import in its application code, no dependency, no launcher), a fix that would add
+    `from opentelemetry... import ...` is withheld, and the message says what to write instead."""
+    project = settings.index.derived("core.project_context", lambda ix: project_context(ix, settings.catalog))
+    used = {"opentelemetry"} if "opentelemetry" in project.tracers or any(
+        d.startswith("opentelemetry") for d in settings.index.deps) else set()
+    for f in findings:
+        if f.fix is None:
+            continue
+        missing = {i.module.split(".")[0] for i in f.fix.imports} & set(_OPTIONAL_MODULES) - used
+        if missing:
+            names = ", ".join(_OPTIONAL_MODULES[m] for m in sorted(missing))
+            f.fix = None
+            f.message += (f" (no automatic fix: the project does not use {names}; carry the context with the "
+                          f"project's own helper, or add the dependency)")
+
+
+def _say_why_context_exists(findings: list[Finding], settings: Settings) -> None:
+    """Where it is not obvious that a context exists (the project uses no tracing SDK; its context is its own
+    request-scoped ContextVars), a boundary finding says why proplint believes it does."""
+    project = settings.index.derived("core.project_context", lambda ix: project_context(ix, settings.catalog))
+    if project.tracers or not project.request_vars:
+        return
+    why = next(e for e in project.evidence if "ContextVar" in e)
+    boundary = tuple(f.prefix for f in families() if f.boundary)
+    for f in findings:
+        if f.code.startswith(boundary):
+            f.message += f" (the request context proplint sees: {why})"
+
+
+def _in_application_code(findings: list[Finding], source: bytes | str, ast_file: AstFile | None,
+                         relpath: str) -> list[Finding]:
+    """The findings outside `__main__` blocks, pytest fixtures and command-line tools (`core/relevance.py`)."""
+    if ast_file is None:
+        ast_file = AstFile.parse(source, relpath)
+        if ast_file is None:
+            return findings
+    found = regions(ast_file.tree, ast_file.imports)
+    return [f for f in findings if f.code == "PRP001" or region_of(f.line, found) is None] if found else findings
