@@ -32,7 +32,7 @@ def _drop_fixes_with_undeclared_imports(findings: list[Finding], settings: Setti
     """A fix never imports a package the project does not use: in a project with no OpenTelemetry (no
     import in its application code, no dependency, no launcher), a fix that would add
     `from opentelemetry... import ...` is withheld, and the message says what to write instead."""
-    project = settings.index.derived("core.project_context", lambda ix: project_context(ix, settings.catalog))
+    project = project_context(settings.index, settings.catalog)
     used = {"opentelemetry"} if "opentelemetry" in project.tracers or any(
         d.startswith("opentelemetry") for d in settings.index.deps) else set()
     for f in findings:
@@ -49,7 +49,7 @@ def _drop_fixes_with_undeclared_imports(findings: list[Finding], settings: Setti
 def _say_why_context_exists(findings: list[Finding], settings: Settings) -> None:
     """Where it is not obvious that a context exists (the project uses no tracing SDK; its context is its own
     request-scoped ContextVars), a boundary finding says why proplint believes it does."""
-    project = settings.index.derived("core.project_context", lambda ix: project_context(ix, settings.catalog))
+    project = project_context(settings.index, settings.catalog)
     if project.tracers or not project.request_vars:
         return
     why = next(e for e in project.evidence if "ContextVar" in e)

@@ -62,7 +62,7 @@ class FileContext:
     def project(self) -> "ProjectContext":
         """What says a context exists in this project, and which boundaries other SDKs carry
         (`core/relevance.py`), computed once per index."""
-        return self.index.derived("core.project_context", lambda ix: project_context(ix, self.catalog))
+        return project_context(self.index, self.catalog)
 
     def parent(self, levels: int = 1) -> cst.CSTNode | None:
         """The ancestor `levels` above the node being visited (1 = its parent)."""

@@ -257,7 +257,11 @@ class ProjectContext:
 def project_context(index, catalog) -> ProjectContext:
     """From the project index (`index.ProjectIndex`): tracing SDKs and context libraries imported by
     application code or among the dependencies and launchers, the `opentelemetry-instrument` launcher,
-    and the request-scoped module-level ContextVars of application code."""
+    and the request-scoped module-level ContextVars of application code. Computed once per index."""
+    return index.derived("core.project_context", lambda ix: _project_context(ix, catalog))
+
+
+def _project_context(index, catalog) -> ProjectContext:
     kinds = {e.name: e.traces for e in catalog.get("tracing_sdk")}
     used = {name for _, names in index.tracing() for name in names} | set(index.sdks)
     if index.launcher:
