@@ -10,7 +10,8 @@ from __future__ import annotations
 from proplint.core.context import AstFile
 from proplint.core.relevance import project_context, region_of, regions
 from proplint.core.rule import Finding
-from proplint.registry import families
+from proplint.core.units import units
+from proplint.registry import all_rules, families
 from proplint.settings import Settings
 
 
@@ -18,6 +19,7 @@ def after_checks(findings: list[Finding], source: bytes | str, ast_file: AstFile
                  settings: Settings) -> list[Finding]:
     if settings.config.scope == "application":
         findings = _in_application_code(findings, source, ast_file, relpath)
+        findings = _where_the_unit_has_context(findings, relpath, settings)
     if findings:
         _say_why_context_exists(findings, settings)
         _drop_fixes_with_undeclared_imports(findings, settings)
@@ -57,6 +59,26 @@ def _say_why_context_exists(findings: list[Finding], settings: Settings) -> None
     for f in findings:
         if f.code.startswith(boundary):
             f.message += f" (the request context proplint sees: {why})"
+
+
+def _where_the_unit_has_context(findings: list[Finding], relpath: str, settings: Settings) -> list[Finding]:
+    """In a deployed unit (`core/units.py`), a boundary finding stays only where the unit has a source of
+    context (the caller's side: HTTP calls, threads, producers) or a reader of it (a consumer's side)."""
+    boundary = tuple(f.prefix for f in families() if f.boundary)
+    if not any(f.code.startswith(boundary) for f in findings):
+        return findings
+    unit = units(settings.index, settings.catalog).of(relpath)
+    if not unit.deployed:
+        return findings
+    rules = all_rules()
+    out = []
+    for f in findings:
+        rule = rules.get(f.code)
+        if f.code.startswith(boundary) and rule is not None:
+            if not (unit.readers if rule.side == "receiver" else unit.sources):
+                continue
+        out.append(f)
+    return out
 
 
 def _in_application_code(findings: list[Finding], source: bytes | str, ast_file: AstFile | None,

@@ -28,8 +28,9 @@ from proplint.core.catalog import Catalog
 from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast
 from proplint.core.family import Collector
 from proplint.core.relevance import collect_tracing, tracing_tokens
+from proplint.core.units import activity_tokens, collect_activity, import_roots
 from proplint.files import project_files
-from proplint.project_files import normalise_dist, scan_text_files
+from proplint.project_files import DEPLOYMENT_FILES, normalise_dist, scan_text_files
 
 CACHE_DIR = ".proplint_cache"
 
@@ -83,6 +84,19 @@ def _classes(tree, imports, module, config, catalog) -> dict[str, list[str]]:
         if isinstance(node, ast.ClassDef):
             bases = [ast_qualname(b, imports, module, local) for b in node.bases]
             out[f"{module}.{node.name}"] = [b for b in bases if b]
+    return out
+
+
+def _class_methods(tree, imports, module, config, catalog) -> dict[str, list[str]]:
+    """Top-level classes of the module and the methods (and class attributes) each defines itself."""
+    if not module:
+        return {}
+    out: dict[str, list[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names = [n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            names += [t.id for n in node.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)]
+            out[f"{module}.{node.name}"] = sorted(set(names))
     return out
 
 
@@ -152,8 +166,10 @@ CORE_COLLECTORS = (
     Collector("tracing", collect_tracing, tokens=tracing_tokens),
     Collector("instrumented", _instrumented, tokens=(b"instrument",)),
     Collector("classes", _classes, tokens=(b"class",)),
+    Collector("class_methods", _class_methods, tokens=(b"class",)),
     Collector("factory", _factory, when=_is_factory_module),
     Collector("contextvars", _contextvars, tokens=(b"ContextVar",)),
+    Collector("activity", collect_activity, tokens=activity_tokens),
 )
 
 
@@ -174,6 +190,8 @@ class ProjectIndex:
     sdks: frozenset[str] = frozenset()
     #: the project has deployment files (it is an application, not a library)
     deployed: bool = False
+    #: the folders (relative, "" for the root) that are deploy units (`core/units.py`)
+    units: frozenset[str] = frozenset()
     _bases: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -236,14 +254,15 @@ def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
     module = module_name_for(relpath)
     wanted = [(name, fn) for name, fn, tokens, when in collectors
               if (tokens is None or any(t in source for t in tokens)) and (when is None or when(module, config))]
+    roots = import_roots(source)
     if not wanted:
-        return {}
+        return {"roots": roots} if roots else {}
     try:
         tree = parse_ast(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     imports = ast_imports(tree, module, relpath.endswith("__init__.py"))
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"roots": roots} if roots else {}
     for name, fn in wanted:
         try:
             value = fn(tree, imports, module, config, catalog)
@@ -403,4 +422,18 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
         pins=text["pins"],
         sdks=frozenset(text["sdks"]),
         deployed=text["deployed"],
+        units=_deploy_units(root, other, files),
     )
+
+
+def _deploy_units(root: Path, other: list[Path], files: dict[str, Any]) -> frozenset[str]:
+    """The folders holding a deployment file and Python code below them; a deployment file with no Python
+    below it (`docker/Dockerfile`) deploys the root."""
+    found: set[str] = set()
+    for path in other:
+        if not DEPLOYMENT_FILES.match(path.name):
+            continue
+        d = path.parent.relative_to(root).as_posix()
+        d = "" if d == "." else d
+        found.add(d if d == "" or any(rel.startswith(d + "/") for rel in files) else "")
+    return frozenset(found)

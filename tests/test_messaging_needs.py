@@ -30,7 +30,7 @@ CASES = {
                             "def notify(msg):\n    r.publish('events', msg)\n"}),
     "PRP302": ({}, {"app/x.py": "from kafka import KafkaConsumer\n\n\ndef drain():\n"
                                 "    consumer = KafkaConsumer('orders')\n    for message in consumer:\n"
-                                "        print(message.value)\n"},
+                                "        handle(message.value)\n"},
                {"app/x.py": "# drains the kafka topic through our own wrapper\nfrom app.queue import consumer\n\n\n"
                             "def drain():\n    for message in consumer:\n        print(message.value)\n"}),
     "PRP303": ({}, {"app/x.py": "from opentelemetry.propagate import extract\n\n\ndef handle(headers):\n"
@@ -149,7 +149,7 @@ def test_a_receiver_derived_through_a_long_chain_when_only_prp302_is_possible(tm
     code = ("import aio_pika\n\n\nasync def consume():\n    connection = await aio_pika.connect_robust('amqp://x/')\n"
             "    channel = await connection.channel()\n    queue = await channel.declare_queue('tasks')\n"
             "    async with queue.iterator() as queue_iter:\n        async for message in queue_iter:\n"
-            "            print(message.body)\n")
+            "            await handle(message.body)\n")
     settings = _settings(tmp_path, {"app/x.py": code})
     assert settings.possible(code.encode()) == {"PRP302"}
     assert _codes(settings, tmp_path, "app/x.py") == {"PRP302"}

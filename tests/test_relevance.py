@@ -10,7 +10,8 @@ from proplint.core.relevance import path_kind
 
 THREAD = "import threading\n\n\ndef handle(job):\n    threading.Thread(target=job).start()\n"
 REQUESTS = "import requests\n\n\ndef notify(body):\n    return requests.post(SERVICE_URL, json=body)\n"
-OTEL_APP = {"app/__init__.py": "", "app/telemetry.py": "from opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n"}
+OTEL_APP = {"app/__init__.py": "", "app/telemetry.py": ("from opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n\n\n"
+                                                       "def traced(name):\n    return tracer.start_as_current_span(name)\n")}
 DOCKER = {"Dockerfile": "FROM python:3.12\nCMD [\"python\", \"-m\", \"app\"]\n"}
 
 
@@ -97,11 +98,52 @@ def test_a_deployed_service_without_tracing_or_request_context_has_nothing_to_lo
 @pytest.mark.parametrize("evidence", [
     OTEL_APP,
     {"app/__init__.py": "", "app/ctx.py": "import contextvars\n\nrequest_id = contextvars.ContextVar('request_id')\n"},
-    {"requirements.txt": "opentelemetry-sdk==1.27.0\n"},
+    {"Dockerfile": "FROM python:3.12\nCMD [\"opentelemetry-instrument\", \"python\", \"-m\", \"app\"]\n"},
     {"app/__init__.py": "", "app/log.py": "from structlog.contextvars import bind_contextvars\n"},
+    {"app/__init__.py": "", "app/main.py": ("from fastapi import FastAPI\n"
+                                            "from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor\n\n"
+                                            "app = FastAPI()\nFastAPIInstrumentor.instrument_app(app)\n")},
 ])
 def test_a_deployed_service_with_a_context_keeps_its_findings(make_project, evidence):
     assert codes(make_project(THREAD, {}, {**DOCKER, **evidence}, path="app/jobs.py")) == ["PRP201"]
+
+
+@pytest.mark.parametrize("setup", [
+    # OpenTelemetry among the dependencies, imported, a provider set up: no span is ever started
+    {"requirements.txt": "opentelemetry-sdk==1.27.0\n"},
+    {"app/__init__.py": "", "app/telemetry.py": ("from opentelemetry import trace\n"
+                                                 "from opentelemetry.sdk.trace import TracerProvider\n\n"
+                                                 "trace.set_tracer_provider(TracerProvider())\n")},
+    # a client interceptor reads a context; it makes none
+    {"app/__init__.py": "", "app/rpc.py": ("from opentelemetry.instrumentation.grpc import aio_client_interceptors\n\n"
+                                           "INTERCEPTORS = aio_client_interceptors()\n")},
+])
+def test_a_deployed_service_that_starts_no_span_has_nothing_to_lose(make_project, setup):
+    assert codes(make_project(THREAD, {}, {**DOCKER, **setup}, path="app/jobs.py")) == []
+
+
+def test_each_deploy_unit_of_a_monorepo_has_its_own_context(make_project):
+    """`orders/` starts spans; `mailer/` only sets up a provider: only `orders/` can lose a context."""
+    files = {"docker-compose.yml": "services: {}\n",
+             "orders/Dockerfile": DOCKER["Dockerfile"], "orders/app/__init__.py": "",
+             "orders/app/telemetry.py": OTEL_APP["app/telemetry.py"],
+             "orders/app/jobs.py": THREAD,
+             "mailer/Dockerfile": DOCKER["Dockerfile"], "mailer/app/__init__.py": "",
+             "mailer/app/telemetry.py": ("from opentelemetry import trace\nfrom opentelemetry.sdk.trace import TracerProvider\n\n"
+                                         "trace.set_tracer_provider(TracerProvider())\n")}
+    assert codes(make_project(THREAD, {}, files, path="mailer/app/jobs.py")) == []
+    assert codes(make_project(THREAD, {}, files, path="orders/app/jobs2.py")) == ["PRP201"]
+
+
+def test_a_unit_uses_the_tracing_of_the_shared_code_it_imports(make_project):
+    """A service whose tracing is a shared library's helper (`from shared_obs.tracing import traced`)."""
+    files = {"docker-compose.yml": "services: {}\n",
+             "libs/shared_obs/__init__.py": "", "libs/shared_obs/tracing.py": OTEL_APP["app/telemetry.py"],
+             "svc/Dockerfile": DOCKER["Dockerfile"], "svc/app/__init__.py": "",
+             "svc/app/main.py": "from shared_obs.tracing import traced\n"}
+    assert codes(make_project(THREAD, {}, files, path="svc/app/jobs.py")) == ["PRP201"]
+    files["svc/app/main.py"] = "import json\n"
+    assert codes(make_project(THREAD, {}, files, path="svc/app/jobs.py")) == []
 
 
 def test_a_library_can_always_lose_its_callers_context(make_project):

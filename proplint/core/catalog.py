@@ -172,6 +172,28 @@ class TracingSdk:
     #: False for a context library (structlog's contextvars, asgi-correlation-id): its context lives in
     #: ContextVars, and no integration of its own carries them across a boundary
     traces: bool = True
+    #: False when importing the SDK says nothing by itself (OpenTelemetry: a module may import it to set up
+    #: a provider and never start a span); what it does is then read from `[[trace_activity]]` calls
+    by_import: bool = True
+
+
+@role("trace_activity")
+@dataclass(frozen=True)
+class TraceActivity:
+    """A call that makes a trace context exist in a deploy unit (`does = "source"`: it starts a span,
+    restores a carrier, or instruments a broker client that starts one per message), or only in the code
+    that serves requests (`does = "entry"`: a server instrumentation or interceptor, one span per request),
+    or that reads the current context (`does = "reader"`: a client instrumentation or interceptor, an
+    injector). A source reads too; an entry reads nothing a message consumer's processing runs.
+    `name` is a qualified name; with `method = true` any call of a method of that last name; with
+    `kind = "instrumentation"` the `.instrument*()` call of any instrumentor of that package
+    (`opentelemetry.instrumentation.fastapi` covers `FastAPIInstrumentor().instrument_app(app)`).
+    `core/units.py` reads these."""
+
+    name: str
+    does: str = "source"
+    method: bool = False
+    kind: str = "call"
 
 
 @role("sdk_propagation")
@@ -190,7 +212,8 @@ class SdkPropagation:
     note: str = ""
 
 
-CORE_ROLES = (Instrumentor, Injector, Extractor, PropagatorClass, TelemetryBase, TracingSdk, SdkPropagation)
+CORE_ROLES = (Instrumentor, Injector, Extractor, PropagatorClass, TelemetryBase, TracingSdk, TraceActivity,
+              SdkPropagation)
 
 
 def load_catalog(extra: tuple[str, ...], roles: tuple[type, ...]) -> Catalog:

@@ -118,6 +118,10 @@ class Rule:
     fix_safety: ClassVar[str]
     fix: ClassVar[str] = "none"  # one of FIX_KINDS
     default_enabled: ClassVar[bool] = True
+    #: for a boundary rule, which side of the boundary it looks at: "caller" (an HTTP call, a thread, a
+    #: producer: reported only where a context can exist, `core/units.py`'s sources) or "receiver" (a
+    #: consumer: reported only where someone reads the context it would restore, the unit's readers)
+    side: ClassVar[str] = "caller"
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
 

@@ -51,7 +51,8 @@ async def consume_essay_events() -> None:
 def poll_scoring_queue() -> None:
     response = sqs.receive_message(QueueUrl=SCORING_QUEUE, WaitTimeSeconds=20)  # expect: PRP302 fix=unsafe, PRP304 fix=safe
     for message in response.get("Messages", []):
-        print("scoring", message["Body"])
+        with tracer.start_as_current_span("score_essay"):
+            print("scoring", message["Body"])
 
 
 def handle_envelope(envelope: dict) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from proplint.core.family import Collector, Family
 from proplint.families.http.check import HttpClientCheck
 from proplint.families.http.model import HttpClient, HttpLibrary
-from proplint.families.http.peers import url_constants
+from proplint.families.http.peers import url_constants, wanted_tokens, wanted_types
 from proplint.families.http.rules import RULES
 
 FAMILY = Family(
@@ -18,5 +18,6 @@ FAMILY = Family(
     rules=RULES,
     checks=(HttpClientCheck,),
     roles=(HttpClient, HttpLibrary),
-    collectors=(Collector("http.url_constants", url_constants, tokens=(b"http://", b"https://")),),
+    collectors=(Collector("http.url_constants", url_constants, tokens=(b"http://", b"https://")),
+                Collector("http.wanted", wanted_types, tokens=wanted_tokens)),
 )

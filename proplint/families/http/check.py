@@ -15,7 +15,7 @@ from proplint.core.flow import CarrierFlow
 from proplint.core.resolve import dotted
 from proplint.families.http.factory import FactoryProfile
 from proplint.families.http.model import HttpLibrary
-from proplint.families.http.peers import Peers
+from proplint.families.http.peers import Peers, Unused
 from proplint.families.http.propagated import Propagation
 from proplint.families.http.rules import RULES
 
@@ -31,6 +31,7 @@ class HttpClientCheck(Check):
         self.libraries = {e.name: e for e in cat.get("http_library")}
         self.propagation = Propagation(ctx, CarrierFlow(ctx))
         self.peers = Peers(ctx)
+        self.unused = Unused(ctx)
         factory = ctx.config.factory()
         self.factory = FactoryProfile(ctx, factory) if factory is not None else None
 
@@ -52,6 +53,8 @@ class HttpClientCheck(Check):
             return
         if self.peers.outside(node, entry.kind, entry.name):
             return  # the call leaves the system: nobody downstream reads a trace header
+        if entry.kind != "request" and self.unused.provider_nobody_injects(node, entry.name):
+            return  # a provider nobody injects: the client sends nothing
         has_dep = bool(library.package) and self.ctx.index.has_dependency(library.package)
         message = rule.message(entry, self.ctx.catalog)
         fix = rule.build_fix(self, node, entry, has_dep)

@@ -9,8 +9,14 @@ does not report it. The peer is known to be outside the system when:
   host is a public DNS name (dotted, with a letter TLD; not `localhost`, not an IP address, not a
   `.local`/`.internal`/`.svc`/`.cluster.local`/`.lan`/`.corp` name, not a single-label service name like
   `http://orders:8000`), or matches `external.hosts` of `[tool.proplint]`;
+  A class attribute holding such a URL counts too (`TELEMETRY_URL = "https://..."` read as `self.
+  TELEMETRY_URL`), and so does a URL whose literal parts name a protocol's discovery endpoint of another
+  party (`f"{issuer}/.well-known/openid-configuration"`: OpenID Connect, JWKS);
 * the call is in a module whose path names the code that talks to other vendors by convention
-  (`core.relevance.vendor_module`: `integrations/`, `plugins/`, `webhooks/`...).
+  (`core.relevance.vendor_module`: `integrations/`, `plugins/`, `webhooks/`...);
+* the client is made by a provider function (its return annotation names the client's class) and nothing in
+  its deploy unit asks for that class (no parameter or attribute annotated with it): a dependency-injection
+  provider nobody injects sends no request (`Unused`).
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from urllib.parse import urlsplit
 import libcst as cst
 
 from proplint.core.context import FileContext
-from proplint.core.cst import keyword_arg
-from proplint.core.relevance import external_name, vendor_module
+from proplint.core.cst import code_of, keyword_arg
+from proplint.core.relevance import external_name, path_kind, vendor_module
+from proplint.core.units import units
 
 _PRIVATE_SUFFIXES = (".local", ".internal", ".svc", ".cluster.local", ".lan", ".corp", ".home", ".localdomain",
                      ".intranet", ".private", ".test", ".example", ".invalid", ".localhost")
@@ -45,22 +52,29 @@ def public_host(host: str) -> bool:
     return not host.endswith(_PRIVATE_SUFFIXES) and bool(_TLD.search(host))
 
 
+_DISCOVERY = ("/.well-known/",)
+
+
 def url_constants(tree: ast.Module, imports, module, config, catalog) -> dict[str, str]:
-    """Index collector: module-level names bound to a string that starts with an absolute URL (or to a
-    concatenation or f-string that does), `{qualified name: the literal start}`."""
+    """Index collector: module-level names (and class attributes, as `module.Class.NAME`) bound to a string
+    that starts with an absolute URL (or to a concatenation or f-string that does), `{qualified name: the
+    literal start}`."""
     if not module:
         return {}
     out: dict[str, str] = {}
     local: dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            text = _ast_text(node.value, local)
-            if text and _URL_START.match(text):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for t in targets:
-                    if isinstance(t, ast.Name):
-                        local[t.id] = text
-                        out[f"{module}.{t.id}"] = text
+    scopes = [(tree.body, module)] + [(n.body, f"{module}.{n.name}") for n in tree.body if isinstance(n, ast.ClassDef)]
+    for body, prefix in scopes:
+        for node in body:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                text = _ast_text(node.value, local)
+                if text and _URL_START.match(text):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for t in targets:
+                        if isinstance(t, ast.Name):
+                            if prefix == module:
+                                local[t.id] = text
+                            out[f"{prefix}.{t.id}"] = text
     return out
 
 
@@ -92,19 +106,36 @@ class Peers:
     def outside(self, call: cst.Call, kind: str, name: str) -> bool:
         if self.vendor:
             return True
+        if self._discovery(call, kind, name):
+            return True
         text = self._url_text(call, kind, name)
         if not text or not _URL_START.match(text):
             return False
         host = urlsplit(text).hostname or ""
         return public_host(host) or external_name(host, self.external)
 
-    def _url_text(self, call: cst.Call, kind: str, name: str) -> str | None:
+    def _url_arg(self, call: cst.Call, kind: str, name: str) -> cst.BaseExpression | None:
         if kind == "request":
             index = 1 if name.rsplit(".", 1)[-1] == "request" else 0
             found = keyword_arg(call, "url", index)
         else:
             found = keyword_arg(call, "base_url")
-        return self._text(found[1].value) if found else None
+        return found[1].value if found else None
+
+    def _url_text(self, call: cst.Call, kind: str, name: str) -> str | None:
+        expr = self._url_arg(call, kind, name)
+        return self._text(expr) if expr is not None else None
+
+    def _discovery(self, call: cst.Call, kind: str, name: str) -> bool:
+        """The URL's literal parts name another party's discovery endpoint (`/.well-known/...`)."""
+        expr = self._url_arg(call, kind, name)
+        if isinstance(expr, cst.FormattedString):
+            parts = [p.value for p in expr.parts if isinstance(p, cst.FormattedStringText)]
+        elif isinstance(expr, cst.SimpleString) and isinstance(expr.evaluated_value, str):
+            parts = [expr.evaluated_value]
+        else:
+            return False
+        return any(d in p for p in parts for d in _DISCOVERY)
 
     def _text(self, expr: cst.BaseExpression) -> str | None:
         if isinstance(expr, cst.SimpleString):
@@ -120,6 +151,11 @@ class Peers:
             if isinstance(first, cst.FormattedStringExpression):
                 return self._text(first.expression)
             return None
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) \
+                and expr.value.value in ("self", "cls") and self.ctx.module_name:
+            cls = self.ctx.enclosing(cst.ClassDef)
+            if isinstance(cls, cst.ClassDef):
+                return self.constants().get(f"{self.ctx.module_name}.{cls.name.value}.{expr.attr.value}")
         if isinstance(expr, (cst.Name, cst.Attribute)):
             q = self.ctx.qualified_name(expr)
             if q is None and isinstance(expr, cst.Name) and self.ctx.module_name:
@@ -133,3 +169,59 @@ class Peers:
                 "http.url_constants", lambda ix: {k: v for _, facts in ix.facts("http.url_constants")
                                                   for k, v in facts.items()})
         return self._constants
+
+
+# --- providers nobody injects ----------------------------------------------------------------------------
+
+
+def wanted_types(tree: ast.Module, imports, module, config, catalog) -> list[str]:
+    """Index collector: the class names (last parts) this file's parameters and attributes are annotated
+    with (`session: ClientSession`, `http: FromDishka[httpx.AsyncClient]`, `self.s: "Session"`), among
+    the catalog's HTTP client classes; return annotations are not asks."""
+    classes = {e.name.rsplit(".", 1)[-1] for e in catalog.get("http_client") if e.kind != "request"}
+    found: set[str] = set()
+
+    def names(annotation: ast.AST | None) -> None:
+        for n in ast.walk(annotation) if annotation is not None else ():
+            if isinstance(n, ast.Name) and n.id in classes:
+                found.add(n.id)
+            elif isinstance(n, ast.Attribute) and n.attr in classes:
+                found.add(n.attr)
+            elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+                found.update(w for w in re.findall(r"\w+", n.value) if w in classes)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            names(node.annotation)
+        elif isinstance(node, ast.AnnAssign):
+            names(node.annotation)
+    return sorted(found)
+
+
+def wanted_tokens(catalog) -> tuple[bytes, ...]:
+    return tuple(sorted({e.name.rsplit(".", 1)[-1].encode() for e in catalog.get("http_client") if e.kind != "request"}))
+
+
+class Unused:
+    """A client returned by a provider function whose class nothing in the deploy unit asks for."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+
+    def provider_nobody_injects(self, call: cst.Call, class_name: str) -> bool:
+        fn = self.ctx.enclosing(cst.FunctionDef)
+        if not isinstance(fn, cst.FunctionDef) or fn.returns is None:
+            return False
+        if not isinstance(self.ctx.parent(), cst.Return) and not (
+                isinstance(self.ctx.parent(), cst.Await) and isinstance(self.ctx.parent(2), cst.Return)):
+            return False
+        last = class_name.rsplit(".", 1)[-1]
+        if last not in re.findall(r"\w+", code_of(fn.returns.annotation)):
+            return False
+        where = units(self.ctx.index, self.ctx.catalog)
+        mine = where.unit_dir(self.ctx.relpath)
+        for rel, asked in self.ctx.index.facts("http.wanted"):
+            if last in asked and path_kind(rel) is None and (mine is None or where.unit_dir(rel) == mine):
+                return False
+        return True
+

@@ -30,5 +30,6 @@ FAMILY = Family(
     roles=(model.MessageClient, model.ClientMethod, model.Producer, model.Consumer, model.CarrierShape,
            model.ReceiveOption, model.EarlyImport),
     collectors=(Collector("messaging", facts.collect_messaging_facts, tokens=facts.gate_tokens),
-                Collector("messaging.restoring", facts.collect_restoring, tokens=facts.restoring_tokens)),
+                Collector("messaging.restoring", facts.collect_restoring, tokens=facts.restoring_tokens),
+                Collector("messaging.taken", facts.collect_taken, tokens=facts.taken_tokens)),
 )

@@ -28,6 +28,7 @@ from proplint.families.messaging.model import Consumer, Producer
 from proplint.families.messaging.needs import PROPAGATOR_METHODS
 from proplint.families.messaging.processing import (assigned_statement, is_docstring, loop_over, only_returns,
                                                     processed_after)
+from proplint.families.messaging.readers import Readers
 from proplint.families.messaging.receivers import Receiver, Receivers, import_aliases, string_literal
 from proplint.families.messaging.relevance import Relevance
 from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import ProducerWithoutTraceCarrier
@@ -103,6 +104,7 @@ class MessagingCheck(Check):
         self.carrier_calls = {*PROPAGATOR_METHODS, *map(last_part, helpers)}
         self._aliases: set[str] | None = None
         self.relevance = Relevance(ctx)
+        self.readers = Readers(ctx)
 
     # -- shared facts ---------------------------------------------------------------------------------
     def instrumented(self, libraries) -> bool:
@@ -174,7 +176,8 @@ class MessagingCheck(Check):
         if self.instrumented(entry.instrumented_by) or self.receivers.traced(receiver):
             return
         if self.relevance.carried_elsewhere(entry) or self.relevance.external_destination(node) \
-                or self.relevance.wrapper(node, entry) or self.relevance.library_unused(entry.kind, guessed):
+                or self.relevance.wrapper(node, entry) or self.relevance.library_unused(entry.kind, guessed) \
+                or self.relevance.not_a_unit_of_work(node, entry):
             return
         v5 = self.receivers.meets_requirement(receiver)
         props = keyword_arg(node, entry.keyword, entry.index) if entry.shape == "mqtt_properties" else None
@@ -233,7 +236,7 @@ class MessagingCheck(Check):
         if entry.form == "callback":
             found = keyword_arg(node, entry.keyword, entry.index)
             fn = self.extracts.callback(found[1].value) if found is not None else None
-            if fn is None or self.extracts.restores([fn.body]):
+            if fn is None or self.extracts.restores([fn.body]) or not self._callback_reads(fn):
                 return
             self._report_callback(node, entry, fn, guessed)
             return
@@ -244,6 +247,9 @@ class MessagingCheck(Check):
         rest = body[body.index(line) + 1:]
         if only_returns(rest) or self.extracts.restores(rest) or self.relevance.receiving_wrapper(node, rest):
             return
+        fn = self.ctx.enclosing(cst.FunctionDef)
+        if not self.readers.reads(rest, set(targets), fn if isinstance(fn, cst.FunctionDef) else None):
+            return  # nothing in the processing reads a context: restoring it would continue no trace
         fix = None
         if entry.form == "batch":
             loop = loop_over(rest, targets)
@@ -280,6 +286,10 @@ class MessagingCheck(Check):
             return
         if self.extracts.restores([node.body]):
             return
+        fn = self.ctx.enclosing(cst.FunctionDef)
+        bound = {n.value for n in _names(node.target)}
+        if not self.readers.reads([node.body], bound, fn if isinstance(fn, cst.FunctionDef) else None):
+            return  # nothing in the processing reads a context
         target = node.target
         message = None
         if entry.message < 0 and isinstance(target, cst.Name):
@@ -303,9 +313,15 @@ class MessagingCheck(Check):
                 or self.relevance.carried_elsewhere(entry) or self.relevance.restored_downstream():
             return
         fn = self.extracts.callback(node.value)
-        if fn is None or self.extracts.restores([fn.body]):
+        if fn is None or self.extracts.restores([fn.body]) or not self._callback_reads(fn):
             return
         self._report_callback(node, entry, fn, False)
+
+    def _callback_reads(self, fn: cst.FunctionDef) -> bool:
+        """The callback's body may read a context (`readers.py`); its parameters hold the message."""
+        params = {p.name.value for p in (*fn.params.posonly_params, *fn.params.params) if p.name.value not in (
+            "self", "cls")}
+        return self.readers.reads([fn.body], params, fn)
 
     # -- PRP303 ---------------------------------------------------------------------------------------
     def _context_call(self, node: cst.Call) -> None:
@@ -374,6 +390,14 @@ class MessagingCheck(Check):
             if finder.found:
                 return True
         return False
+
+
+def _names(target: cst.BaseExpression) -> list[cst.Name]:
+    if isinstance(target, cst.Name):
+        return [target]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in _names(el.value)]
+    return []
 
 
 def _single_target(parent) -> str | None:

@@ -77,6 +77,12 @@ class Producer:
     manual_code: str = ""
     #: what to tell the user when there is no automatic fix
     advice: str = ""
+    #: methods that take a message off the destination as a unit of work (a Redis list's `blpop`...) and
+    #: methods that read it as a whole (`lrange`): when the project calls some of the second and none of the
+    #: first, the destination is storage (a digest read later), not a queue, and a message there continues
+    #: no trace. Without a whole read the consumer may live in another repository: still reported.
+    taken_by: tuple[str, ...] = ()
+    stored_by: tuple[str, ...] = ()
 
 
 @role("consumer")

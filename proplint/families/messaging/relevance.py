@@ -9,6 +9,10 @@ family's side of `core/relevance.py`):
 * a consumer whose part of the project restores contexts with the project's own helper somewhere (the
   handler it hands the message to, in another module), or uses no tracing at all (nothing there reads the
   trace);
+* the message is not a unit of work that continues a trace: a copy to a dead-letter queue (the destination
+  or the enclosing function names one: `dlq`, `dead_letter`, `poison`), or a push onto a Redis list that
+  the project reads as a whole (`lrange`) and never takes messages off (no `blpop`, `rpop`... anywhere: the
+  list is storage, `[[producer]] taken_by` and `stored_by`);
 * the call is a generic wrapper: both where it sends (the topic, queue, channel or key: an argument before
   the payload) and what it sends are (derived from) parameters of the enclosing function, so the carrier
   belongs to what the callers build (`async def lpush(self, key, value): await self._client.lpush(key,
@@ -18,14 +22,21 @@ family's side of `core/relevance.py`):
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from proplint.core.context import FileContext
-from proplint.core.cst import keyword_arg
+from proplint.core.cst import code_of, keyword_arg
 from proplint.core.relevance import external_name, vendor_module
-from proplint.families.messaging.facts import project_facts, restoring_modules, traced_units, unit_of
+from proplint.families.messaging.facts import (project_facts, restoring_modules, taken_methods, traced_units,
+                                               unit_of)
 from proplint.families.messaging.model import Consumer, Producer
 from proplint.families.messaging.receivers import string_literal
+
+
+#: a destination or function that holds failed messages: what is sent there is a copy, not a unit of work
+DEAD_LETTER = re.compile(r"(^|[^a-z])(dlq|dlx|dead_?letters?|deadletters?|poison|parking_?lot)([^a-z]|$)", re.IGNORECASE)
 
 
 class Relevance:
@@ -65,6 +76,17 @@ class Relevance:
         if self.vendor:
             return True
         return self.ctx.project.carried_by_sdk(self.ctx.catalog, entry.library, whole_context=False) is not None
+
+    def not_a_unit_of_work(self, call: cst.Call, entry: Producer) -> bool:
+        """A copy to a dead-letter queue, or a push onto a list nothing takes messages off."""
+        called = taken_methods(self.ctx.index)
+        if entry.stored_by and called & set(entry.stored_by) and not called & set(entry.taken_by):
+            return True
+        fn = self.ctx.enclosing(cst.FunctionDef)
+        where = [code_of(a.value) for a in call.args if a.star != "*"][:2]
+        if isinstance(fn, cst.FunctionDef):
+            where.append(fn.name.value)
+        return any(DEAD_LETTER.search(w) for w in where)
 
     def external_destination(self, call: cst.Call) -> bool:
         patterns = self.ctx.config.external_topics

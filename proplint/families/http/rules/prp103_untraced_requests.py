@@ -72,12 +72,21 @@ class UntracedRequests(Rule):
               "    return requests.post('http://x', headers={**carrier, 'a': 'b'})\n"),
         Valid("import urllib3\nfrom opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor\n"
               "URLLib3Instrumentor().instrument()\npool = urllib3.PoolManager()\n"),
+        # a public API named by a class attribute
+        Valid("import requests\n\nclass Telemetry:\n    URL = 'https://api.vendor.example.com/v1/telemetry'\n\n"
+              "    def send(self, data):\n        return requests.post(self.URL, json=data)\n"),
+        # another party's discovery endpoint (OpenID Connect): an identity provider reads no trace of ours
+        Valid("import requests\n\ndef jwks_uri(issuer):\n"
+              "    return requests.get(f'{issuer}/.well-known/openid-configuration').json()['jwks_uri']\n"),
     )
     INVALID = (
         # one of this system's services, in a project whose tracing is OpenTelemetry
         Invalid("import requests\n\ndef notify(body):\n    return requests.post('http://orders:8000/notify', json=body)\n",
                 files={"app/__init__.py": "", "app/telemetry.py": "from opentelemetry import trace\n"}),
         Invalid("import requests\ns = requests.Session()\n"),
+        # a class attribute naming one of this system's services
+        Invalid("import requests\n\nclass Orders:\n    URL = 'http://orders:8000/api'\n\n"
+                "    def send(self, data):\n        return requests.post(self.URL, json=data)\n"),
         Invalid("from requests import get as fetch\nfetch('http://x')\n"),
         Invalid("import urllib3\npool = urllib3.PoolManager(num_pools=4)\n"),
         Invalid("import requests\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"

@@ -65,8 +65,20 @@ class UntracedAiohttp(Rule):
         Valid("import aiohttp\nfrom opentelemetry.instrumentation.aiohttp_client import create_trace_config\n"
               "s = aiohttp.ClientSession(trace_configs=[create_trace_config()])\n"),
         Valid("import aiohttp\ndef f(configs):\n    return aiohttp.ClientSession(trace_configs=configs)\n"),
+        # a dependency-injection provider whose session no one in the service asks for: it sends nothing
+        Valid("from aiohttp import ClientSession\n\nclass Provider:\n"
+              "    async def http_session(self) -> ClientSession:\n        return ClientSession()\n"),
     )
     INVALID = (
+        # the same provider, and a client of the service that is given the session
+        Invalid("from aiohttp import ClientSession\n\nclass Provider:\n"
+                "    async def http_session(self) -> ClientSession:\n        return ClientSession()\n",
+                files={**OTEL_DEPENDENCY, "client.py": "from aiohttp import ClientSession\n\n\nclass Orders:\n"
+                                    "    def __init__(self, session: ClientSession):\n        self.session = session\n"},
+                fixed="from aiohttp import ClientSession\n"
+                      "from opentelemetry.instrumentation.aiohttp_client import create_trace_config\n\nclass Provider:\n"
+                      "    async def http_session(self) -> ClientSession:\n"
+                      "        return ClientSession(trace_configs=[create_trace_config()])\n", unsafe=True),
         Invalid("import aiohttp\nasync def f():\n    async with aiohttp.ClientSession(timeout=None) as s:\n"
                 "        pass\n",
                 fixed="import aiohttp\nfrom opentelemetry.instrumentation.aiohttp_client import create_trace_config\n"

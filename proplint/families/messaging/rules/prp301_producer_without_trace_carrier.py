@@ -131,6 +131,13 @@ class ProducerWithoutTraceCarrier(Rule):
         no fix: their carriers need a change in the job's signature or a middleware.
     """
     VALID = (
+        # a copy of a failed message to the dead-letter queue: not a unit of work that continues a trace
+        Valid("import boto3\n\nsqs = boto3.client('sqs')\n\ndef send_to_dlq(queue_url, body):\n"
+              "    sqs.send_message(QueueUrl=f'{queue_url}-dlq', MessageBody=body)\n"),
+        # a Redis list the project reads as a whole (`lrange`, a digest) and never pops: storage, not a queue
+        Valid("import json\nimport redis\n\nr = redis.Redis()\n\ndef remember(user, error):\n"
+              "    r.lpush(f'failures:{user}', json.dumps(error))\n\ndef digest(user):\n"
+              "    return [json.loads(e) for e in r.lrange(f'failures:{user}', 0, -1)]\n"),
         # matched by the method name only, in a project that uses pika nowhere: the receiver is something else
         Valid("def publish(channel, body):\n    channel.basic_publish('', 'tasks', body)\n"),
         # a generic wrapper: the callers choose the destination and build the payload (they are reported)
@@ -166,6 +173,16 @@ class ProducerWithoutTraceCarrier(Rule):
               config={"injectors": ["svc.tracing.capture_trace_context_for_queue"]}),
     )
     INVALID = (
+        # the same list, taken off one message at a time by a worker: a queue
+        Invalid("import json\nimport redis\n\nr = redis.Redis()\n\ndef remember(user, error):\n"
+                "    r.lpush('failures', json.dumps({'user': user, 'error': error}))\n\ndef work():\n"
+                "    while True:\n        _, raw = r.brpop('failures')\n        handle(json.loads(raw))\n",
+                fixed="import json\nimport redis\nfrom opentelemetry.propagate import inject\n\nr = redis.Redis()\n\n"
+                      "def remember(user, error):\n    _carrier = {}\n    inject(_carrier)\n"
+                      "    r.lpush('failures', json.dumps({'user': user, 'error': error, \"trace_context\": _carrier}))\n\n"
+                      "def work():\n"
+                      "    while True:\n        _, raw = r.brpop('failures')\n        handle(json.loads(raw))\n",
+                unsafe=True, files=OTEL_DEPENDENCY),
         Invalid("import json\nimport redis\n\nr = redis.Redis.from_url('redis://localhost')\n\n"
                 "def submit(request_id, data):\n    r.lpush('requests', json.dumps({'id': request_id, 'data': data}))\n",
                 fixed="import json\nimport redis\nfrom opentelemetry.propagate import inject\n\n"

@@ -29,6 +29,7 @@ class ConsumerWithoutExtract(Rule):
     code = "PRP302"
     name = "consumer-processes-without-extract"
     summary = "Messages are processed without restoring the trace context they carry."
+    side = "receiver"
     fix = "unsafe"
     what_it_does = """
         Finds per-message processing that never restores the carried context: the rest of the block (or
@@ -60,6 +61,13 @@ class ConsumerWithoutExtract(Rule):
           `Messages` list), Pub/Sub subscriber tracing (`enable_open_telemetry_tracing=True`). Never the
           aiokafka or kafka-python instrumentors, and none exists for redis-py, paho-mqtt or nats.
         - A helper that only returns what it received (`item = r.brpop(k); return item`) is not processing.
+        - Processing that reads no context (`readers.py`): every call in it is a builtin, a call of a library
+          not instrumented in the consumer's deploy unit, a method of the message, of a parameter annotated
+          with a library class (`websocket.send_text`), of a value such a call returned, or of an object
+          mapper's model the project does not override. Restoring the context there would continue no
+          trace. A call of the project's own code, or of an unannotated parameter, may read it.
+        - A deploy unit whose only tracing is a server's instrumentation or interceptor (one span per
+          request, `core/units.py`): nothing its consumers run is under such a span.
     """
     example = """
         import json
@@ -127,16 +135,26 @@ class ConsumerWithoutExtract(Rule):
         Valid("from svc.tracing import restore\nimport redis\n\nr = redis.Redis()\n\ndef worker():\n"
               "    while True:\n        _, raw = r.brpop('q')\n        with restore(raw):\n            print(raw)\n",
               config={"extractors": ["svc.tracing.restore"]}),
+        # nothing in the processing reads a context: it prints, and relays to a browser's WebSocket
+        Valid("from aiokafka import AIOKafkaConsumer\nfrom fastapi import WebSocket\n\n"
+              "async def relay(websocket: WebSocket):\n    consumer = AIOKafkaConsumer('status')\n"
+              "    async for msg in consumer:\n        print(msg)\n        await websocket.send_text(str(msg.value))\n"),
+        # it writes to a store through an uninstrumented object mapper: no span would join the trace
+        Valid("from aiokafka import AIOKafkaConsumer\nfrom app.models import Review\n\nasync def run():\n"
+              "    async for msg in AIOKafkaConsumer('reviews'):\n        review = Review(**msg.value)\n"
+              "        await review.insert()\n",
+              files={"app/__init__.py": "", "app/models.py": "from beanie import Document\n\n\nclass Review(Document):\n"
+                                                            "    grade: int\n"}),
     )
     INVALID = (
         Invalid("from aiokafka import AIOKafkaConsumer\n\nasync def run():\n    consumer = AIOKafkaConsumer('t')\n"
-                "    async for msg in consumer:\n        print(msg.value)\n",
+                "    async for msg in consumer:\n        await handle(msg.value)\n",
                 fixed="from aiokafka import AIOKafkaConsumer\nfrom opentelemetry.propagate import extract\n"
                       "from opentelemetry.trace import SpanKind, get_tracer\n\nasync def run():\n"
                       "    consumer = AIOKafkaConsumer('t')\n    async for msg in consumer:\n"
                       "        with get_tracer(__name__).start_as_current_span(f\"{msg.topic} process\", "
                       "context=extract({k: (v.decode() if isinstance(v, bytes) else v) for k, v in (msg.headers or [])}), "
-                      "kind=SpanKind.CONSUMER):\n            print(msg.value)\n",
+                      "kind=SpanKind.CONSUMER):\n            await handle(msg.value)\n",
                 unsafe=True, files=OTEL_DEPENDENCY),
         Invalid("import json\nimport redis\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n"
                 "r = redis.Redis()\n\ndef worker():\n    while True:\n        _, raw = r.brpop('requests')\n"
@@ -150,19 +168,27 @@ class ConsumerWithoutExtract(Rule):
                       "            with tracer.start_as_current_span('process_request'):\n                print(request)\n",
                 unsafe=True),
         Invalid("import nats\n\nasync def main():\n    nc = await nats.connect()\n\n    async def on_order(msg):\n"
-                "        '''Bill the order.'''\n        print(msg.data)\n\n"
+                "        '''Bill the order.'''\n        await bill(msg.data)\n\n"
                 "    await nc.subscribe('orders', cb=on_order)\n",
                 fixed="import nats\nfrom opentelemetry.propagate import extract\n"
                       "from opentelemetry.trace import SpanKind, get_tracer\n\nasync def main():\n"
                       "    nc = await nats.connect()\n\n    async def on_order(msg):\n        '''Bill the order.'''\n"
                       "        with get_tracer(__name__).start_as_current_span(f\"{msg.subject} process\", "
-                      "context=extract(msg.headers or {}), kind=SpanKind.CONSUMER):\n            print(msg.data)\n\n"
+                      "context=extract(msg.headers or {}), kind=SpanKind.CONSUMER):\n            await bill(msg.data)\n\n"
                       "    await nc.subscribe('orders', cb=on_order)\n",
                 unsafe=True, files=OTEL_DEPENDENCY),
         Invalid("from aiokafka import AIOKafkaConsumer\n\nasync def run(consumer: AIOKafkaConsumer):\n"
-                "    batch = await consumer.getmany()\n    print(batch)\n",
+                "    batch = await consumer.getmany()\n    await handle_batch(batch)\n",
                 files={"telemetry.py": "from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor\n\n"
                                        "AIOKafkaInstrumentor().instrument()\n"}),
+        # the same store, instrumented in this service: its spans would join the trace
+        Invalid("from aiokafka import AIOKafkaConsumer\nfrom app.models import Review\n\nasync def run():\n"
+                "    async for msg in AIOKafkaConsumer('reviews'):\n        review = Review(**msg.value)\n"
+                "        await review.insert()\n",
+                files={"app/__init__.py": "", "app/models.py": "from beanie import Document\n\n\nclass Review(Document):\n"
+                                                              "    grade: int\n",
+                       "app/telemetry.py": "from opentelemetry.instrumentation.pymongo import PymongoInstrumentor\n\n"
+                                           "PymongoInstrumentor().instrument()\n"}),
     )
 
     @classmethod

@@ -25,6 +25,7 @@ class SqsReceiveWithoutAttributeNames(Rule):
     code = "PRP304"
     name = "sqs-receive-without-attribute-names"
     summary = "SQS `receive_message` does not ask for the message attributes that carry the trace context."
+    side = "receiver"
     fix = "always safe"
     what_it_does = """
         Finds boto3 SQS `receive_message(...)` calls (on a receiver inferred to be an SQS client) without

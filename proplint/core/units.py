@@ -1,0 +1,208 @@
+"""Deploy units: where a trace context exists on the caller's side, and where someone reads it.
+
+A repository may hold one service or twenty. A *deploy unit* is a folder with a deployment file of its own
+(a Dockerfile, a compose file, a Procfile, a service unit: `project_files.DEPLOYMENT_FILES`) and Python code
+below it; a file belongs to the deepest unit above it. A deployment file in a folder with no Python below it
+(`docker/Dockerfile`) deploys the project root. Code under no unit is a library: the application that imports
+it may hold a context, so it is always checked.
+
+What a unit does with trace context comes from its application code and from the project code it imports
+(a service's `from shared_lib.tracing import traced` brings in what `shared_lib` does):
+
+* a **source** makes a context exist: a span started (`start_as_current_span`, `start_span`, OpenTracing's
+  `start_active_span`), a carrier restored (`extract`, `attach`), a server or consumer instrumentation (one
+  span per request or message), `opentelemetry-instrument`, a tracing SDK that instruments by being imported
+  and initialised (Sentry, ddtrace, Logfire, ...), a context library, a request-scoped ContextVar;
+* an **entry** makes a context exist only in the code that serves requests: a server instrumentation or
+  interceptor (one span per request);
+* a **reader** reads the current context: every source, a client instrumentation or interceptor, an injector.
+  An entry is not one for a message consumer: nothing its processing runs is under a server's span.
+
+The catalog says which calls are which (`[[trace_activity]]`, `[[tracing_sdk]]` in `rules/common.toml`).
+A deployed unit with no source has nothing its HTTP calls, threads or producers could lose (a unit that
+sets up a `TracerProvider` and never starts a span has no span current in its handlers); one with no reader
+has no one to read what its consumers would restore (a unit whose only tracing is its gRPC server's
+interceptor reads nothing in its Kafka consumer).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from proplint.core.ast_names import ast_qualname
+from proplint.core.relevance import REQUEST_SCOPED, path_kind
+
+_IMPORT_ROOT = re.compile(rb"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+def import_roots(source: bytes) -> list[str]:
+    """The top-level names a module imports (`from a.b import c` -> `a`), read from its text: cheap enough
+    for every file of a monorepo, which is what tells which shared code a unit uses."""
+    return sorted({m.decode() for m in _IMPORT_ROOT.findall(source)})
+
+
+def activity_tokens(catalog) -> tuple[bytes, ...]:
+    names = {e.name.rsplit(".", 1)[-1] for e in catalog.get("trace_activity") if e.kind != "instrumentation"}
+    return tuple(sorted({n.encode() for n in names} | {b"instrument"}))
+
+
+def _instrumentation(catalog, qualname: str):
+    """The `kind = "instrumentation"` entry with the longest name prefixing `qualname`, or None."""
+    best = None
+    for e in catalog.get("trace_activity"):
+        if e.kind == "instrumentation" and (qualname == e.name or qualname.startswith(e.name + ".")):
+            if best is None or len(e.name) > len(best.name):
+                best = e
+    return best
+
+
+def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[str]]:
+    """Index collector: `{"source": [...], "entry": [...], "reader": [...]}`, the `[[trace_activity]]` names
+    this application file calls (at most a few of each: they are reasons, not a census), and `instruments`:
+    the OpenTelemetry instrumentation packages it turns on (`pymongo`, `redis`)."""
+    if module and path_kind(module.replace(".", "/") + ".py"):
+        return {}
+    entries = [e for e in catalog.get("trace_activity") if e.kind != "instrumentation"]
+    by_name = {e.name: e for e in entries if not e.method}
+    methods = {e.name: e for e in entries if e.method}
+    instances: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            q = ast_qualname(node.value.func, imports)
+            if q and q.startswith("opentelemetry.instrumentation."):
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        instances[t.id] = q
+    found: dict[str, set[str]] = {"source": set(), "entry": set(), "reader": set()}
+    packages: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            attr = node.func.attr
+            if attr in methods:
+                found[methods[attr].does].add(f"calls .{attr}()")
+                continue
+            if attr.startswith("instrument"):
+                recv = node.func.value
+                q = ast_qualname(recv.func, imports) if isinstance(recv, ast.Call) else (
+                    instances.get(recv.id) or ast_qualname(recv, imports) if isinstance(recv, ast.Name)
+                    else ast_qualname(recv, imports))
+                entry = _instrumentation(catalog, q) if q else None
+                if entry is not None:
+                    found[entry.does].add(f"calls {q.rsplit('.', 1)[-1]}.{attr}()")
+                    if q.startswith("opentelemetry.instrumentation.") and q.count(".") >= 3:
+                        packages.add(q.split(".")[2])
+        elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load):
+            q = ast_qualname(node, imports)
+            if q in by_name:
+                found[by_name[q].does].add(f"uses {q}")
+    out: dict[str, list[str]] = {k: sorted(v)[:3] for k, v in found.items() if v}
+    if packages:
+        out["instruments"] = sorted(packages)
+    return out
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A deploy unit (`path`, "" for the project root) and why a context exists in it (`sources`: what starts
+    or restores one, entries included) or is read by code a consumer's processing may run (`readers`:
+    sources, not entries, and readers)."""
+
+    path: str
+    deployed: bool
+    sources: tuple[str, ...] = ()
+    readers: tuple[str, ...] = ()
+
+
+class Units:
+    """The project's deploy units and what each does with trace context; `of(relpath)` is a file's unit."""
+
+    def __init__(self, index, catalog):
+        self._index = index
+        dirs = sorted(index.units, key=len, reverse=True)
+        self._dirs = dirs
+        self._cache: dict[str, Unit] = {}
+        by_import = {e.name for e in catalog.get("tracing_sdk") if e.by_import}
+        files = index.files
+        self._evidence: dict[str, tuple[list[str], list[str]]] = {}
+        for rel, facts in files.items():
+            if path_kind(rel):
+                continue
+            src: list[str] = []
+            entry: list[str] = []
+            rd: list[str] = []
+            act = facts.get("activity") or {}
+            src += [f"{rel} {why}" for why in act.get("source", ())]
+            entry += [f"{rel} {why}" for why in act.get("entry", ())]
+            rd += [f"{rel} {why}" for why in act.get("reader", ())]
+            src += [f"{rel} imports {sdk}" for sdk in facts.get("tracing", ()) if sdk in by_import]
+            src += [f"{rel} defines the request-scoped ContextVar {v}" for v in facts.get("contextvars", ())
+                    if REQUEST_SCOPED.search(v.rsplit(".", 1)[-1])]
+            if src or entry or rd:
+                self._evidence[rel] = (src, entry, rd)
+        self._global: list[str] = []
+        if index.launcher:
+            self._global.append("the project runs under opentelemetry-instrument")
+        self._global += [f"{sdk} is among the dependencies or launchers" for sdk in sorted(index.sdks)
+                         if sdk in by_import]
+
+    def unit_dir(self, relpath: str) -> str | None:
+        for d in self._dirs:
+            if d == "" or relpath.startswith(d + "/"):
+                return d
+        return None
+
+    def of(self, relpath: str) -> Unit:
+        d = self.unit_dir(relpath)
+        if d is None:
+            return Unit(path="", deployed=False)
+        if d not in self._cache:
+            self._cache[d] = self._unit(d)
+        return self._cache[d]
+
+    def _unit(self, d: str) -> Unit:
+        mine = [rel for rel in self._index.files if self.unit_dir(rel) == d]
+        roots = {r for rel in mine for r in self._index.files[rel].get("roots", ())}
+        src: list[str] = list(self._global)
+        entry: list[str] = []
+        rd: list[str] = []
+        for rel, (s, e, r) in sorted(self._evidence.items()):
+            owner = self.unit_dir(rel)
+            if owner == d or (self._shared(owner, d) and set(rel[:-3].split("/")) & roots):
+                src += s
+                entry += e
+                rd += r
+        return Unit(path=d, deployed=True, sources=tuple(src + entry), readers=tuple(src + rd))
+
+    @staticmethod
+    def _shared(owner: str | None, d: str) -> bool:
+        """Code another unit may import: a library (no unit) or the root unit's code seen from a nested one."""
+        return owner is None or (owner == "" and d != "")
+
+
+def units(index, catalog) -> Units:
+    return index.derived("core.units", lambda ix: Units(ix, catalog))
+
+
+def importable_tops(index) -> frozenset[str]:
+    """The top-level names the project's modules can be imported under: the first folder (or module) of
+    each file's path, the one below each deploy unit's folder (`orders/app/x.py` is `app.x` in its
+    container), and the one below a `src/` folder (`libs/shared/src/shared/x.py`)."""
+
+    def compute(ix) -> frozenset[str]:
+        dirs = sorted(ix.units, key=len, reverse=True)
+        out: set[str] = set()
+        for rel in ix.files:
+            parts = rel[:-3].split("/") if rel.endswith(".py") else rel.split("/")
+            out.add(parts[0])
+            for d in dirs:
+                if d and rel.startswith(d + "/"):
+                    out.add(parts[d.count("/") + 1])
+                    break
+            for i, part in enumerate(parts[:-1]):
+                if part == "src":
+                    out.add(parts[i + 1])
+        return frozenset(out)
+
+    return index.derived("core.importable_tops", compute)

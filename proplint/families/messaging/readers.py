@@ -1,0 +1,282 @@
+"""Does a consumer's processing read the trace context it would restore? (PRP302, the receiver's side of
+`core/units.py`.)
+
+Restoring a message's context matters only where the processing reads it: it starts a span, injects a carrier,
+calls a library that is instrumented in its deploy unit (an HTTP client, a producer, a database), or calls
+code proplint cannot see through. A consumer that writes the message to a store through uninstrumented
+libraries, prints it, or relays it to a browser's WebSocket continues no trace: nothing would join it.
+
+A call in the processing is *inert* (reads nothing) when it is:
+
+* a builtin (`print`, `len`), or a call of a library (the standard library's or a third party's) that is not
+  instrumented in the consumer's unit and is no `[[trace_activity]]`, injector or extractor;
+* a method of the message itself, of a parameter annotated with a library class (`websocket: WebSocket`), or
+  of a value an inert call returned (`items = await Model.find(...)`; `item.delete()`);
+* a method or the constructor of a project class derived from a library class (an ODM or ORM model) that the
+  project class does not define itself, where that library is not instrumented;
+* a method of a messaging client of a library that is not instrumented in the unit.
+
+Anything else (the project's own functions, `self.handler(msg)`, an unannotated parameter) may read it, and
+the consumer is reported as before. Under a zero-code launcher every library may be instrumented: always read.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+
+import libcst as cst
+
+from proplint.core.context import FileContext
+from proplint.core.units import importable_tops, units
+from proplint.families.messaging.facts import project_facts
+
+_BUILTINS = frozenset(dir(builtins))
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"asyncio", "json", "datetime", "uuid", "time",
+                                                                "logging", "re", "os", "typing"}
+_MAX_DEPTH = 12
+#: OpenTelemetry instrumentations of databases and caches: an object mapper's model calls reach them
+_STORES = frozenset({"sqlalchemy", "pymongo", "psycopg2", "psycopg", "asyncpg", "aiopg", "mysql", "mysqlclient",
+                     "pymysql", "sqlite3", "redis", "cassandra", "elasticsearch", "tortoiseorm", "pymemcache",
+                     "dbapi", "motor", "aiomysql"})
+
+
+class Readers:
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        #: message_client kind -> library
+        self.client_libraries = {e.name: e.library for e in ctx.catalog.get("message_client")}
+        cat = ctx.catalog
+        acts = cat.get("trace_activity")
+        self.methods = {e.name for e in acts if e.method}
+        self.names = {e.name for e in acts if not e.method and e.kind != "instrumentation"}
+        self.names |= {e.name for e in cat.get("injector")} | {e.name for e in cat.get("extractor")}
+        self.names |= set(ctx.config.injectors) | set(getattr(ctx.config, "extractors", ()))
+        self._instrumented: frozenset[str] | None = None
+        self._tops: frozenset[str] | None = None
+        self._classes: dict[str, tuple[list[str], list[str]]] | None = None
+
+    # -- the unit -----------------------------------------------------------------------------------------
+    def instrumented(self) -> frozenset[str]:
+        """The libraries instrumented in this file's deploy unit (its own files and the code shared with it):
+        the catalog's `[[instrumentor]]` libraries and every OpenTelemetry instrumentation package."""
+        if self._instrumented is None:
+            where = units(self.ctx.index, self.ctx.catalog)
+            mine = where.unit_dir(self.ctx.relpath)
+
+            def here(rel: str) -> bool:
+                return mine is None or where.unit_dir(rel) in (mine, None, "")
+
+            libs = {lib for rel, found in self.ctx.index.facts("instrumented") if here(rel) for lib in found}
+            libs |= {pkg for rel, act in self.ctx.index.facts("activity") if here(rel)
+                     for pkg in act.get("instruments", ())}
+            self._instrumented = frozenset(libs)
+        return self._instrumented
+
+    def stores_instrumented(self) -> bool:
+        """A database or cache instrumentation is on in the unit: an object mapper's calls reach it."""
+        return bool(self.instrumented() & _STORES)
+
+    def project_tops(self) -> frozenset[str]:
+        """The names the project's modules can be imported under (`core.units.importable_tops`): a qualified
+        name starting with one is the project's (`app.db.neomodel` does not make `neomodel` the project's)."""
+        if self._tops is None:
+            self._tops = importable_tops(self.ctx.index)
+        return self._tops
+
+    def classes(self) -> dict[str, tuple[list[str], list[str]]]:
+        """Project class -> (bases, methods it defines)."""
+        if self._classes is None:
+            methods = {k: v for _, found in self.ctx.index.facts("class_methods") for k, v in found.items()}
+            self._classes = {k: (v, methods.get(k, [])) for k, v in self.ctx.index.class_bases().items()}
+        return self._classes
+
+    # -- the processing -----------------------------------------------------------------------------------
+    def reads(self, statements, inert_names: set[str], fn: cst.FunctionDef | None = None) -> bool:
+        """Whether `statements` (the processing of a message bound to `inert_names`) may read the context."""
+        if self.ctx.index.launcher:
+            return True
+        inert = set(inert_names) | self._inert_params(fn)
+        finder = _Calls(self, inert)
+        for stmt in statements:
+            stmt.visit(finder)
+            if finder.reads:
+                return True
+        return False
+
+    def _inert_params(self, fn: cst.FunctionDef | None) -> set[str]:
+        out: set[str] = set()
+        if fn is None:
+            return out
+        for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
+            if p.annotation is not None:
+                q = self.ctx.qualified_name(p.annotation.annotation)
+                if q and self._library(q.split(".")[0]) and not self._instrumented_top(q.split(".")[0]):
+                    out.add(p.name.value)
+        return out
+
+    def _library(self, top: str) -> bool:
+        return top in _STDLIB or top not in self.project_tops()
+
+    def _instrumented_top(self, top: str) -> bool:
+        return top in self.instrumented() or top.replace("_", "-") in self.instrumented()
+
+    def call_inert(self, call: cst.Call, inert: set[str], depth: int = 0) -> bool:
+        func = call.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if last in self.methods:
+            return False
+        root, chain = _root(func)
+        if root is None:
+            return False
+        if isinstance(root, cst.Call):
+            return depth < _MAX_DEPTH and self.call_inert(root, inert, depth + 1)
+        name = root.value
+        if name in inert:
+            return True
+        q = self.ctx.qualified_name(func)
+        if q in self.names:
+            return False
+        if q is None:
+            return name in _BUILTINS and not chain
+        if isinstance(func, cst.Attribute):
+            kind = self._client_kind(q.rsplit(".", 1)[0])
+            if kind:
+                library = self.client_libraries.get(kind, "")
+                return bool(library) and library not in self.instrumented()
+        top = q.split(".")[0]
+        if self._library(top):
+            return not self._instrumented_top(top)
+        return self._model_call(q)
+
+    def _model_call(self, q: str) -> bool:
+        """`Model(...)`, `Model.find(...)`, `Model.nodes.get(...)` of a project class derived from an
+        uninstrumented library class that does not define the method itself."""
+        parts = q.split(".")
+        for cut in range(len(parts), 0, -1):
+            cls = self._class(".".join(parts[:cut]))
+            if cls is None:
+                continue
+            bases, methods = cls
+            called = parts[cut] if cut < len(parts) else "__init__"
+            if called in methods:
+                return False
+            tops = {b.split(".")[0] for b in bases}
+            return bool(tops) and not self.stores_instrumented() and all(
+                self._library(t) and not self._instrumented_top(t) for t in tops)
+        return False
+
+    def _class(self, q: str):
+        key = self._lookup(self.classes(), q)
+        return self.classes()[key] if key else None
+
+    def _client_kind(self, q: str) -> str | None:
+        """The messaging client kind of a module-level object of the project (`app.constants.producer`)."""
+        clients = project_facts(self.ctx.index)["clients"]
+        key = self._lookup(clients, q)
+        return clients[key] if key else None
+
+    def _lookup(self, table: dict, q: str) -> str | None:
+        """`q` as a key of `table`, or the one key ending with `.q` (a module imported from an import root
+        below the project root), preferring this file's deploy unit when several services have one."""
+        if q in table:
+            return q
+        matches = [k for k in table if k.endswith("." + q)]
+        if len(matches) > 1:  # `app.models.X` of several services of a monorepo: this file's unit's
+            unit = units(self.ctx.index, self.ctx.catalog).unit_dir(self.ctx.relpath)
+            prefix = unit.replace("/", ".") + "." if unit else ""
+            matches = [k for k in matches if k.startswith(prefix)] if prefix else []
+        return matches[0] if len(matches) == 1 else None
+
+
+def _root(expr: cst.BaseExpression):
+    """The name or call an attribute chain starts from (`a` in `a.b[0].c`), and whether there was a chain."""
+    chain = False
+    while True:
+        if isinstance(expr, cst.Attribute):
+            expr, chain = expr.value, True
+        elif isinstance(expr, cst.Subscript):
+            expr, chain = expr.value, True
+        elif isinstance(expr, cst.Await):
+            expr = expr.expression
+        else:
+            break
+    if isinstance(expr, (cst.Name, cst.Call)):
+        return expr, chain
+    return None, chain
+
+
+class _Calls(cst.CSTVisitor):
+    """Walks the processing in order: names bound from inert values become inert; a call that is not inert
+    reads."""
+
+    def __init__(self, readers: Readers, inert: set[str]) -> None:
+        self.readers = readers
+        self.inert = inert
+        self.reads = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        if not self.reads and not self.readers.call_inert(node, self.inert):
+            self.reads = True
+        return not self.reads
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._inert_value(node.value):
+            for t in node.targets:
+                self._bind(t.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None and self._inert_value(node.value):
+            self._bind(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        if self._inert_value(node.iter):
+            self._bind(node.target)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None and self._inert_value(node.item):
+            self._bind(node.asname.name)
+
+    def _bind(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.inert.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._bind(el.value)
+
+    def _inert_value(self, expr: cst.BaseExpression) -> bool:
+        finder = _AllInert(self.readers, self.inert)
+        expr.visit(finder)
+        return finder.inert
+
+
+class _AllInert(cst.CSTVisitor):
+    """Every call and every name in an expression is inert (literals are)."""
+
+    def __init__(self, readers: Readers, inert: set[str]) -> None:
+        self.readers = readers
+        self.names = inert
+        self.inert = True
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        if not self.readers.call_inert(node, self.names):
+            self.inert = False
+        return self.inert
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)  # `.attr` names a member, not a variable
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)  # `keyword=` names a parameter
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value not in self.names and node.value not in _BUILTINS:
+            q = self.readers.ctx.qualified_name(node)
+            if q is None or not self.readers._library(q.split(".")[0]):
+                if not (q and self.readers._model_call(q)):
+                    self.inert = False
