@@ -20,7 +20,8 @@ from proplint.core.context import Check
 from proplint.core.cst import last_name
 from proplint.core.resolve import dotted
 from proplint.core.walk import visit
-from proplint.families.hygiene.decorators import applications, module_decorators, vocabulary
+from proplint.families.hygiene.decorators import (applications, module_decorators, project_span_cms, settle,
+                                                 vocabulary)
 from proplint.families.hygiene.decorated import DecoratedFunctions
 from proplint.families.hygiene.facts import foreign_thread_locals, loop_module, project_tokens, subclasses
 from proplint.families.hygiene.middleware import Middleware
@@ -122,7 +123,8 @@ class HygieneCheck(Check):
                     tree = ast.Module(body=[], type_ignores=[])
                 imports = ast_imports(tree, mod, self.ctx.relpath.endswith("__init__.py"))
             self._local = {
-                "decorators": module_decorators(tree, imports, self.ctx.catalog),
+                "decorators": {name: settle(f, project_span_cms(self.ctx.index))
+                               for name, f in module_decorators(tree, imports, self.ctx.catalog).items()},
                 "applied": {a[0] for a in applications(tree, imports, mod or "", self.ctx.catalog)},
                 "loop": loop_module(tree, imports, self.ctx.catalog),
                 "async": any(isinstance(n, ast.AsyncFunctionDef) for n in ast.walk(tree)),

@@ -12,7 +12,7 @@ from typing import Any
 import libcst as cst
 
 from proplint.core.cst import last_name, short
-from proplint.families.hygiene.decorators import applied_to_coroutines, resolve_decorator
+from proplint.families.hygiene.decorators import applied_to_coroutines, brackets, resolve_decorator
 from proplint.families.hygiene.pins import pinned_below
 from proplint.families.hygiene.rules.prp401_sync_wrapper_on_coroutine_function import SyncWrapperOnCoroutineFunction
 from proplint.families.hygiene.rules.prp409_span_decorator_on_generator import SpanDecoratorOnGenerator
@@ -51,7 +51,7 @@ class DecoratedFunctions:
             if method is not None and method.decorator:
                 if spans:
                     candidates.append((i, dec, method))
-            elif wrappers and self._may_wrap(expr.func if isinstance(expr, cst.Call) else expr):
+            elif wrappers and self._may_wrap(_called(expr)):
                 candidates.append((i, dec, None))
         if not candidates:
             return
@@ -110,10 +110,10 @@ class DecoratedFunctions:
             return
         expr = dec.decorator
         form = "plain"
-        if isinstance(expr, cst.Call):
+        while isinstance(expr, cst.Call):  # `@traced(...)`, `@factory(kind)(name=...)`
             expr, form = expr.func, "factory"
         facts, here = self._facts_for(expr)
-        if facts is None or form not in facts["forms"] or not facts["scope"]:
+        if facts is None or form not in facts["forms"] or not brackets(facts):
             return
         handles = set(facts["handles"])
         if kind in handles or (kind == "coroutine" and "awaitable" in handles):
@@ -159,3 +159,10 @@ class DecoratedFunctions:
         rule = SyncOnlyDecoratorWrapper
         self.check.report(rule, node.name, rule.message(chain[0], node.name.value, facts),
                           rule.build_fix(ancestors[-3], node, facts))
+
+
+def _called(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """The name a decorator expression calls: `traced` of `@traced`, `@traced(...)`, `@factory(kind)(...)`."""
+    while isinstance(expr, cst.Call):
+        expr = expr.func
+    return expr

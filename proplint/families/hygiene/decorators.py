@@ -117,6 +117,9 @@ class Vocabulary:
             return self.functions[q]
         if isinstance(call.func, ast.Attribute) and call.func.attr in self.methods:
             return self.methods[call.func.attr]
+        # a library's or the project's own function of that name (`from .tracing import start_span`)
+        if isinstance(call.func, ast.Name) and call.func.id in self.methods:
+            return self.methods[call.func.id]
         return None
 
 
@@ -129,7 +132,17 @@ def vocabulary(catalog) -> Vocabulary:
     return cached
 
 
-def _wrapper_facts(w: ast.FunctionDef, param: str, imports: dict, voc: Vocabulary) -> dict[str, Any]:
+#: what a bracket around `fn(...)` does, by the kind of the finish markers it uses (`[[finish_marker]]`)
+_BRACKET_KINDS = {"span": "span", "scope": "span", "timing": "timing", "log": "log"}
+
+
+def _bracket_word(name: str) -> str:
+    """"span" or "timing" for a context manager or object named like one (`tracer.trace`, `timer`)."""
+    return "timing" if re.search(r"tim(er|ed|ing)|measure", name, re.IGNORECASE) else "span"
+
+
+def _wrapper_facts(w: ast.FunctionDef, param: str, imports: dict, voc: Vocabulary,
+                   span_cms: frozenset[str] = frozenset()) -> dict[str, Any]:
     calls = sorted(_calls_param(w, param), key=_start)
     first = calls[0]
     parents: dict[int, ast.AST] = {}
@@ -142,23 +155,41 @@ def _wrapper_facts(w: ast.FunctionDef, param: str, imports: dict, voc: Vocabular
         node = parents.get(id(node))
         if node is not None:
             chain.append(node)
-    scope = after = ""
+    scope = after = bracket = ""
+    pending: list[str] = []
     for anc in chain:
         if isinstance(anc, (ast.With, ast.AsyncWith)):
             for item in anc.items:
                 expr = item.context_expr
                 if isinstance(expr, ast.Call):
                     entry = voc.opener(expr, imports)
-                    if entry is not None and not scope:
-                        scope = _last_name(expr.func) or entry.name
-                    elif not after and _SCOPE_WORD.search(_last_name(expr.func) or ""):
-                        after = f"`with {_last_name(expr.func)}(...)` exits"
+                    name = _last_name(expr.func) or ""
+                    if isinstance(expr.func, ast.Call) and _last_name(expr.func.func) == "getattr" and expr.func.args:
+                        name = ast.unparse(expr.func.args[0])  # `with getattr(Tracer, kind)(...)`
+                        if _SCOPE_WORD.search(name) and not scope:
+                            scope = f"getattr({name}, ...)"
+                        continue
+                    if (entry is not None or name in span_cms) and not scope:
+                        scope = name or entry.name
+                    elif not after and _SCOPE_WORD.search(name):
+                        after = f"`with {name}(...)` exits"
+                        bracket = bracket or _bracket_word(name)
+                    elif not scope:
+                        q = ast_qualname(expr.func, imports)
+                        if q:
+                            pending.append(q)  # a project context manager: it may open a span (the index says)
         if isinstance(anc, ast.Try) and anc.finalbody and not after:
             if any(_start(n) <= _start(first) <= _end(n) for n in anc.body):
                 after = "its `finally` block runs"
+                kinds = {voc.markers.get(_last_name(c.func) or "") for s in anc.finalbody for c in ast.walk(s)
+                         if isinstance(c, ast.Call)}
+                bracket = bracket or next((_BRACKET_KINDS[k] for k in ("span", "scope", "timing", "log")
+                                           if k in kinds), "")
     own_calls = [n for n in own_nodes(w) if isinstance(n, ast.Call)]
     before = [c for c in own_calls if _end(c) <= _start(first)]
     later = [c for c in own_calls if _start(c) >= _end(first)]
+    if not scope:
+        scope = _manual_enter_exit(before, later, w, imports, voc)
     if not scope:
         for c in sorted(before, key=_start):
             entry = voc.opener(c, imports)
@@ -173,17 +204,66 @@ def _wrapper_facts(w: ast.FunctionDef, param: str, imports: dict, voc: Vocabular
                     break
     if scope:
         after = f"the `{scope}` scope closes"
+        bracket = "span"
     if not after:
         for c in sorted(later, key=_start):
             if _last_name(c.func) in voc.markers:
                 after = f"`{ast.unparse(c.func)}(...)` runs"
                 break
-    return {"scope": scope, "after": after, "calls": len(calls), "first": first, "parents": parents}
+    if not bracket:
+        # a record before the call and one after it that needs the call to have finished (a "start" and an
+        # "end" log, a timer read twice): the bracket closes before a coroutine's body runs
+        kinds_before = {voc.markers.get(_last_name(c.func) or "") for c in before}
+        kinds_after = {voc.markers.get(_last_name(c.func) or "") for c in later}
+        bracket = next((_BRACKET_KINDS[k] for k in ("timing", "log") if k in kinds_before and k in kinds_after), "")
+    return {"scope": scope, "after": after, "bracket": bracket, "pending": pending[:4], "calls": len(calls),
+            "first": first, "parents": parents}
 
 
-def analyse_decorator(d: ast.FunctionDef, imports: dict, voc: Vocabulary) -> dict[str, Any] | None:
-    """Facts for a module-level decorator with a sync wrapper that scopes or finishes work, else None."""
-    containers: list[ast.FunctionDef] = [d, *[c for c in _defs_in(d.body) if isinstance(c, ast.FunctionDef)]]
+def _manual_enter_exit(before: list[ast.Call], later: list[ast.Call], w: ast.FunctionDef, imports: dict,
+                       voc: Vocabulary) -> str:
+    """`scope = start_active_span(name); scope.__enter__()` before the call and `scope.__exit__(...)` after
+    it: a scope opened by hand."""
+    entered = {ast.unparse(c.func.value) for c in before
+               if isinstance(c.func, ast.Attribute) and c.func.attr == "__enter__"}
+    exited = {ast.unparse(c.func.value) for c in later
+              if isinstance(c.func, ast.Attribute) and c.func.attr == "__exit__"}
+    for name in sorted(entered & exited):
+        for node in own_nodes(w):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and any(
+                    isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                called = _last_name(node.value.func) or ""
+                if voc.opener(node.value, imports) is not None or _SCOPE_WORD.search(called):
+                    return f"{called}(...).__enter__"
+        if _SCOPE_WORD.search(name):
+            return f"{name}.__enter__"
+    return ""
+
+
+def _returns_name(fn: ast.AST, name: str) -> set[str]:
+    """"plain" if `fn` returns `name(...)`, "factory" if it returns `name` itself (both for `return
+    decorator(func) if func else decorator`)."""
+    forms: set[str] = set()
+    for r in own_nodes(fn):
+        if isinstance(r, ast.Return) and r.value is not None:
+            called = {id(n.func) for n in ast.walk(r.value) if isinstance(n, ast.Call)}
+            for n in ast.walk(r.value):
+                if isinstance(n, ast.Name) and n.id == name:
+                    forms.add("plain" if id(n) in called else "factory")
+    return forms
+
+
+def analyse_decorator(d: ast.FunctionDef, imports: dict, voc: Vocabulary,
+                      span_cms: frozenset[str] = frozenset()) -> dict[str, Any] | None:
+    """Facts for a module-level decorator with a sync wrapper that scopes or finishes work, else None.
+
+    The wrapper may be one, two or three levels down: `def traced(fn)`, a factory `def traced(name)` (or one
+    taking an optional function: `def trace(func=None, *, name=None)`), and a three-level factory
+    `def factory(kind) -> decorator(**opts) -> inner(func) -> wrapper`, applied as `@factory(kind)(...)`."""
+    level1 = [c for c in _defs_in(d.body) if isinstance(c, ast.FunctionDef)]
+    level2 = [(c2, c1) for c1 in level1 for c2 in _defs_in(c1.body) if isinstance(c2, ast.FunctionDef)]
+    containers: list[ast.FunctionDef] = [d, *level1, *[c2 for c2, _ in level2]]
+    parent_of = {id(c2): c1 for c2, c1 in level2}
     for c in containers:
         param = _first_param(c)
         if param is None:
@@ -195,15 +275,14 @@ def analyse_decorator(d: ast.FunctionDef, imports: dict, voc: Vocabulary) -> dic
             continue
         if c is d:
             forms = {"plain"}
+        elif id(c) in parent_of:
+            middle = parent_of[id(c)]
+            forms = {"factory"} if _returns_name(middle, c.name) and _returns_name(d, middle.name) else set()
+            if not forms:
+                continue
         else:
-            forms = set()
-            for r in own_nodes(d):
-                if isinstance(r, ast.Return) and r.value is not None:
-                    # `return decorator`, `return decorator(fn)`, `return decorator if fn is None else decorator(fn)`
-                    called = {id(n.func) for n in ast.walk(r.value) if isinstance(n, ast.Call)}
-                    for n in ast.walk(r.value):
-                        if isinstance(n, ast.Name) and n.id == c.name:
-                            forms.add("plain" if id(n) in called else "factory")
+            # `return decorator`, `return decorator(fn)`, `return decorator if fn is None else decorator(fn)`
+            forms = _returns_name(d, c.name)
             if not forms:
                 continue
         handles: set[str] = set()
@@ -220,10 +299,11 @@ def analyse_decorator(d: ast.FunctionDef, imports: dict, voc: Vocabulary) -> dic
         if not sync:
             return None
         w = sync[0]
-        facts = _wrapper_facts(w, param, imports, voc)
-        if not (facts["scope"] or facts["after"]):
+        facts = _wrapper_facts(w, param, imports, voc, span_cms)
+        if not (facts["scope"] or facts["after"] or facts["pending"]):
             return None
-        path = d.name if c is d else f"{d.name}.{c.name}"
+        middle = parent_of.get(id(c))
+        path = d.name if c is d else f"{d.name}.{middle.name}.{c.name}" if middle else f"{d.name}.{c.name}"
         return {
             "path": f"{path}.{w.name}",
             "line": w.lineno,
@@ -232,6 +312,8 @@ def analyse_decorator(d: ast.FunctionDef, imports: dict, voc: Vocabulary) -> dic
             "handles": sorted(handles),
             "scope": facts["scope"],
             "after": facts["after"],
+            "bracket": facts["bracket"],
+            "pending": facts["pending"],
             "generic": bool(w.args.vararg or w.args.kwarg),
             "fixable": _fixable(c, w, facts),
         }
@@ -271,15 +353,40 @@ def ast_target_kind(fn: ast.AST, imports: dict, voc: Vocabulary) -> str | None:
     return "awaitable" if ann is not None and ast_qualname(ann, imports) in voc.awaitables else None
 
 
-def module_decorators(tree: ast.Module, imports: dict, catalog) -> dict[str, dict[str, Any]]:
-    """Local name -> facts, for the module-level decorators of one module that need them."""
+def span_context_managers(tree: ast.Module, imports: dict, catalog) -> list[str]:
+    """Module-level `@contextmanager` functions that open a span (`with tracer.start_as_current_span(...):
+    yield`, or an opener called before the `yield`): used in a wrapper's `with`, they are its scope."""
     voc = vocabulary(catalog)
+    out = []
+    for node in tree.body:
+        if not isinstance(node, _DEF):
+            continue
+        decorators = {ast_qualname(d.func if isinstance(d, ast.Call) else d, imports) for d in node.decorator_list}
+        if not decorators & {"contextlib.contextmanager", "contextlib.asynccontextmanager"}:
+            continue
+        if any(isinstance(n, ast.Call) and voc.opener(n, imports) is not None for n in own_nodes(node)):
+            out.append(node.name)
+    return out
+
+
+def module_decorators(tree: ast.Module, imports: dict, catalog) -> dict[str, dict[str, Any]]:
+    """Local name -> facts, for the module-level decorators of one module that need them, and the module-level
+    names bound to a factory's result (`traced = trace_with("http")`: a decorator too)."""
+    voc = vocabulary(catalog)
+    cms = frozenset(span_context_managers(tree, imports, catalog))
     out = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and next(_defs_in(node.body), None) is not None:
-            facts = analyse_decorator(node, imports, voc)
+            facts = analyse_decorator(node, imports, voc, cms)
             if facts is not None:
                 out[node.name] = facts
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name):
+            facts = out.get(node.value.func.id)
+            if facts is not None and "factory" in facts["forms"]:
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        out[t.id] = {**facts, "forms": ["factory", "plain"]}
     return out
 
 
@@ -298,7 +405,9 @@ def applications(tree: ast.Module, imports: dict, module: str | None, catalog) -
             below = fn.decorator_list[i + 1:]
             if any(ast_qualname(b.func if isinstance(b, ast.Call) else b, imports) in voc.changing for b in below):
                 continue
-            expr = dec.func if isinstance(dec, ast.Call) else dec
+            expr = dec
+            while isinstance(expr, ast.Call):  # `@factory(kind)(name=...)`
+                expr = expr.func
             q = ast_qualname(expr, imports, module, local)
             if q:
                 out.append([q, "factory" if isinstance(dec, ast.Call) else "plain", kind])
@@ -315,7 +424,22 @@ DECORATOR_TOKENS = (b"wraps", b"finally", b"span", b"attach", b".set(", b"perf_c
 def collect_decorators(tree, imports, module, config, catalog) -> dict[str, Any]:
     if not module:
         return {}
-    return {f"{module}.{name}": facts for name, facts in module_decorators(tree, imports, catalog).items()}
+    out: dict[str, Any] = {f"{module}.{name}": facts for name, facts in module_decorators(tree, imports, catalog).items()}
+    cms = span_context_managers(tree, imports, catalog)
+    if cms:
+        out["__span_cms__"] = [f"{module}.{n}" for n in cms]
+    return out
+
+
+def settle(facts: dict[str, Any], span_cms: set[str]) -> dict[str, Any]:
+    """A wrapper whose `with` calls a project context manager that opens a span (`pending`): that is its scope."""
+    if facts.get("scope") or not facts.get("pending"):
+        return facts
+    hit = next((q for q in facts["pending"] if q in span_cms), None)
+    if hit is None:
+        return facts
+    name = hit.rsplit(".", 1)[-1]
+    return {**facts, "scope": name, "after": f"the `{name}` scope closes", "bracket": "span"}
 
 
 def collect_applications(tree, imports, module, config, catalog) -> dict[str, Any]:
@@ -342,13 +466,23 @@ def collect_reexports(tree, imports, module, config, catalog) -> dict[str, str]:
 
 def project_decorators(index) -> dict[str, dict[str, Any]]:
     def merge(ix) -> dict[str, dict[str, Any]]:
+        cms = project_span_cms(ix)
         out: dict[str, dict[str, Any]] = {}
         for rel, facts in ix.facts("hygiene.decorators"):
             for q, f in facts.items():
-                out[q] = {**f, "file": rel}
+                if q != "__span_cms__" and (f.get("scope") or f.get("after") or f.get("pending")):
+                    settled = settle(f, cms)
+                    if settled.get("scope") or settled.get("after"):
+                        out[q] = {**settled, "file": rel}
         return out
 
     return index.derived("hygiene.decorators", merge)
+
+
+def project_span_cms(index) -> set[str]:
+    """The project's `@contextmanager` functions that open a span (qualified names)."""
+    return index.derived("hygiene.span_cms", lambda ix: {q for _, f in ix.facts("hygiene.decorators")
+                                                         for q in f.get("__span_cms__", ())})
 
 
 def project_reexports(index) -> dict[str, str]:
@@ -381,8 +515,15 @@ def resolve_decorator(index, qualname: str) -> dict[str, Any] | None:
     return None
 
 
+def brackets(facts: dict[str, Any]) -> bool:
+    """The wrapper brackets the call with a tracing, logging or timing scope (PRP401 reports its uses on
+    coroutine functions): a span or scope, a `with` named like one, a `finally` or a before-and-after
+    record of those kinds. A lock, a transaction or `contextlib.suppress` is none of these."""
+    return bool(facts.get("scope") or facts.get("bracket"))
+
+
 def scoped_decorators(index) -> set[str]:
-    """Project decorators (and re-exports of one) whose sync wrapper opens a scope (PRP401)."""
-    scoped = {d for d, f in project_decorators(index).items() if f["scope"]}
-    scoped |= {r for r in project_reexports(index) if (resolve_decorator(index, r) or {}).get("scope")}
+    """Project decorators (and re-exports of one) whose sync wrapper brackets the call (PRP401)."""
+    scoped = {d for d, f in project_decorators(index).items() if brackets(f)}
+    scoped |= {r for r in project_reexports(index) if brackets(resolve_decorator(index, r) or {})}
     return scoped

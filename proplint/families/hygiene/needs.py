@@ -72,6 +72,14 @@ def target(project: "NeedsContext") -> Cond:
     return any_of(words({"async", "yield"}), awaitable(project))
 
 
+def bracket(project: "NeedsContext") -> Cond:
+    """`decorators._wrapper_facts` "bracket" or a pending project context manager: a `with`, a `finally`, a
+    manual `__enter__`, or a finish marker (`[[finish_marker]]`: a log, a timer read) of this file's own
+    decorator."""
+    voc = vocabulary(project.catalog)
+    return words({"with", "finally", "__enter__", *voc.markers})
+
+
 def scope(project: "NeedsContext") -> Cond:
     """`decorators._wrapper_facts` "scope": an opener in a `with` or before the call (closed after it), or
     `.set(...)` before and `.reset(...)` after."""

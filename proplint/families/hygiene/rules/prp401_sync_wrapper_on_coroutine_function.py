@@ -13,10 +13,11 @@ import libcst as cst
 
 from proplint.core.needs import Cond, all_of, any_of, words
 from proplint.core.rule import Fix, Invalid, Rule, Valid
-from proplint.families.hygiene.decorators import module_decorators
+from proplint.families.hygiene.decorator_shapes import PROJECT_CM, SHAPES, library
+from proplint.families.hygiene.decorators import brackets, module_decorators, project_span_cms, settle
 from proplint.families.hygiene.edits import async_branch_fix, find_wrapper
 from proplint.families.hygiene.decorators import scoped_decorators
-from proplint.families.hygiene.needs import last, scope, target
+from proplint.families.hygiene.needs import bracket, last, scope, target
 
 if TYPE_CHECKING:
     from proplint.core.context import AstFile, NeedsContext
@@ -78,7 +79,15 @@ class SyncWrapperOnCoroutineFunction(Rule):
         `context.attach(...)` + `detach` (in try/finally or after), `ContextVar.set` + `reset`. The decorator
         may be defined in the same module or anywhere in the project: it is resolved through imports
         (relative imports and package re-exports included) with the project index, whether it is a
-        decorator factory (`@traced("x")`) or a plain decorator (`@traced`). Reported on the decorator line.
+        decorator factory (`@traced("x")`, `@trace(name="x")` of a `def trace(func=None, *, name=None)`), a
+        three-level factory (`@factory(kind)(name="x")`, or `traced = factory(kind)` then `@traced(...)`) or
+        a plain decorator (`@traced`). The scope may be the library's or the project's own span API (`with
+        start_span(...)`, `with getattr(Tracer, kind)(...)`, a project `@contextmanager` that opens a span,
+        in any module), opened by hand (`scope = start_active_span(name); scope.__enter__()` ...
+        `scope.__exit__(...)`), or a bracket without a span: a `finally` that logs, times or ends something,
+        or a "start" and an "end" log record (or a timer read) before and after the call. A lock, a
+        transaction or `contextlib.suppress` around the call is none of these. Reported on the decorator
+        line.
     """
     why = """
         Calling a coroutine function only creates the coroutine: the wrapper's `with` block exits (and its
@@ -173,8 +182,21 @@ class SyncWrapperOnCoroutineFunction(Rule):
               "        return _run_traced(fn, args, kwargs)\n    return wrapper\n\n\n@traced\nasync def handle():\n"
               "    pass\n"),
         Valid(_PLAIN + "\n\nclass Repo:\n    @traced\n    @property\n    def name(self):\n        return 'x'\n"),
+        # the real shapes (`decorator_shapes.py`), once they branch on coroutine functions
+        *(Valid(apps, files=library(aware), path="app.py") for _, _, aware, apps in SHAPES),
+        # a lock, a transaction or `contextlib.suppress` around the call is not a tracing, logging or timing scope
+        Valid("import contextlib\nimport functools\nimport threading\n\nlock = threading.Lock()\n\n\n"
+              "def serialized(fn):\n    @functools.wraps(fn)\n    def wrapper(*args, **kwargs):\n        with lock:\n"
+              "            with contextlib.suppress(KeyError):\n                return fn(*args, **kwargs)\n"
+              "    return wrapper\n\n\n@serialized\nasync def handle():\n    pass\n"),
     )
     INVALID = (
+        # the real shapes (`decorator_shapes.py`), applied in another module: found at each application
+        *(Invalid(apps, count=apps.count("\n@"), files=library(module), path="app.py")
+          for _, module, _, apps in SHAPES),
+        # the span opened by the project's own `@contextmanager`, defined in a third module
+        Invalid("from obs.project_cm import traced\n\n\n@traced\nasync def fetch(key):\n    return key\n",
+                files={**library(""), "obs/project_cm.py": PROJECT_CM}, path="app.py"),
         Invalid(_TRACED + "\n\n@traced(\"orders.create\")\nasync def create_order(order):\n    return order\n",
                 fixed=_TRACED_FIXED + "\n\n@traced(\"orders.create\")\nasync def create_order(order):\n"
                                       "    return order\n",
@@ -222,9 +244,17 @@ class SyncWrapperOnCoroutineFunction(Rule):
         """`decorator` (its source) on `function` of target `kind`; `facts` of the decorator; `here`: defined
         in the checked file (else the message says where the wrapper is)."""
         desc, obj = KIND_TEXT[kind]
-        message = (f"`@{decorator}` wraps {desc} `{function}` in a plain `def` wrapper: its "
-                   f"`{facts['scope']}` scope closes as soon as the {obj} object is returned, before the body "
-                   f"runs, so the span is near zero-length and spans inside are not its children")
+        if facts["scope"]:
+            message = (f"`@{decorator}` wraps {desc} `{function}` in a plain `def` wrapper: its "
+                       f"`{facts['scope']}` scope closes as soon as the {obj} object is returned, before the body "
+                       f"runs, so the span is near zero-length and spans inside are not its children")
+        else:
+            what = {"timing": "its timing", "log": "its closing log record", "span": "its scope"}.get(
+                facts.get("bracket", ""), "its closing work")
+            message = (f"`@{decorator}` wraps {desc} `{function}` in a plain `def` wrapper: {what} runs "
+                       f"({facts['after']}) as soon as the {obj} object is returned, before the body runs, so it "
+                       f"measures or records nothing of it; add a coroutine branch (an `async def` twin that "
+                       f"awaits the call)")
         if not here:
             message += f" (the wrapper is at {facts['file']}:{facts['line']}; fix it there, see PRP412)"
         return message
@@ -242,7 +272,8 @@ class SyncWrapperOnCoroutineFunction(Rule):
         """A decorator with a scope, on a target kind; the decorator is defined in this file (its wrapper's
         scope words are here) or is a project decorator with a scope, named by its last name or a
         re-export's (the check's `_may_wrap` -> `resolve_decorator`)."""
-        return all_of(target(project), any_of(scope(project), words(last(scoped_decorators(project.index)))))
+        return all_of(target(project), any_of(scope(project), bracket(project),
+                                              words(last(scoped_decorators(project.index)))))
 
     @classmethod
     def ast_gate(cls, catalog, index) -> Callable[["AstFile"], bool]:
@@ -252,9 +283,11 @@ class SyncWrapperOnCoroutineFunction(Rule):
         `local()`), or a project decorator or re-export (`resolve_decorator`), by its last name or an import
         alias of it."""
         project_scoped = frozenset(q.rsplit(".", 1)[-1] for q in scoped_decorators(index))
+        span_cms = project_span_cms(index)
 
         def sync_wrapper_on_target(f: "AstFile") -> bool:
-            names = {n for n, facts in module_decorators(f.tree, f.imports, catalog).items() if facts["scope"]}
+            names = {n for n, facts in module_decorators(f.tree, f.imports, catalog).items()
+                     if brackets(settle(facts, span_cms))}
             names |= project_scoped
             names |= {alias for alias, q in f.imports.items() if q.rsplit(".", 1)[-1] in names}
             for node in ast.walk(f.tree):
@@ -264,7 +297,9 @@ class SyncWrapperOnCoroutineFunction(Rule):
                         isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node))):
                     continue
                 for dec in node.decorator_list:
-                    expr = dec.func if isinstance(dec, ast.Call) else dec
+                    expr = dec
+                    while isinstance(expr, ast.Call):
+                        expr = expr.func
                     name = expr.attr if isinstance(expr, ast.Attribute) else getattr(expr, "id", None)
                     if name in names:
                         return True

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import libcst as cst
 
+from proplint.families.hygiene.decorator_shapes import SHAPES
 from proplint.core.needs import ALWAYS, Cond, all_of, any_of, words
 from proplint.core.rule import Fix, Invalid, Rule, Valid
 from proplint.families.hygiene.decorators import module_decorators, vocabulary
@@ -117,6 +118,7 @@ class SyncOnlyDecoratorWrapper(Rule):
         `return wrapper` right after the wrapper): it changes the decorator for every user.
     """
     VALID = (
+        *(Valid(aware, files={"app.py": apps.replace("obs.decorators", "example")}) for _, _, aware, apps in SHAPES),
         Valid(_TIMED),
         Valid(_TIMED, files=_ASYNC_FILE),
         Valid("import sys\n\nif sys.version_info >= (3, 11):\n    def helper(fn):\n        def inner():\n"
@@ -129,6 +131,9 @@ class SyncOnlyDecoratorWrapper(Rule):
               "        check_user()\n        return fn(*args, **kwargs)\n    return wrapper\n", files=_ASYNC_FILE),
     )
     INVALID = (
+        # the real shapes (`decorator_shapes.py`), applied to `async def`s in another module: found at the wrapper
+        *(Invalid(module, files={"app.py": apps.replace("obs.decorators", "example")})
+          for _, module, _, apps in SHAPES),
         Invalid(_TIMED, fixed=_TIMED_FIXED, unsafe=True, files=_APPLIED),
         Invalid("import functools\n\n\ndef traced(fn):\n    @functools.wraps(fn)\n    def wrapper(*args, **kwargs):\n"
                 "        with tracer.start_as_current_span(fn.__name__):\n            return fn(*args, **kwargs)\n"
