@@ -18,7 +18,7 @@ from proplint.settings import Settings
 def after_checks(findings: list[Finding], source: bytes | str, ast_file: AstFile | None, relpath: str,
                  settings: Settings) -> list[Finding]:
     if settings.config.scope == "application":
-        findings = _in_application_code(findings, source, ast_file, relpath)
+        findings = _in_application_code(findings, source, ast_file, relpath, settings.config.src)
         findings = _where_the_unit_has_context(findings, relpath, settings)
     if findings:
         _say_why_context_exists(findings, settings)
@@ -82,10 +82,10 @@ def _where_the_unit_has_context(findings: list[Finding], relpath: str, settings:
 
 
 def _in_application_code(findings: list[Finding], source: bytes | str, ast_file: AstFile | None,
-                         relpath: str) -> list[Finding]:
+                         relpath: str, src: tuple[str, ...] = ()) -> list[Finding]:
     """The findings outside `__main__` blocks, pytest fixtures and command-line tools (`core/relevance.py`)."""
     if ast_file is None:
-        ast_file = AstFile.parse(source, relpath)
+        ast_file = AstFile.parse(source, relpath, src)
         if ast_file is None:
             return findings
     found = regions(ast_file.tree, ast_file.imports)

@@ -86,6 +86,9 @@ class Config:
     #: topic/subject/queue globs no one downstream reads a trace from; reported neither as producer nor consumer
     external_hosts: tuple[str, ...] = ()
     external_topics: tuple[str, ...] = ()
+    #: import roots (ruff's `src`): folders, relative to the project root, that modules are imported from
+    #: (`services` when `services/orders/api.py` is `orders.api`); deepest first. `proplint init` infers them.
+    src: tuple[str, ...] = ()
 
     @property
     def target_minor(self) -> int:
@@ -175,13 +178,18 @@ def _parse(table: dict[str, Any], root: Path, source: Path | None) -> Config:
                 kwargs["external_hosts"] = _strings("external.hosts", value["hosts"])
             if "topics" in value:
                 kwargs["external_topics"] = _strings("external.topics", value["topics"])
+        elif key == "src":
+            roots = [r.strip().strip("/") for r in _strings(key, value)]
+            if any(r.startswith("..") or Path(r).is_absolute() for r in roots):
+                raise ConfigError("src: import roots are folders inside the project, relative to it")
+            kwargs["src"] = tuple(sorted({"" if r in ("", ".") else r for r in roots}, key=len, reverse=True))
         elif key == "scope":
             if value not in SCOPES:
                 raise ConfigError(f'scope must be one of {", ".join(map(repr, SCOPES))}, not {value!r}')
             kwargs["scope"] = value
         else:
             known = "select, ignore, per-file-ignores, exclude, target-version, http-client-factory, " \
-                    "injectors, extractors, catalogs, trace-context-key, scope, external"
+                    "injectors, extractors, catalogs, trace-context-key, scope, external, src"
             raise ConfigError(f"unknown key {key!r} in [tool.proplint] (known keys: {known})")
     return Config(**kwargs)
 

@@ -192,8 +192,13 @@ class ProjectIndex:
     deployed: bool = False
     #: the folders (relative, "" for the root) that are deploy units (`core/units.py`)
     units: frozenset[str] = frozenset()
+    #: the configured import roots (`Config.src`): `module_name(rel)` names a file from them
+    src: tuple[str, ...] = ()
     _bases: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def module_name(self, relpath: str) -> str | None:
+        return module_name_for(relpath, self.src)
 
     def facts(self, name: str) -> list[tuple[str, Any]]:
         """(relpath, value) for every file with a non-empty value of collector `name`."""
@@ -251,7 +256,7 @@ class ProjectIndex:
 
 def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
                 collectors: tuple[Resolved, ...]) -> dict[str, Any]:
-    module = module_name_for(relpath)
+    module = module_name_for(relpath, config.src)
     wanted = [(name, fn) for name, fn, tokens, when in collectors
               if (tokens is None or any(t in source for t in tokens)) and (when is None or when(module, config))]
     roots = import_roots(source)
@@ -423,6 +428,7 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
         sdks=frozenset(text["sdks"]),
         deployed=text["deployed"],
         units=_deploy_units(root, other, files),
+        src=config.src,
     )
 
 

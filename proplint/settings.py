@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
-from proplint.config import Config
+from proplint.config import Config, ConfigError
 from proplint.core.catalog import Catalog
 from proplint.core.context import AstFile, Check
 from proplint.core.needs import FileFilter
@@ -99,11 +99,66 @@ class Settings:
         return state
 
 
+def check_helpers(config: Config, index) -> None:
+    """A configured factory, injector or extractor that names a module of the project must be defined there:
+    a typo (or a missing import root, `src`) otherwise silently turns the checks it drives off. A name in a
+    package the project does not hold (an installed library) is taken as given: proplint never imports it."""
+    from proplint.core.units import importable_tops
+
+    modules = {index.module_name(rel): rel for rel in index.files}
+    modules.pop(None, None)
+    tops = importable_tops(index) | {m.split(".")[0] for m in modules}
+    wanted = []
+    if config.http_client_factory:
+        module, name = config.factory()  # type: ignore[misc]
+        wanted.append(("http-client-factory", config.http_client_factory, module, name.split(".")[0]))
+    for key, names in (("injectors", config.injectors), ("extractors", config.extractors)):
+        for q in names:
+            module, _, name = q.rpartition(".")
+            wanted.append((key, q, module, name))
+    for key, value, module, name in wanted:
+        if not module or module.split(".")[0] not in tops:
+            continue
+        rel = modules.get(module)
+        if rel is None:
+            hint = "" if config.src else " (if the project imports its modules from a subfolder, set `src`)"
+            raise ConfigError(f"{key}: {value!r}: no module {module!r} in the project{hint}")
+        if not _defines(index.root, rel, name):
+            raise ConfigError(f"{key}: {value!r}: {rel} defines no {name!r}")
+
+
+def _defines(root: str, rel: str, name: str) -> bool:
+    """Whether the module binds `name` at its top level (a def, a class, an assignment or an import)."""
+    import ast
+    from pathlib import Path
+
+    from proplint.core.ast_names import parse_ast
+
+    try:
+        tree = parse_ast((Path(root) / rel).read_bytes())
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return True  # unreadable here: the checks will say so; do not fail the configuration for it
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            return True
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any((a.asname or a.name.split(".")[0]) == name for a in node.names):
+                return True
+        if isinstance(node, (ast.If, ast.Try)):
+            return True  # conditional definitions: do not second-guess them
+    return False
+
+
 def make_settings(config: Config, select=None, ignore=(), use_cache: bool = True, want_edits: bool = False,
                   include_default_off: bool = False, jobs: int = 1) -> Settings:
     """Everything needed to check files of one project; `jobs` processes build its index if it is cold."""
     catalog = load_catalog(config.catalogs)
     index = build_index(config, catalog, collectors(), use_cache=use_cache, jobs=jobs)
+    check_helpers(config, index)
     enabled = enabled_codes(config, select, ignore, include_default_off)
     if config.scope == "application" and project_context(index, catalog).nothing_to_lose:
         # a deployed service with no tracing and no context of its own: no boundary can lose anything

@@ -264,13 +264,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dump-findings", metavar="FILE",
                     help="write every current finding as a triage-shaped JSONL row (verdicts copied when known)")
     ap.add_argument("--show-new", action="store_true", help="list untriaged and vanished findings")
+    ap.add_argument("--manifest", type=Path, default=MANIFEST, help="the manifest to read (default: manifest.toml)")
+    ap.add_argument("--triage", type=Path, default=TRIAGE, help="the triage to match (default: triage.jsonl)")
     args = ap.parse_args(argv)
     proplint = args.proplint.split()
 
-    entries = load_manifest()
+    entries = load_manifest(args.manifest)
     if args.repo:
         entries = [e for e in entries if e["name"] in args.repo]
-    triage = load_triage()
+    triage = load_triage(args.triage) if args.triage.is_file() else {}
     by_repo: dict[str, dict[tuple, dict]] = defaultdict(dict)
     for k, rec in triage.items():
         by_repo[rec["repo"]][k] = rec

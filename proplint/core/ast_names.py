@@ -18,13 +18,20 @@ def parse_ast(source: bytes | str) -> ast.Module:
         return ast.parse(source)
 
 
-def module_name_for(relpath: str) -> str | None:
-    """`src/svc/shared/http_client.py` -> `svc.shared.http_client` (relative to the project root)."""
+def module_name_for(relpath: str, src: tuple[str, ...] = ()) -> str | None:
+    """`src/svc/shared/http_client.py` -> `svc.shared.http_client` (relative to the project root). With import
+    roots (`src = ["services"]` in `[tool.proplint]`, ruff's setting), a file under one is named from the
+    deepest root holding it: `services/shared/http_client.py` -> `shared.http_client`."""
     if not relpath.endswith(".py"):
         return None
     parts = relpath[:-3].split("/")
-    if parts and parts[0] == "src" and len(parts) > 1:
-        parts = parts[1:]
+    for root in src:  # deepest first (`Config` keeps them so)
+        if root and relpath.startswith(root + "/"):
+            parts = relpath[len(root) + 1:-3].split("/")
+            break
+    else:
+        if parts and parts[0] == "src" and len(parts) > 1:
+            parts = parts[1:]
     if parts[-1] == "__init__":
         parts = parts[:-1]
     if not parts or not all(p.isidentifier() for p in parts):

@@ -93,10 +93,10 @@ class AstFile:
     _imports: dict[str, str] | None = None
 
     @staticmethod
-    def parse(source: bytes | str, relpath: str) -> "AstFile | None":
+    def parse(source: bytes | str, relpath: str, src: tuple[str, ...] = ()) -> "AstFile | None":
         """The file's stdlib `ast`; None when it does not parse (LibCST then reports why)."""
         try:
-            return AstFile(parse_ast(source), module_name_for(relpath), relpath)
+            return AstFile(parse_ast(source), module_name_for(relpath, src), relpath)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
 

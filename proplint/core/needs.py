@@ -221,11 +221,11 @@ class Layout:
     escapes it. One per project (`index.derived`)."""
 
     def __init__(self, root: Path, index: "ProjectIndex") -> None:
-        self.bases = [root, root / "src", Path(), Path("src")]
+        self.bases = [*(root / r for r in getattr(index, "src", ()) if r), root, root / "src", Path(), Path("src")]
         self.modules: set[str] = set()
         self.packages: dict[str, bool] = {}
         for rel in index.files:
-            module = module_name_for(rel)
+            module = module_name_for(rel, getattr(index, "src", ()))
             if not module:
                 continue
             self.modules.add(module)

@@ -13,7 +13,7 @@ from typing import Any
 
 from proplint.core.catalog import Catalog
 from proplint.config import Config
-from proplint.core.ast_names import ast_qualname, module_name_for
+from proplint.core.ast_names import ast_qualname
 from proplint.index import ProjectIndex
 
 
@@ -198,7 +198,7 @@ def project_facts(index: ProjectIndex) -> dict[str, Any]:
     merged: dict[str, Any] = {"injectors": set(), "sites": [], "clients": {}, "tasks": {}, "modules": {},
                               "libraries": set()}
     for rel, facts in index.facts("messaging"):
-        module = module_name_for(rel)
+        module = index.module_name(rel)
         merged["injectors"].update(tuple(u) for u in facts.get("injectors", ()))
         merged["libraries"].update(facts.get("libraries", ()))
         for site in facts.get("instrument_sites", ()):
@@ -304,7 +304,7 @@ def restoring_modules(index: ProjectIndex, catalog: Catalog, config: Config) -> 
             return any(parts[0] in path[:-1] for path in helpers.get(parts[-1], ()))
 
         return frozenset(m for rel, f in ix.facts("messaging.restoring")
-                         if any(restores(c) for c in f.get("calls", ())) and (m := module_name_for(rel)))
+                         if any(restores(c) for c in f.get("calls", ())) and (m := index.module_name(rel)))
     return index.derived("messaging.restoring_modules", compute)
 
 
