@@ -18,7 +18,7 @@ from proplint.settings import Settings
 def after_checks(findings: list[Finding], source: bytes | str, ast_file: AstFile | None, relpath: str,
                  settings: Settings) -> list[Finding]:
     if settings.config.scope == "application":
-        findings = _in_application_code(findings, source, ast_file, relpath, settings.config.src)
+        findings = _in_application_code(findings, source, ast_file, relpath, settings.index.src)
         findings = _where_the_unit_has_context(findings, relpath, settings)
     if findings:
         _say_why_context_exists(findings, settings)

@@ -209,5 +209,38 @@ def rules_command() -> None:
         click.echo(f"{code}  {name:<{width}}  fix: {fix_kind:<14} {default}".rstrip())
 
 
+@main.command()
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--write", "write_it", is_flag=True,
+              help="Append the proposal to PATH/pyproject.toml (created if missing; refused if it already has "
+                   "a [tool.proplint] table).")
+def init(path: Path, write_it: bool) -> None:
+    """Propose a [tool.proplint] for the project at PATH, in the project's own scheme.
+
+    Reads the project (never imports or runs it) and prints a commented table: import roots (`src`), the
+    tracing in use and, per deploy unit, whether a context exists there; the request-scoped ContextVars and
+    where they are set; the project's own injectors and extractors and the payload field its carriers travel
+    in; a traced client builder (`http-client-factory`); the test and script folders that are not checked.
+    Every line says why. Exit 0; 2 on an error.
+    """
+    from proplint import init as init_module
+
+    root = real_path(path)
+    try:
+        config = load_config(root)
+        if config.root != root:
+            config = Config(root=root)
+        proposal = init_module.discover(config)
+        text = init_module.render(proposal, root)
+        if write_it:
+            init_module.write(root / "pyproject.toml", text)
+    except (ConfigError, CatalogError, FileExistsError, OSError) as exc:
+        _fail(str(exc))
+        return
+    click.echo(text, nl=False)
+    if write_it:
+        click.echo(f"proplint: wrote [tool.proplint] to {root / 'pyproject.toml'}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -128,7 +128,7 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
     ast_file = None
     gates = settings.gates() if settings.use_prefilter else {}
     if gates and possible - {"PRP001"} <= gates.keys():
-        ast_file = AstFile.parse(source, relpath, config.src)
+        ast_file = AstFile.parse(source, relpath, settings.index.src)
         if ast_file is not None:
             possible = frozenset(c for c in possible if c not in gates or gates[c](ast_file))
             if not possible - {"PRP001"}:
@@ -153,7 +153,7 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
     checks_here = [c for c, codes in settings.checks() if codes & possible]
 
     def walk_and_locate() -> list[Finding]:
-        ctx = FileContext(path, relpath, module, module_name_for(relpath, config.src), config, settings.catalog,
+        ctx = FileContext(path, relpath, module, module_name_for(relpath, settings.index.src), config, settings.catalog,
                           settings.index, possible, ast_file)
         _walk(ctx, [c(ctx) for c in checks_here])
         if ctx.findings:

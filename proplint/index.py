@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,7 +28,8 @@ from proplint.core.catalog import Catalog
 from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast
 from proplint.core.family import Collector
 from proplint.core.relevance import collect_tracing, tracing_tokens
-from proplint.core.units import activity_tokens, collect_activity, import_roots
+from proplint.core.roots import import_roots, infer
+from proplint.core.units import activity_tokens, collect_activity
 from proplint.files import project_files
 from proplint.project_files import DEPLOYMENT_FILES, normalise_dist, scan_text_files
 
@@ -192,8 +193,11 @@ class ProjectIndex:
     deployed: bool = False
     #: the folders (relative, "" for the root) that are deploy units (`core/units.py`)
     units: frozenset[str] = frozenset()
-    #: the configured import roots (`Config.src`): `module_name(rel)` names a file from them
+    #: the import roots (`Config.src`, or inferred when none is configured: `core/roots.py`); `module_name(rel)`
+    #: names a file from them
     src: tuple[str, ...] = ()
+    #: (root, why) of the inferred ones
+    inferred_src: tuple[tuple[str, str], ...] = ()
     _bases: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -371,9 +375,14 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
     `collectors` are the families' (`registry.collectors()`); the index's own `CORE_COLLECTORS` are added."""
     root = config.root
     py_files, other = project_files(root, config)
+    cache_dir = ensure_cache_dir(root) if use_cache else None
+    inferred: list[tuple[str, str]] = []
+    if not config.src:
+        inferred = infer_roots(root, py_files, cache_dir)
+        if inferred:
+            config = replace(config, src=tuple(sorted((r for r, _ in inferred), key=len, reverse=True)))
     resolved = tuple((c.name, c.fn, c.tokens_for(catalog), c.when) for c in (*CORE_COLLECTORS, *collectors))
     key = _cache_key(config, catalog, resolved)
-    cache_dir = ensure_cache_dir(root) if use_cache else None
     cache_file = cache_dir / "index.json" if cache_dir else None
     cached: dict[str, Any] = {}
     if cache_file is not None and cache_file.is_file():
@@ -429,7 +438,41 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
         deployed=text["deployed"],
         units=_deploy_units(root, other, files),
         src=config.src,
+        inferred_src=tuple(inferred),
     )
+
+
+def infer_roots(root: Path, py_files: list[Path], cache_dir: Path | None) -> list[tuple[str, str]]:
+    """`core.roots.infer` over every file's imported top-level names, read from its text (kept in
+    `.proplint_cache/roots.json` per file stamp, so a warm run only stats the files)."""
+    cache_file = cache_dir / "roots.json" if cache_dir else None
+    cached: dict[str, Any] = {}
+    if cache_file is not None and cache_file.is_file():
+        try:
+            cached = json.loads(cache_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            cached = {}
+    entries: dict[str, Any] = {}
+    for path in py_files:
+        rel = path.relative_to(root).as_posix()
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stamp = [st.st_mtime_ns, st.st_size]
+        entry = cached.get(rel)
+        if entry is None or entry[0] != stamp:
+            try:
+                entry = [stamp, import_roots(path.read_bytes())]
+            except OSError:
+                continue
+        entries[rel] = entry
+    if cache_file is not None and entries != cached:
+        try:
+            atomic_write_text(cache_file, json.dumps(entries))
+        except OSError:
+            pass
+    return infer(list(entries), {rel: e[1] for rel, e in entries.items()})
 
 
 def _deploy_units(root: Path, other: list[Path], files: dict[str, Any]) -> frozenset[str]:

@@ -66,6 +66,11 @@ def _settings(root: Path, files: dict[str, str], config: dict | None = None) -> 
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")
+    if "app.tracing.inject_context" in str(config) and "app/tracing.py" not in files:
+        # the configured injector is the project's own: it must exist (a configuration error otherwise)
+        (root / "app").mkdir(parents=True, exist_ok=True)
+        (root / "app/tracing.py").write_text("from opentelemetry.propagate import inject\n\n\n"
+                                             "def inject_context(carrier):\n    inject(carrier)\n", encoding="utf-8")
     return make_settings(load_config(root), select=["PRP3"], use_cache=False, include_default_off=True)
 
 

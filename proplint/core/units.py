@@ -34,15 +34,6 @@ from dataclasses import dataclass
 from proplint.core.ast_names import ast_qualname
 from proplint.core.relevance import REQUEST_SCOPED, path_kind
 
-_IMPORT_ROOT = re.compile(rb"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
-
-
-def import_roots(source: bytes) -> list[str]:
-    """The top-level names a module imports (`from a.b import c` -> `a`), read from its text: cheap enough
-    for every file of a monorepo, which is what tells which shared code a unit uses."""
-    return sorted({m.decode() for m in _IMPORT_ROOT.findall(source)})
-
-
 def activity_tokens(catalog) -> tuple[bytes, ...]:
     names = {e.name.rsplit(".", 1)[-1] for e in catalog.get("trace_activity") if e.kind != "instrumentation"}
     return tuple(sorted({n.encode() for n in names} | {b"instrument"}))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from proplint.core.family import Collector, Family
 from proplint.families.http.check import HttpClientCheck
 from proplint.families.http.model import HttpClient, HttpLibrary
-from proplint.families.http.peers import url_constants, wanted_tokens, wanted_types
+from proplint.families.http.peers import traced_builders, url_constants, wanted_tokens, wanted_types
 from proplint.families.http.rules import RULES
 
 FAMILY = Family(
@@ -19,5 +19,7 @@ FAMILY = Family(
     checks=(HttpClientCheck,),
     roles=(HttpClient, HttpLibrary),
     collectors=(Collector("http.url_constants", url_constants, tokens=(b"http://", b"https://")),
-                Collector("http.wanted", wanted_types, tokens=wanted_tokens)),
+                Collector("http.wanted", wanted_types, tokens=wanted_tokens),
+                Collector("http.builders", traced_builders,
+                          tokens=(b"trace_configs", b"transport", b"instrument_client", b"event_hooks"))),
 )

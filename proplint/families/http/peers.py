@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import libcst as cst
 
 from proplint.core.context import FileContext
+from proplint.core.ast_names import ast_qualname
 from proplint.core.cst import code_of, keyword_arg
 from proplint.core.relevance import external_name, path_kind, vendor_module
 from proplint.core.units import units
@@ -225,3 +226,29 @@ class Unused:
                 return False
         return True
 
+
+
+# --- traced client builders (`proplint init` proposes one as `http-client-factory`) -------------------------
+
+
+def traced_builders(tree: ast.Module, imports, module, config, catalog) -> dict[str, str]:
+    """Index collector: module-level functions that build a catalog HTTP client with tracing on (`trace_configs=`,
+    a `transport=`, `instrument_client(...)`, headers from `inject`), `{"module:function": client}`."""
+    if not module:
+        return {}
+    clients = {e.name for e in catalog.get("http_client") if e.kind != "request"}
+    out: dict[str, str] = {}
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        built = [n for n in ast.walk(node) if isinstance(n, ast.Call) and ast_qualname(n.func, imports) in clients]
+        if not built:
+            continue
+        named = re.search(r"trac|otel|telemetry|instrument", f"{module}.{node.name}", re.IGNORECASE)
+        traced = any(k.arg == "trace_configs" or (named and k.arg in ("transport", "event_hooks"))
+                     for c in built for k in c.keywords)
+        traced = traced or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                               and n.func.attr in ("instrument_client", "inject") for n in ast.walk(node))
+        if traced:
+            out[f"{module}:{node.name}"] = ast_qualname(built[0].func, imports) or ""
+    return out

@@ -245,33 +245,79 @@ def collect_restoring(tree: ast.Module, imports: dict, module: str | None, confi
     helpers (qualified names with a tracing word) it calls outside those definitions: a module that only
     defines the helper does not restore anything by itself."""
     extractors = {e.name for e in catalog.get("extractor")} | set(config.extractors)
+    injectors = {e.name for e in catalog.get("injector")} | set(config.injectors)
     out: dict[str, Any] = {}
     defs = []
+    filling: list[str] = []
+    own_extractors: list[str] = []
     helpers = []  # the restorer definitions: calls inside them are the helper's, not a use of it
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and module:
-            if any(isinstance(n, ast.Call) and ast_qualname(n.func, imports) in extractors for n in ast.walk(stmt)):
+            called = {ast_qualname(n.func, imports) for n in ast.walk(stmt) if isinstance(n, ast.Call)}
+            if called & extractors:
                 defs.append(f"{module}.{stmt.name}")
                 helpers.append(stmt)
+                if _helper_of(stmt, imports, extractors, returns=True):
+                    own_extractors.append(f"{module}.{stmt.name}")  # the project's own (`proplint init`)
+            elif called & injectors and _helper_of(stmt, imports, injectors, returns=False):
+                filling.append(f"{module}.{stmt.name}")  # the project's own injector (`proplint init`)
     if defs:
         out["restorers"] = defs
+    if filling:
+        out["injectors"] = filling
+    if own_extractors:
+        out["extractor_helpers"] = own_extractors
     inside = {id(n) for h in helpers for n in ast.walk(h)}
     calls = set()
+    fields: dict[str, set[str]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and id(node) not in inside:
             q = ast_qualname(node.func, imports)
             if q and (q in extractors or any(w in q.rsplit(".", 1)[-1].lower() for w in _TRACING_WORDS)):
                 calls.add(q)
+                field = _carrier_field(node.args[0]) if node.args else None
+                if field:
+                    fields.setdefault(q, set()).add(field)
     if calls:
         out["calls"] = sorted(calls)
+    if fields:
+        out["carrier_fields"] = {q: sorted(v) for q, v in fields.items()}
     return out
+
+
+def _helper_of(fn: ast.AST, imports: dict, names: set[str], returns: bool) -> bool:
+    """A helper, not a use: it calls one of `names` on (part of) a parameter of its own, and, for an
+    extractor, hands the result back (returns it, or yields under it as a context manager)."""
+    args = fn.args  # type: ignore[attr-defined]
+    params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)} - {"self", "cls"}
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call) and ast_qualname(n.func, imports) in names and n.args:
+            roots = {x.id for x in ast.walk(n.args[0]) if isinstance(x, ast.Name)}
+            if roots & params:
+                if not returns:
+                    return True
+                return any(isinstance(x, (ast.Return, ast.Yield)) and x.value is not None
+                           for x in ast.walk(fn)) or any(isinstance(x, ast.Yield) for x in ast.walk(fn))
+    return False
+
+
+def _carrier_field(arg: ast.AST) -> str | None:
+    """Where a helper's carrier argument lives: `metadata` of `envelope.metadata`, `trace_context` of
+    `payload["trace_context"]`, `headers` of `headers`."""
+    if isinstance(arg, ast.Attribute):
+        return arg.attr
+    if isinstance(arg, ast.Subscript) and isinstance(arg.slice, ast.Constant) and isinstance(arg.slice.value, str):
+        return arg.slice.value
+    if isinstance(arg, ast.Name):
+        return arg.id
+    return None
 
 
 def restoring_tokens(catalog: Catalog) -> tuple[bytes, ...]:
     """A restorer calls an extractor (`extract`, or a configured one), and the project's helpers that restore
     or trace are named for it (`use_trace_context`, `init_tracing`, `otel_span`): other files are not read."""
     names = {e.name.rsplit(".", 1)[-1] for e in catalog.get("extractor")}
-    return tuple(sorted({b"extract", b"trace", b"Trace", b"tracing", b"Tracing", b"otel", b"_span", b"span(",
+    return tuple(sorted({b"extract", b"inject", b"trace", b"Trace", b"tracing", b"Tracing", b"otel", b"_span", b"span(",
                          *(n.encode() for n in names)}))
 
 
