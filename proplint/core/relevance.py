@@ -62,11 +62,20 @@ VENDOR_PARTS = frozenset({
 })
 
 
+#: folder names (not module names: a `providers.py` may hold dependency-injection providers) under which
+#: code adapts other vendors' services: language-model and speech providers, search and tool vendors
+VENDOR_FOLDERS = frozenset({
+    "providers", "provider", "llm", "llms", "llm_api", "llm_providers", "llm_clients", "voice", "speech",
+    "web_search", "search_providers", "external_apps", "saas",
+})
+
+
 def vendor_module(relpath: str) -> bool:
-    """A module whose path says it talks to another vendor's system (`integrations/slack.py`): what it
-    sends or receives there has no reader of this system's trace on the other side."""
+    """A module whose path says it talks to another vendor's system (`integrations/slack.py`,
+    `llm_api/openai.py`, `voice/providers/azure.py`): what it sends or receives there has no reader of this
+    system's trace on the other side."""
     parts = relpath[:-3].split("/") if relpath.endswith(".py") else relpath.split("/")
-    return any(p.lower() in VENDOR_PARTS for p in parts)
+    return any(p.lower() in VENDOR_PARTS for p in parts) or any(p.lower() in VENDOR_FOLDERS for p in parts[:-1])
 
 
 def external_name(name: str, patterns: tuple[str, ...]) -> bool:
@@ -231,6 +240,9 @@ class ProjectContext:
     tracers: frozenset[str] = frozenset()
     context_libraries: frozenset[str] = frozenset()
     request_vars: tuple[str, ...] = ()
+    #: OpenTelemetry is used, but never across a process boundary: no carrier injected or extracted, no
+    #: instrumentation, no zero-code launcher (spans around language-model calls, exported from one process)
+    otel_local: bool = False
 
     @property
     def nothing_to_lose(self) -> bool:
@@ -243,10 +255,11 @@ class ProjectContext:
         or None. Only when that SDK is the project's tracing (OpenTelemetry's own instrumentors are the
         families' business), and, where the boundary must carry the whole context (`whole_context`: a
         thread, an executor), the project keeps nothing else in ContextVars."""
-        if not self.tracers or "opentelemetry" in self.tracers:
+        tracers = self.tracers - {"opentelemetry"} if self.otel_local else self.tracers
+        if not tracers or "opentelemetry" in tracers:
             return None
-        entries = [e for e in catalog.get("sdk_propagation") if e.boundary == boundary and e.sdk in self.tracers]
-        if {e.sdk for e in entries} != set(self.tracers):
+        entries = [e for e in catalog.get("sdk_propagation") if e.boundary == boundary and e.sdk in tracers]
+        if {e.sdk for e in entries} != set(tracers):
             return None
         if whole_context and any(e.carries != "contextvars" for e in entries) and (
                 self.request_vars or self.context_libraries):
@@ -275,7 +288,12 @@ def _project_context(index, catalog) -> ProjectContext:
     own = [(rel, name) for rel, names in index.facts("contextvars") if path_kind(rel) is None
            for name in names if REQUEST_SCOPED.search(name.rsplit(".", 1)[-1])]
     evidence += [f"{rel} defines the request-scoped ContextVar {name}" for rel, name in own[:3]]
+    crosses = index.launcher or bool(index.facts("instrumented")) or any(
+        act.get("instruments") or any(w in why for k in ("source", "reader", "entry") for why in act.get(k, ())
+                                      for w in ("inject", "extract", "attach", "interceptor", "Middleware"))
+        for _, act in index.facts("activity"))
     return ProjectContext(index.deployed, tuple(evidence),
                           frozenset(n for n in used if kinds.get(n, True)),
                           frozenset(n for n in used if not kinds.get(n, True)),
-                          tuple(name for _, name in own))
+                          tuple(name for _, name in own),
+                          otel_local="opentelemetry" in used and not crosses)

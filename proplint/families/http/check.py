@@ -51,7 +51,7 @@ class HttpClientCheck(Check):
             return
         if self.propagation.propagated(node, entry, library, self.bound_name()):
             return
-        if self.peers.outside(node, entry.kind, entry.name):
+        if self.peers.outside(node, entry.kind, entry.name, self.bound_name()):
             return  # the call leaves the system: nobody downstream reads a trace header
         if entry.kind != "request" and self.unused.provider_nobody_injects(node, entry.name):
             return  # a provider nobody injects: the client sends nothing

@@ -54,6 +54,15 @@ def public_host(host: str) -> bool:
 
 
 _DISCOVERY = ("/.well-known/",)
+#: names in a URL's expression that say whose endpoint it is: an identity provider's (OAuth, OpenID Connect,
+#: JWT keys), a receiver the caller was handed (a callback, a webhook), a captcha service, a search engine or
+#: document store that reads no trace header (`self.token_url`, `settings.JWT_PUBLIC_KEY_URL`, `callback_url`)
+_THIRD_PARTY_NAME = re.compile(
+    r"oauth|openid|oidc|jwks|jwt|token_?(url|uri|endpoint)|userinfo|authori[sz]ation_?(url|endpoint)|issuer"
+    r"|discovery|callback|webhook|redirect_?ur[il]|captcha|vespa|elasticsearch|opensearch|solr",
+    re.IGNORECASE)
+#: the request methods of a client (`client.post(url)`), to judge a client by where its calls go
+_REQUEST_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
 
 
 def url_constants(tree: ast.Module, imports, module, config, catalog) -> dict[str, str]:
@@ -104,16 +113,44 @@ class Peers:
         self.external = ctx.config.external_hosts
         self._constants: dict[str, str] | None = None
 
-    def outside(self, call: cst.Call, kind: str, name: str) -> bool:
+    def outside(self, call: cst.Call, kind: str, name: str, bound: str | None = None) -> bool:
         if self.vendor:
             return True
-        if self._discovery(call, kind, name):
+        expr = self._url_arg(call, kind, name)
+        if expr is not None:
+            return self._leaves(expr)
+        if kind != "request" and bound:
+            return self._calls_leave(bound)
+        return False
+
+    def _leaves(self, expr: cst.BaseExpression) -> bool:
+        """A URL expression that names another party's endpoint or starts with a public host."""
+        if _THIRD_PARTY_NAME.search(code_of(expr)) or self._discovery_expr(expr):
             return True
-        text = self._url_text(call, kind, name)
-        if not text or not _URL_START.match(text):
+        texts = self._texts(expr)
+        if not texts:
             return False
-        host = urlsplit(text).hostname or ""
+        return all(_URL_START.match(t) and self._host_outside(urlsplit(t).hostname or "") for t in texts)
+
+    def _host_outside(self, host: str) -> bool:
         return public_host(host) or external_name(host, self.external)
+
+    def _calls_leave(self, bound: str) -> bool:
+        """A client made with no base URL, whose every request call in the enclosing function goes outside
+        (`async with httpx.AsyncClient() as c: await c.post("https://www.googleapis.com/...")`)."""
+        fn = self.ctx.enclosing(cst.FunctionDef)
+        if not isinstance(fn, cst.FunctionDef):
+            return False
+        finder = _ClientCalls(bound)
+        fn.visit(finder)
+        urls = [self._first_arg(c) for c in finder.calls]
+        return bool(urls) and all(u is not None and self._leaves(u) for u in urls)
+
+    @staticmethod
+    def _first_arg(call: cst.Call) -> cst.BaseExpression | None:
+        method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+        found = keyword_arg(call, "url", 1 if method in ("request", "stream") else 0)
+        return found[1].value if found else None
 
     def _url_arg(self, call: cst.Call, kind: str, name: str) -> cst.BaseExpression | None:
         if kind == "request":
@@ -127,9 +164,8 @@ class Peers:
         expr = self._url_arg(call, kind, name)
         return self._text(expr) if expr is not None else None
 
-    def _discovery(self, call: cst.Call, kind: str, name: str) -> bool:
+    def _discovery_expr(self, expr: cst.BaseExpression | None) -> bool:
         """The URL's literal parts name another party's discovery endpoint (`/.well-known/...`)."""
-        expr = self._url_arg(call, kind, name)
         if isinstance(expr, cst.FormattedString):
             parts = [p.value for p in expr.parts if isinstance(p, cst.FormattedStringText)]
         elif isinstance(expr, cst.SimpleString) and isinstance(expr.evaluated_value, str):
@@ -138,19 +174,39 @@ class Peers:
             return False
         return any(d in p for p in parts for d in _DISCOVERY)
 
-    def _text(self, expr: cst.BaseExpression) -> str | None:
+    def _texts(self, expr: cst.BaseExpression) -> list[str]:
+        """The literal starts a URL expression can have: one, or one per value a local name is bound to (all
+        its assignments in the enclosing functions, or the elements of the literal a `for` loops over)."""
+        if isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None:
+            values = _local_values(self.ctx, expr.value)
+            if values:
+                texts = [self._text(v) for v in values]
+                return [t for t in texts if t is not None] if all(t is not None for t in texts) else []
+        text = self._text(expr)
+        return [text] if text is not None else []
+
+    def _text(self, expr: cst.BaseExpression, depth: int = 0) -> str | None:
+        if depth > 6:
+            return None
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format":
+            return self._text(expr.func.value, depth + 1)  # `GLEAN_PROBE_INFO.format(...)`
+        if isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None and depth < 3:
+            values = [v for v in _local_values(self.ctx, expr.value) if not _starts_with_name(v, expr.value)]
+            texts = [self._text(v, depth + 1) for v in values]
+            if texts and all(t is not None for t in texts):
+                return texts[0]
         if isinstance(expr, cst.SimpleString):
             return expr.evaluated_value if isinstance(expr.evaluated_value, str) else None
         if isinstance(expr, cst.ConcatenatedString):
-            return self._text(expr.left)
+            return self._text(expr.left, depth + 1)
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
-            return self._text(expr.left)
+            return self._text(expr.left, depth + 1)
         if isinstance(expr, cst.FormattedString) and expr.parts:
             first = expr.parts[0]
             if isinstance(first, cst.FormattedStringText):
                 return first.value
             if isinstance(first, cst.FormattedStringExpression):
-                return self._text(first.expression)
+                return self._text(first.expression, depth + 1)
             return None
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) \
                 and expr.value.value in ("self", "cls") and self.ctx.module_name:
@@ -252,3 +308,99 @@ def traced_builders(tree: ast.Module, imports, module, config, catalog) -> dict[
         if traced:
             out[f"{module}:{node.name}"] = ast_qualname(built[0].func, imports) or ""
     return out
+
+
+class _ClientCalls(cst.CSTVisitor):
+    """`<bound>.get(...)`, `<bound>.post(...)`... in a function."""
+
+    def __init__(self, bound: str) -> None:
+        self.bound = bound
+        self.calls: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _REQUEST_METHODS and code_of(func.value) == self.bound:
+            self.calls.append(node)
+
+
+class _Bindings(cst.CSTVisitor):
+    """The values a name is bound to in a function: `name = value`, and the elements of a literal list or
+    tuple a `for` loops over (the element at the name's position when the target is a tuple)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.values: list[cst.BaseExpression] = []
+        self.opaque = False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            if isinstance(t.target, cst.Name) and t.target.value == self.name:
+                self.values.append(node.value)
+            elif _binds(t.target, self.name):
+                self.opaque = True
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.target.value == self.name and node.value is not None:
+            self.values.append(node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.target.value == self.name:
+            self.opaque = True
+
+    def visit_Param(self, node: cst.Param) -> None:
+        if node.name.value == self.name:
+            self.opaque = True  # a parameter: the callers choose it
+
+    def visit_For(self, node: cst.For) -> None:
+        if not _binds(node.target, self.name):
+            return
+        position = None
+        if isinstance(node.target, (cst.Tuple, cst.List)):
+            names = [el.value for el in node.target.elements]
+            position = next((i for i, n in enumerate(names) if isinstance(n, cst.Name) and n.value == self.name), None)
+        items = node.iter
+        if not isinstance(items, (cst.List, cst.Tuple)):
+            self.opaque = True
+            return
+        for el in items.elements:
+            value = el.value
+            if position is not None:
+                if not isinstance(value, (cst.Tuple, cst.List)) or position >= len(value.elements):
+                    self.opaque = True
+                    return
+                value = value.elements[position].value
+            self.values.append(value)
+
+
+def _binds(target: cst.BaseExpression, name: str) -> bool:
+    if isinstance(target, cst.Name):
+        return target.value == name
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_binds(el.value, name) for el in target.elements)
+    return False
+
+
+def _starts_with_name(expr: cst.BaseExpression, name: str) -> bool:
+    """`f"{url}?{query}"`, `url + path`: a value that keeps the name's own start."""
+    if isinstance(expr, cst.FormattedString) and expr.parts:
+        first = expr.parts[0]
+        return isinstance(first, cst.FormattedStringExpression) and isinstance(first.expression, cst.Name) \
+            and first.expression.value == name
+    if isinstance(expr, cst.BinaryOperation):
+        return isinstance(expr.left, cst.Name) and expr.left.value == name
+    return False
+
+
+def _local_values(ctx: FileContext, name: str) -> list[cst.BaseExpression]:
+    """Every value `name` is bound to in the innermost enclosing function that binds it (a closure reads its
+    outer function's), or [] when one of its bindings cannot be read (a parameter, `+=`, a loop over a
+    computed iterable)."""
+    for anc in reversed(ctx.ancestors):
+        if isinstance(anc, cst.FunctionDef):
+            finder = _Bindings(name)
+            anc.visit(finder)
+            if finder.opaque:
+                return []
+            if finder.values:
+                return finder.values
+    return []

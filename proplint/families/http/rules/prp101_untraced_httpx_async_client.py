@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from proplint.families.http.model import HttpClient
 
 
+#: an application that uses OpenTelemetry (its HTTP calls can lose a trace)
+OTEL_APP = {"app/__init__.py": "", "app/telemetry.py": "from opentelemetry import trace\n"}
+
 class UntracedAsyncClient(Rule):
     code = "PRP101"
     name = "untraced-httpx-async-client"
@@ -76,6 +79,21 @@ class UntracedAsyncClient(Rule):
         unsafe and the message says to add it. Other uses (a client passed straight to a call) get no fix.
     """
     VALID = (
+        # judged by where its calls go: only to a public API
+        Valid("import httpx\n\nasync def verify(token):\n    async with httpx.AsyncClient() as client:\n"
+              "        return await client.post(f'https://recaptchaenterprise.googleapis.com/v1/{token}')\n"),
+        # a URL kept in a local variable, from a public constant
+        Valid("import httpx\n\nAPI_BASE = 'https://api.anthropic.com'\n\nasync def proxy(body, query):\n"
+              "    url = f'{API_BASE}/v1/messages'\n    if query:\n        url = f'{url}?{query}'\n"
+              "    async with httpx.AsyncClient(timeout=300.0) as client:\n"
+              "        return await client.post(url, content=body)\n"),
+        # an identity provider's endpoint (OAuth token refresh)
+        Valid("import httpx\n\nasync def refresh(provider, refresh_token):\n"
+              "    async with httpx.AsyncClient() as client:\n"
+              "        return await client.post(provider.token_url, data={'refresh_token': refresh_token})\n"),
+        # a language-model provider's adapter
+        Valid("import httpx\n\nasync def models(base_url):\n    async with httpx.AsyncClient() as client:\n"
+              "        return await client.get(f'{base_url}/models')\n", path="app/llm_api/openai.py"),
         Valid("import httpx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
               "HTTPXClientInstrumentor().instrument()\nclient = httpx.AsyncClient()\n"),
         Valid("import httpx\nasync def f():\n    client = httpx.AsyncClient()\n",
@@ -100,6 +118,12 @@ class UntracedAsyncClient(Rule):
               config=FACTORY_EXAMPLE_CONFIG, path="svc/http.py"),
     )
     INVALID = (
+        # the same shapes towards one of this system's services
+        Invalid("import httpx\n\nasync def price(item):\n    async with httpx.AsyncClient() as client:\n"
+                "        return await client.post(f'http://pricing:8000/v1/{item}')\n", files=OTEL_APP),
+        Invalid("import httpx\n\nPRICING = 'http://pricing:8000'\n\nasync def price(item):\n"
+                "    url = f'{PRICING}/v1/{item}'\n    async with httpx.AsyncClient() as client:\n"
+                "        return await client.post(url)\n", files=OTEL_APP),
         Invalid("import httpx as hx\nclient = hx.AsyncClient()\n",
                 fixed="import httpx as hx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
                       "\nclient = hx.AsyncClient()\nHTTPXClientInstrumentor.instrument_client(client)\n",

@@ -72,6 +72,12 @@ class UntracedRequests(Rule):
               "    return requests.post('http://x', headers={**carrier, 'a': 'b'})\n"),
         Valid("import urllib3\nfrom opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor\n"
               "URLLib3Instrumentor().instrument()\npool = urllib3.PoolManager()\n"),
+        # URLs from a literal list of public hosts, looped over
+        Valid("import requests\n\ndef probes():\n    for url, name in [('https://dictionary.example.org/a', 'a'),\n"
+              "                      ('https://dictionary.example.org/b', 'b')]:\n        requests.get(url)\n"),
+        # a module constant formatted (`CONST.format(...)`)
+        Valid("import requests\n\nPROBE = 'https://probes.example.org/{name}'\n\ndef probe(name):\n"
+              "    return requests.get(PROBE.format(name=name))\n"),
         # a public API named by a class attribute
         Valid("import requests\n\nclass Telemetry:\n    URL = 'https://api.vendor.example.com/v1/telemetry'\n\n"
               "    def send(self, data):\n        return requests.post(self.URL, json=data)\n"),
