@@ -166,8 +166,17 @@ def test_sentry_as_the_only_tracing_carries_requests(make_project):
 
 
 def test_sentry_next_to_opentelemetry_does_not_carry_the_otel_trace(make_project):
-    assert codes(make_project(REQUESTS, {}, {**DOCKER, **SENTRY_APP, "app/telemetry.py": OTEL_APP["app/telemetry.py"]},
+    """OpenTelemetry that crosses processes (here: a carrier injected into messages) is not Sentry's."""
+    crossing = OTEL_APP["app/telemetry.py"] + ("\n\nfrom opentelemetry.propagate import inject\n\n\n"
+                                               "def carrier():\n    c = {}\n    inject(c)\n    return c\n")
+    assert codes(make_project(REQUESTS, {}, {**DOCKER, **SENTRY_APP, "app/telemetry.py": crossing},
                               path="app/notify.py")) == ["PRP103"]
+
+
+def test_opentelemetry_spans_kept_inside_one_process_leave_the_boundary_to_sentry(make_project):
+    """Spans around in-process work (no carrier, no instrumentation, no launcher): Sentry is what crosses."""
+    assert codes(make_project(REQUESTS, {}, {**DOCKER, **SENTRY_APP, "app/telemetry.py": OTEL_APP["app/telemetry.py"]},
+                              path="app/notify.py")) == []
 
 
 # --- boundaries that leave the system ---------------------------------------------------------------------

@@ -25,6 +25,7 @@ def notify_owner(device_id: str, message: str) -> None:
 
 
 def render_report(rows: list) -> bytes:
+    log.info("rendering %d rows for trace %s", len(rows), trace_id_var.get(""))
     return repr(rows).encode()
 
 

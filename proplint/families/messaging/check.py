@@ -28,7 +28,7 @@ from proplint.families.messaging.model import Consumer, Producer
 from proplint.families.messaging.needs import PROPAGATOR_METHODS
 from proplint.families.messaging.processing import (assigned_statement, is_docstring, loop_over, only_returns,
                                                     processed_after)
-from proplint.families.messaging.readers import Readers
+from proplint.core.readers import Readers
 from proplint.families.messaging.receivers import Receiver, Receivers, import_aliases, string_literal
 from proplint.families.messaging.relevance import Relevance
 from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import ProducerWithoutTraceCarrier
@@ -104,7 +104,8 @@ class MessagingCheck(Check):
         self.carrier_calls = {*PROPAGATOR_METHODS, *map(last_part, helpers)}
         self._aliases: set[str] | None = None
         self.relevance = Relevance(ctx)
-        self.readers = Readers(ctx)
+        self.readers = Readers(ctx, project_facts(ctx.index)["clients"],
+                               {e.name: e.library for e in cat.get("message_client")})
 
     # -- shared facts ---------------------------------------------------------------------------------
     def instrumented(self, libraries) -> bool:

@@ -22,6 +22,7 @@ import libcst as cst
 from proplint.core.context import Check
 from proplint.core.cst import keyword, last_part, short
 from proplint.core.flow import CarrierFlow
+from proplint.core.readers import Readers
 from proplint.core.rule import Fix, Rule
 from proplint.families.threads.edits import argument
 from proplint.families.threads.facts import covered_by, flag_state
@@ -90,6 +91,7 @@ class ThreadContextCheck(Check):
         self.receivers = Receivers(ctx, executors, self.thread_bases, methods, called)
         self.flow = ContextFlow.from_catalog(ctx)
         self.carriers = CarrierFlow(ctx)
+        self.readers = Readers(ctx)
         self.project_vars = ctx.index.project_contextvars()
         self.flag_state = flag_state(ctx.index, ctx.config)
         self.targets: dict[int, bool] = {}  # id(function) -> it runs with its creator's context
@@ -126,6 +128,9 @@ class ThreadContextCheck(Check):
         self.record_target(s.func, False)
         if s.kind != "process" and starts_service(self.ctx, s.func, self.flow):
             return  # long-lived work: it must not inherit a request (`lifetime.py`)
+        target = self.flow.resolve_function(s.func)
+        if isinstance(target, cst.FunctionDef) and not self.readers.reads([target.body], set(), target):
+            return  # the target reads no context: nothing there would continue it (`core/readers.py`)
         if self.ctx.project.carried_by_sdk(self.ctx.catalog, _BOUNDARY.get(s.kind, s.kind), whole_context=True):
             return
         self._report_lost(s, covered)

@@ -1,10 +1,12 @@
-"""Does a consumer's processing read the trace context it would restore? (PRP302, the receiver's side of
-`core/units.py`.)
+"""Does code on the other side of a boundary read the context it would be given? (A consumer's processing,
+PRP302; a thread's, an executor's or a process's target, PRP201-PRP206.)
 
-Restoring a message's context matters only where the processing reads it: it starts a span, injects a carrier,
-calls a library that is instrumented in its deploy unit (an HTTP client, a producer, a database), or calls
-code proplint cannot see through. A consumer that writes the message to a store through uninstrumented
-libraries, prints it, or relays it to a browser's WebSocket continues no trace: nothing would join it.
+A context matters only where the code reads it: it starts a span, injects a carrier, calls a library that is
+instrumented in its deploy unit (an HTTP client, a producer, a database), reads a request ContextVar, logs in
+a project that stamps its request context on log records, or calls code proplint cannot see through. A
+consumer that writes the message to a store through uninstrumented libraries, prints it, or relays it to a
+browser's WebSocket continues no trace; a worker that derives a key with `hashlib` or computes statistics
+with numpy reads nothing.
 
 A call in the processing is *inert* (reads nothing) when it is:
 
@@ -28,13 +30,17 @@ import sys
 import libcst as cst
 
 from proplint.core.context import FileContext
+from proplint.core.relevance import project_context
 from proplint.core.units import importable_tops, units
-from proplint.families.messaging.facts import project_facts
 
 _BUILTINS = frozenset(dir(builtins))
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"asyncio", "json", "datetime", "uuid", "time",
                                                                 "logging", "re", "os", "typing"}
 _MAX_DEPTH = 12
+_PROTOCOLS = frozenset({"typing", "typing_extensions", "collections", "abc", "builtins", "types"})
+_LOGGING = frozenset({"logging", "structlog", "loguru"})
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "notice",
+                          "success"})
 #: OpenTelemetry instrumentations of databases and caches: an object mapper's model calls reach them
 _STORES = frozenset({"sqlalchemy", "pymongo", "psycopg2", "psycopg", "asyncpg", "aiopg", "mysql", "mysqlclient",
                      "pymysql", "sqlite3", "redis", "cassandra", "elasticsearch", "tortoiseorm", "pymemcache",
@@ -42,10 +48,16 @@ _STORES = frozenset({"sqlalchemy", "pymongo", "psycopg2", "psycopg", "asyncpg", 
 
 
 class Readers:
-    def __init__(self, ctx: FileContext) -> None:
+    def __init__(self, ctx: FileContext, clients: "dict[str, str] | None" = None,
+                 client_libraries: "dict[str, str] | None" = None) -> None:
         self.ctx = ctx
-        #: message_client kind -> library
-        self.client_libraries = {e.name: e.library for e in ctx.catalog.get("message_client")}
+        #: the project's module-level messaging clients (qualified name -> kind) and kind -> library: a family's
+        #: facts (the messaging family passes them; the core knows no family)
+        self.clients = clients or {}
+        self.client_libraries = client_libraries or {}
+        context = project_context(ctx.index, ctx.catalog)
+        #: log records carry the request context (a context library, or request ContextVars a filter can read)
+        self.logs_read = bool(context.context_libraries or context.request_vars)
         cat = ctx.catalog
         acts = cat.get("trace_activity")
         self.methods = {e.name for e in acts if e.method}
@@ -111,7 +123,9 @@ class Readers:
         for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
             if p.annotation is not None:
                 q = self.ctx.qualified_name(p.annotation.annotation)
-                if q and self._library(q.split(".")[0]) and not self._instrumented_top(q.split(".")[0]):
+                top = q.split(".")[0] if q else ""
+                # a third-party class (`WebSocket`); not a protocol of `typing` (an `Iterator` runs its owner's code)
+                if q and top not in _PROTOCOLS and self._library(top) and not self._instrumented_top(top):
                     out.add(p.name.value)
         return out
 
@@ -138,13 +152,16 @@ class Readers:
         if q in self.names:
             return False
         if q is None:
-            return name in _BUILTINS and not chain
+            # a builtin, whose arguments are inert too (`next(gen)` runs the generator's code)
+            return name in _BUILTINS and not chain and all(_inert_expr(self, a.value, inert) for a in call.args)
         if isinstance(func, cst.Attribute):
             kind = self._client_kind(q.rsplit(".", 1)[0])
             if kind:
                 library = self.client_libraries.get(kind, "")
                 return bool(library) and library not in self.instrumented()
         top = q.split(".")[0]
+        if self.logs_read and (top in _LOGGING or (last in _LOG_METHODS and "log" in name.lower())):
+            return False  # a log record: the project's request context is stamped on it
         if self._library(top):
             return not self._instrumented_top(top)
         return self._model_call(q)
@@ -172,9 +189,8 @@ class Readers:
 
     def _client_kind(self, q: str) -> str | None:
         """The messaging client kind of a module-level object of the project (`app.constants.producer`)."""
-        clients = project_facts(self.ctx.index)["clients"]
-        key = self._lookup(clients, q)
-        return clients[key] if key else None
+        key = self._lookup(self.clients, q)
+        return self.clients[key] if key else None
 
     def _lookup(self, table: dict, q: str) -> str | None:
         """`q` as a key of `table`, or the one key ending with `.q` (a module imported from an import root
@@ -280,3 +296,9 @@ class _AllInert(cst.CSTVisitor):
             if q is None or not self.readers._library(q.split(".")[0]):
                 if not (q and self.readers._model_call(q)):
                     self.inert = False
+
+
+def _inert_expr(readers: Readers, expr: cst.BaseExpression, inert: set[str]) -> bool:
+    finder = _AllInert(readers, set(inert))
+    expr.visit(finder)
+    return finder.inert
