@@ -22,7 +22,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from proplint.config import real_path
 from proplint.core.ast_names import module_name_for
 from proplint.core.context import AstFile, Check, Dispatcher, FileContext
-from proplint.core.relevance import path_kind
+from proplint.core.relevance import path_kind, shadowed
 from proplint.core.rule import Finding
 from proplint.after_checks import after_checks
 from proplint.noqa import apply_noqa
@@ -110,7 +110,8 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
     config = settings.config
     ignored_here = config.ignored_for(relpath)
     enabled = frozenset(c for c in settings.enabled if not any(c.startswith(i) for i in ignored_here))
-    if not enabled or (config.scope == "application" and path_kind(relpath)):
+    if not enabled or (config.scope == "application" and (
+            path_kind(relpath) or shadowed(relpath, settings.index.files))):
         return result
     possible = settings.possible(raw) & enabled
     if not possible - {"PRP001"}:

@@ -232,3 +232,10 @@ def test_a_pyproject_without_the_table_does_not_hide_the_parents(tmp_path):
     assert find_pyproject(service) == tmp_path / "pyproject.toml"  # the work tree is the project
     (service / "pyproject.toml").write_text("[tool.proplint]\n")
     assert find_pyproject(service) == service / "pyproject.toml"
+
+
+def test_a_module_shadowed_by_a_package_of_the_same_name_is_not_checked(make_project):
+    """`app/jobs.py` next to a package `app/jobs/`: Python imports the package; the module never runs."""
+    files = {**DOCKER, **OTEL_APP, "app/jobs/__init__.py": ""}
+    assert codes(make_project(THREAD, {}, files, path="app/jobs.py")) == []
+    assert codes(make_project(THREAD, {}, {**DOCKER, **OTEL_APP}, path="app/jobs.py")) == ["PRP201"]

@@ -83,6 +83,12 @@ def external_name(name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
+def shadowed(relpath: str, files) -> bool:
+    """`pkg/providers.py` next to a package `pkg/providers/`: Python imports the package, so the module can
+    never be imported, and what it would do never runs."""
+    return relpath.endswith(".py") and not relpath.endswith("__init__.py") and f"{relpath[:-3]}/__init__.py" in files
+
+
 def path_kind(relpath: str) -> str | None:
     """"test", "script", "cli", "example" or "benchmark" for a file that is not application code by its path;
     None for application code."""

@@ -131,9 +131,26 @@ class ThreadContextCheck(Check):
         target = self.flow.resolve_function(s.func)
         if isinstance(target, cst.FunctionDef) and not self.readers.reads([target.body], set(), target):
             return  # the target reads no context: nothing there would continue it (`core/readers.py`)
+        if isinstance(target, cst.FunctionDef) and self._runs_in_stored_context(target):
+            self.record_target(s.func, True)
+            return
         if self.ctx.project.carried_by_sdk(self.ctx.catalog, _BOUNDARY.get(s.kind, s.kind), whole_context=True):
             return
         self._report_lost(s, covered)
+
+    def _runs_in_stored_context(self, fn: cst.FunctionDef) -> bool:
+        """The target runs its work in a context its object copied when it was made: `self._context =
+        contextvars.copy_context()` in the class, `self._context.run(work)` in the target."""
+        cls = self.ctx.enclosing(cst.ClassDef)
+        if not isinstance(cls, cst.ClassDef):
+            return False
+        stored = _StoredContexts(self.ctx)
+        cls.visit(stored)
+        if not stored.names:
+            return False
+        runs = _AttrRuns()
+        fn.visit(runs)
+        return bool(runs.names & stored.names)
 
     def _hands_over(self, s: Spawn) -> bool:
         for arg in s.node.args:
@@ -197,6 +214,8 @@ class ThreadContextCheck(Check):
             return
         if info.service and starts_service(self.ctx, None, self.flow):
             return
+        if any(self.flow.carry(a.value) is not None for a in node.args if not a.star):
+            return  # `TimeoutThread(t, contextvars.copy_context().run, fn)`: its run() calls the context's run
         if self.flag_state is not None:
             if self.flag_state != "on":
                 self.report(ReliesOnThreadInheritContext, node,
@@ -325,3 +344,31 @@ class ThreadContextCheck(Check):
                 found = self.receivers.executor_of(q.rpartition(".")[0])
                 if found is not None:
                     self.executor_method(node, found[0], found[1], func.attr.value)
+
+
+class _StoredContexts(cst.CSTVisitor):
+    """`self.<name> = contextvars.copy_context()` anywhere in a class."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.names: set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Call) and self.ctx.qualified_name(node.value.func) == "contextvars.copy_context":
+            for t in node.targets:
+                if isinstance(t.target, cst.Attribute) and isinstance(t.target.value, cst.Name) \
+                        and t.target.value.value == "self":
+                    self.names.add(t.target.attr.value)
+
+
+class _AttrRuns(cst.CSTVisitor):
+    """`self.<name>.run(...)` calls."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "run" and isinstance(func.value, cst.Attribute) \
+                and isinstance(func.value.value, cst.Name) and func.value.value.value == "self":
+            self.names.add(func.value.attr.value)

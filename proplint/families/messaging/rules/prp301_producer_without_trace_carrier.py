@@ -131,6 +131,8 @@ class ProducerWithoutTraceCarrier(Rule):
         no fix: their carriers need a change in the job's signature or a middleware.
     """
     VALID = (
+        # a constant: a signal that wakes the waiter already holding the trace, not work with a context
+        Valid("import redis\n\nr = redis.Redis()\n\ndef done(key):\n    r.rpush(key, b'1')\n"),
         # a copy of a failed message to the dead-letter queue: not a unit of work that continues a trace
         Valid("import boto3\n\nsqs = boto3.client('sqs')\n\ndef send_to_dlq(queue_url, body):\n"
               "    sqs.send_message(QueueUrl=f'{queue_url}-dlq', MessageBody=body)\n"),

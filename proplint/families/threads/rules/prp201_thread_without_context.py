@@ -72,6 +72,13 @@ class ThreadWithoutContext(Rule):
         the context in `__init__`/`start()` and run the body inside it).
     """
     VALID = (
+        # the context's run is the callable the subclass's run() calls
+        Valid("import contextvars\nimport threading\n\n\nclass TimeoutThread(threading.Thread):\n"
+              "    def __init__(self, func, *args):\n        super().__init__()\n        self.func = func\n"
+              "        self.args = args\n\n    def run(self):\n        self.result = self.func(*self.args)\n\n\n"
+              "def run_with_timeout(timeout, func, *args):\n"
+              "    task = TimeoutThread(contextvars.copy_context().run, func, *args)\n"
+              "    task.start()\n    task.join(timeout)\n    return task.result\n"),
         # long-lived work, which must not inherit a request: spawned at start-up, or hosting a loop or server
         Valid("import threading\n\ndef initialize_cache(cache):\n"
               "    threading.Thread(target=cache.refresh, daemon=True).start()\n"),
@@ -124,6 +131,13 @@ class ThreadWithoutContext(Rule):
               "def build():\n    w = Worker()\n    w.name = 'unused'\n"),
     )
     INVALID = (
+        # the same subclass given the function itself
+        Invalid("import contextvars\nimport threading\n\n\nclass TimeoutThread(threading.Thread):\n"
+              "    def __init__(self, func, *args):\n        super().__init__()\n        self.func = func\n"
+              "        self.args = args\n\n    def run(self):\n        self.result = self.func(*self.args)\n\n\n"
+              "def run_with_timeout(timeout, func, *args):\n"
+              "    task = TimeoutThread(func, *args)\n"
+              "    task.start()\n    task.join(timeout)\n    return task.result\n"),
         Invalid("import threading\n\ndef handle(work, a, b):\n"
                 "    threading.Thread(target=work, args=(a, b), kwargs={'x': 1}, daemon=True).start()\n",
                 fixed="import threading\nimport contextvars\n\ndef handle(work, a, b):\n"

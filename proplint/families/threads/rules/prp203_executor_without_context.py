@@ -74,6 +74,12 @@ class ExecutorWithoutContext(Rule):
         Other pool methods (`apply_async`, ...) are reported without a fix.
     """
     VALID = (
+        # the object copies the caller's context when it is made, and its target runs the work in it
+        Valid("import contextvars\nfrom concurrent.futures import ThreadPoolExecutor\n\npool = ThreadPoolExecutor(4)\n\n\n"
+              "class Generation:\n    def __init__(self, prompt):\n        self.prompt = prompt\n"
+              "        self._context = contextvars.copy_context()\n\n    def start(self):\n"
+              "        pool.submit(self._run)\n\n    def _run(self):\n"
+              "        self.images = self._context.run(generate, self.prompt)\n"),
         # a loop submitted once when the service starts: long-lived work
         Valid("from concurrent.futures import ThreadPoolExecutor\n\nclass Consumer:\n    def start(self):\n"
               "        self.pool = ThreadPoolExecutor(1)\n        self.pool.submit(self._loop_forever)\n\n"
@@ -98,6 +104,12 @@ class ExecutorWithoutContext(Rule):
               "    pool.submit(fn)\n", files=INSTRUMENTED),
     )
     INVALID = (
+        # the same object without the copy
+        Invalid("import contextvars\nfrom concurrent.futures import ThreadPoolExecutor\n\npool = ThreadPoolExecutor(4)\n\n\n"
+              "class Generation:\n    def __init__(self, prompt):\n        self.prompt = prompt\n"
+              "\n    def start(self):\n"
+              "        pool.submit(self._run)\n\n    def _run(self):\n"
+              "        self.images = generate(self.prompt)\n", unsafe=True, fixed=None),
         # the callable by keyword: reported (the fix, which moves it into the arguments, is left to a human)
         Invalid("from multiprocessing.pool import ThreadPool\n\ndef handle(pool: ThreadPool, work):\n"
                 "    pool.apply_async(func=work, args=(1,))\n", files=REQUEST_ID),
