@@ -88,9 +88,22 @@ def url_constants(tree: ast.Module, imports, module, config, catalog) -> dict[st
     return out
 
 
+#: settings readers whose default names the URL when the environment does not: `os.environ.get(k, d)`,
+#: `os.getenv(k, d)`, django-environ's `env(k, default=d)` / `env.str(...)`, python-decouple's `config(...)`
+_ENV_READERS = frozenset({"get", "getenv", "env", "str", "url", "config"})
+
+
 def _ast_text(expr: ast.AST, local: dict[str, str]) -> str | None:
     if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
         return expr.value
+    if isinstance(expr, ast.Call):
+        name = expr.func.attr if isinstance(expr.func, ast.Attribute) else getattr(expr.func, "id", "")
+        if name in _ENV_READERS:
+            default = next((k.value for k in expr.keywords if k.arg == "default"), None)
+            if default is None and len(expr.args) == 2:
+                default = expr.args[1]
+            return _ast_text(default, local) if default is not None else None
+        return None
     if isinstance(expr, ast.Name):
         return local.get(expr.id)
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
@@ -212,13 +225,34 @@ class Peers:
                 and expr.value.value in ("self", "cls") and self.ctx.module_name:
             cls = self.ctx.enclosing(cst.ClassDef)
             if isinstance(cls, cst.ClassDef):
-                return self.constants().get(f"{self.ctx.module_name}.{cls.name.value}.{expr.attr.value}")
+                found = self.constants().get(f"{self.ctx.module_name}.{cls.name.value}.{expr.attr.value}")
+                if found is None and depth < 3:  # `self.bz_url = settings.BUGFILER_API_URL + "/rest/bug"`
+                    finder = _SelfBindings(expr.attr.value)
+                    cls.visit(finder)
+                    texts = [self._text(v, depth + 1) for v in finder.values]
+                    if texts and not finder.opaque and all(t is not None for t in texts):
+                        found = texts[0]
+                return found
         if isinstance(expr, (cst.Name, cst.Attribute)):
             q = self.ctx.qualified_name(expr)
             if q is None and isinstance(expr, cst.Name) and self.ctx.module_name:
                 q = f"{self.ctx.module_name}.{expr.value}"
-            return self.constants().get(q) if q else None
+            found = self.constants().get(q) if q else None
+            if found is None and isinstance(expr, cst.Attribute):
+                found = self._setting(expr.attr.value)  # `settings.BUGZILLA_URL`: the project's only such name
+            return found
         return None
+
+    def _setting(self, name: str) -> str | None:
+        """The URL a project constant of that (distinctive, upper-case) name holds, when every constant of the
+        name agrees on whether its host is outside the system."""
+        if not name.isupper() or len(name) < 6:
+            return None
+        texts = [t for q, t in self.constants().items() if q.rsplit(".", 1)[-1] == name]
+        if not texts:
+            return None
+        outside = {bool(_URL_START.match(t)) and self._host_outside(urlsplit(t).hostname or "") for t in texts}
+        return texts[0] if len(outside) == 1 else None
 
     def constants(self) -> dict[str, str]:
         if self._constants is None:
@@ -327,8 +361,9 @@ class _Bindings(cst.CSTVisitor):
     """The values a name is bound to in a function: `name = value`, and the elements of a literal list or
     tuple a `for` loops over (the element at the name's position when the target is a tuple)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, root: cst.CSTNode | None = None) -> None:
         self.name = name
+        self.root = root  # the function searched (to read a loop's literal from a local name)
         self.values: list[cst.BaseExpression] = []
         self.opaque = False
 
@@ -359,6 +394,11 @@ class _Bindings(cst.CSTVisitor):
             names = [el.value for el in node.target.elements]
             position = next((i for i, n in enumerate(names) if isinstance(n, cst.Name) and n.value == self.name), None)
         items = node.iter
+        if isinstance(items, cst.Name):  # `for url, name in PROBES:` over a local list literal
+            inner = _Bindings(items.value)
+            self.root.visit(inner) if self.root is not None else None
+            literal = [v for v in inner.values if isinstance(v, (cst.List, cst.Tuple))]
+            items = literal[0] if len(literal) == 1 and len(inner.values) == 1 and not inner.opaque else items
         if not isinstance(items, (cst.List, cst.Tuple)):
             self.opaque = True
             return
@@ -397,10 +437,31 @@ def _local_values(ctx: FileContext, name: str) -> list[cst.BaseExpression]:
     computed iterable)."""
     for anc in reversed(ctx.ancestors):
         if isinstance(anc, cst.FunctionDef):
-            finder = _Bindings(name)
+            finder = _Bindings(name, anc)
             anc.visit(finder)
             if finder.opaque:
                 return []
             if finder.values:
                 return finder.values
     return []
+
+
+class _SelfBindings(cst.CSTVisitor):
+    """The values `self.<name>` is assigned in a class (`self.url = BASE + "/x"` in `__init__`)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.values: list[cst.BaseExpression] = []
+        self.opaque = False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            target = t.target
+            if isinstance(target, cst.Attribute) and target.attr.value == self.name and isinstance(
+                    target.value, cst.Name) and target.value.value == "self":
+                self.values.append(node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        target = node.target
+        if isinstance(target, cst.Attribute) and target.attr.value == self.name:
+            self.opaque = True

@@ -9,8 +9,8 @@ family's side of `core/relevance.py`):
 * a consumer whose part of the project restores contexts with the project's own helper somewhere (the
   handler it hands the message to, in another module), or uses no tracing at all (nothing there reads the
   trace);
-* the message is not a unit of work that continues a trace: a constant payload (a signal: `rpush(key, b"1")`
-  wakes the waiter that already holds the trace), a copy to a dead-letter queue (the destination
+* the message is not a unit of work that continues a trace: a one-character or numeric payload (a signal:
+  `rpush(key, b"1")` wakes the waiter that already holds the trace), a copy to a dead-letter queue (the destination
   or the enclosing function names one: `dlq`, `dead_letter`, `poison`), or a push onto a Redis list that
   the project reads as a whole (`lrange`) and never takes messages off (no `blpop`, `rpop`... anywhere: the
   list is storage, `[[producer]] taken_by` and `stored_by`);
@@ -81,8 +81,8 @@ class Relevance:
     def not_a_unit_of_work(self, call: cst.Call, entry: Producer) -> bool:
         """A copy to a dead-letter queue, or a push onto a list nothing takes messages off."""
         found = keyword_arg(call, entry.payload_keyword, entry.payload_index) if entry.payload_index >= 0 else None
-        if found is not None and isinstance(found[1].value, (cst.SimpleString, cst.Integer, cst.Float)):
-            return True  # a constant (`rpush(key, b"1")`): a signal that wakes a waiter, not work with a context
+        if found is not None and _token(found[1].value):
+            return True  # a one-character token (`rpush(key, b"1")`): a signal that wakes a waiter, not work
         called = taken_methods(self.ctx.index)
         if entry.stored_by and called & set(entry.stored_by) and not called & set(entry.taken_by):
             return True
@@ -146,6 +146,16 @@ class _Returns(cst.CSTVisitor):
     def visit_Return(self, node: cst.Return) -> None:
         if node.value is not None and not (isinstance(node.value, cst.Name) and node.value.value == "None"):
             self.found = True
+
+
+def _token(expr: cst.BaseExpression) -> bool:
+    """A number, or a string or bytes literal of at most one character: a wake-up token, not a message."""
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return value is not None and len(value) <= 1
+    return False
 
 
 def _rooted(expr: cst.BaseExpression, params: set[str], depth: int = 0) -> bool:

@@ -273,6 +273,11 @@ class ThreadContextCheck(Check):
         for arg in node.args:
             if arg.value is not func and self.carriers.enriched(arg.value):
                 return
+        if starts_service(self.ctx, func, self.flow):
+            return  # a server or worker process started for good: it serves requests of its own
+        target = self.flow.resolve_function(func)
+        if isinstance(target, cst.FunctionDef) and not self.readers.reads([target.body], set(), target):
+            return  # the child reads no context (numpy statistics, a key derivation)
         message = ProcessBoundaryWithoutCarrier.message(label, short(func), self.flow.carry(func) is not None)
         self.report(ProcessBoundaryWithoutCarrier, node, message)
 

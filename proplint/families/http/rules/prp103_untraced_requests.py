@@ -72,6 +72,12 @@ class UntracedRequests(Rule):
               "    return requests.post('http://x', headers={**carrier, 'a': 'b'})\n"),
         Valid("import urllib3\nfrom opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor\n"
               "URLLib3Instrumentor().instrument()\npool = urllib3.PoolManager()\n"),
+        # a setting whose default is a public API (django-environ), read as `settings.NAME`, kept on the instance
+        Valid("import requests\nfrom django.conf import settings\n\n\nclass Bugs:\n    def __init__(self):\n"
+              "        self.url = settings.BUGZILLA_API_URL + '/rest/bug'\n\n    def file(self, bug):\n"
+              "        return requests.post(self.url, json=bug)\n",
+              files={"app/__init__.py": "", "app/settings.py": "import environ\n\nenv = environ.Env()\n"
+                     "BUGZILLA_API_URL = env('BUGZILLA_API_URL', default='https://bugzilla.example.org')\n"}),
         # URLs from a literal list of public hosts, looped over
         Valid("import requests\n\ndef probes():\n    for url, name in [('https://dictionary.example.org/a', 'a'),\n"
               "                      ('https://dictionary.example.org/b', 'b')]:\n        requests.get(url)\n"),
