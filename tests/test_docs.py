@@ -177,7 +177,7 @@ def test_index_doc_config_example_is_valid_and_complete(tmp_path):
     block = next(b for b in re.findall(r"```toml\n(.*?)```", text, flags=re.DOTALL) if "[tool.proplint]" in b)
     table = tomllib.loads(block)["tool"]["proplint"]
     keys = {"select", "ignore", "per-file-ignores", "exclude", "target-version", "http-client-factory",
-            "injectors", "extractors", "catalogs", "trace-context-key", "scope", "external"}
+            "injectors", "extractors", "catalogs", "trace-context-key", "scope", "external", "src"}
     assert set(table) == keys
     (tmp_path / "tools").mkdir()
     (tmp_path / "tools" / "proplint-catalog.toml").write_text("", encoding="utf-8")

@@ -27,7 +27,7 @@ from proplint.core.rule import Fix, Rule
 from proplint.families.threads.edits import argument
 from proplint.families.threads.facts import covered_by, flag_state
 from proplint.families.threads.flow import ContextFlow, shared
-from proplint.families.threads.lifetime import started, starts_service
+from proplint.families.threads.lifetime import hosts_long_lived, is_service_loop, started, starts_service
 from proplint.families.threads.model import CONTEXT_KEYWORD
 from proplint.families.threads.receivers import Receivers
 from proplint.families.threads.rules.common import instrumentor_note
@@ -138,6 +138,17 @@ class ThreadContextCheck(Check):
             return
         self._report_lost(s, covered)
 
+    def _run_method(self, qualname: str) -> cst.FunctionDef | None:
+        """The `run()` of a thread subclass defined in this module."""
+        owner, _, name = qualname.rpartition(".")
+        if owner and owner != self.ctx.module_name:
+            return None
+        for stmt in self.ctx.module.body:
+            if isinstance(stmt, cst.ClassDef) and stmt.name.value == name and isinstance(stmt.body, cst.IndentedBlock):
+                return next((f for f in stmt.body.body if isinstance(f, cst.FunctionDef) and f.name.value == "run"),
+                            None)
+        return None
+
     def _runs_in_stored_context(self, fn: cst.FunctionDef) -> bool:
         """The target runs its work in a context its object copied when it was made: `self._context =
         contextvars.copy_context()` in the class, `self._context.run(work)` in the target."""
@@ -216,6 +227,10 @@ class ThreadContextCheck(Check):
             return
         if any(self.flow.carry(a.value) is not None for a in node.args if not a.star):
             return  # `TimeoutThread(t, contextvars.copy_context().run, fn)`: its run() calls the context's run
+        run = self._run_method(qualname)
+        if run is not None and (is_service_loop(run) or hosts_long_lived(self.ctx, run)
+                                or not self.readers.reads([run.body], set(), run)):
+            return  # its run() loops for good, hosts an event loop, or reads no context
         if self.flag_state is not None:
             if self.flag_state != "on":
                 self.report(ReliesOnThreadInheritContext, node,

@@ -74,7 +74,7 @@ def collect_thread_classes(tree, imports, module, config, catalog) -> dict[str, 
             facts["submit_copies"] = True
         if "run" in methods:
             facts["run"] = True
-            if is_service_loop_ast(methods["run"]):
+            if is_service_loop_ast(methods["run"]) or _hosts_long_lived_ast(methods["run"], imports, catalog):
                 facts["service"] = True
         if "__init__" in methods:
             facts["init"] = True
@@ -83,6 +83,15 @@ def collect_thread_classes(tree, imports, module, config, catalog) -> dict[str, 
         if facts:
             out[f"{module}.{node.name}"] = facts
     return out
+
+
+def _hosts_long_lived_ast(fn: ast.AST, imports: dict, catalog) -> bool:
+    """run() hosts an event loop or a server (`self.loop.run_forever()`: a `[[long_lived_target]]`)."""
+    entries = catalog.get("long_lived_target")
+    methods = {e.name for e in entries if e.method}
+    names = {e.name for e in entries if not e.method}
+    return any(isinstance(n, ast.Call) and ((isinstance(n.func, ast.Attribute) and n.func.attr in methods)
+                                            or ast_qualname(n.func, imports) in names) for n in ast.walk(fn))
 
 
 def collect_flag_mentions(tree, imports, module, config, catalog) -> bool:

@@ -90,7 +90,8 @@ def at_startup(ctx: FileContext) -> bool:
     if name.startswith("__") and name.endswith("__"):
         return False  # `__init__` runs whenever an object is made, in a request too
     outer = name.lstrip("_")
-    return outer in STARTUP_NAMES or outer.startswith(STARTUP_PREFIXES)
+    # a boot hook (`before_worker_boot`, `after_process_boot`) runs when a worker process starts
+    return outer in STARTUP_NAMES or outer.startswith(STARTUP_PREFIXES) or "boot" in outer.split("_")
 
 
 def long_lived_target(ctx: FileContext, func: cst.BaseExpression, flow: "ContextFlow") -> bool:
@@ -108,8 +109,20 @@ def long_lived_target(ctx: FileContext, func: cst.BaseExpression, flow: "Context
     if matches(func):
         return True
     fn = flow.resolve_function(func)
-    if fn is None:
-        return False
+    return fn is not None and hosts_long_lived(ctx, fn)
+
+
+def hosts_long_lived(ctx: FileContext, fn: cst.CSTNode) -> bool:
+    """A function body that calls a `[[long_lived_target]]` (`loop.run_forever()`, `server.serve_forever()`)."""
+    entries = ctx.catalog.get("long_lived_target")
+    methods = {e.name for e in entries if e.method}
+    names = {e.name for e in entries if not e.method}
+
+    def matches(expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Attribute) and expr.attr.value in methods:
+            return True
+        return ctx.qualified_name(expr) in names
+
     finder = _CallsMatching(matches)
     visit(fn, finder)
     return finder.found
