@@ -37,6 +37,11 @@ _BUILTINS = frozenset(dir(builtins))
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"asyncio", "json", "datetime", "uuid", "time",
                                                                 "logging", "re", "os", "typing"}
 _MAX_DEPTH = 12
+#: builtins that run their argument's code (a generator's body, a callable): `next(gen)`, `list(rows)`
+_ITERATING = frozenset({"next", "iter", "list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max",
+                        "any", "all", "map", "filter", "enumerate", "zip", "reversed", "anext", "aiter"})
+#: how many calls deep the module's own helpers are followed
+_MAX_FOLLOW = 3
 _PROTOCOLS = frozenset({"typing", "typing_extensions", "collections", "abc", "builtins", "types"})
 _LOGGING = frozenset({"logging", "structlog", "loguru"})
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "notice",
@@ -65,6 +70,7 @@ class Readers:
         self.names |= {e.name for e in cat.get("injector")} | {e.name for e in cat.get("extractor")}
         self.names |= set(ctx.config.injectors) | set(getattr(ctx.config, "extractors", ()))
         self._instrumented: frozenset[str] | None = None
+        self._memo: dict[int, bool] = {}
         self._tops: frozenset[str] | None = None
         self._classes: dict[str, tuple[list[str], list[str]]] | None = None
 
@@ -104,11 +110,12 @@ class Readers:
         return self._classes
 
     # -- the processing -----------------------------------------------------------------------------------
-    def reads(self, statements, inert_names: set[str], fn: cst.FunctionDef | None = None) -> bool:
+    def reads(self, statements, inert_names: set[str], fn: cst.FunctionDef | cst.Lambda | None = None) -> bool:
         """Whether `statements` (the processing of a message bound to `inert_names`) may read the context."""
         if self.ctx.index.launcher:
             return True
-        inert = set(inert_names) | self._inert_params(fn)
+        self._memo: dict[int, bool] = {}
+        inert = set(inert_names) | self._inert_params(fn if isinstance(fn, cst.FunctionDef) else None)
         finder = _Calls(self, inert)
         for stmt in statements:
             stmt.visit(finder)
@@ -135,7 +142,26 @@ class Readers:
     def _instrumented_top(self, top: str) -> bool:
         return top in self.instrumented() or top.replace("_", "-") in self.instrumented()
 
-    def call_inert(self, call: cst.Call, inert: set[str], depth: int = 0) -> bool:
+    def _helper(self, func: cst.BaseExpression) -> cst.FunctionDef | None:
+        """`helper(...)` defined at this module's top level, or `self.method(...)` of the enclosing class."""
+        if isinstance(func, cst.Name) and self.ctx.qualified_name(func) is None:
+            return _def_named(self.ctx.module.body, func.value)
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            cls = self.ctx.enclosing(cst.ClassDef)
+            if isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock):
+                return _def_named(cls.body.body, func.attr.value)
+        return None
+
+    def _helper_inert(self, fn: cst.FunctionDef, follow: int) -> bool:
+        key = id(fn)
+        if key not in self._memo:
+            self._memo[key] = False  # a recursive call: conservative
+            finder = _Calls(self, self._inert_params(fn), follow)
+            fn.body.visit(finder)
+            self._memo[key] = not finder.reads
+        return self._memo[key]
+
+    def call_inert(self, call: cst.Call, inert: set[str], depth: int = 0, follow: int = 0) -> bool:
         func = call.func
         last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         if last in self.methods:
@@ -144,16 +170,20 @@ class Readers:
         if root is None:
             return False
         if isinstance(root, cst.Call):
-            return depth < _MAX_DEPTH and self.call_inert(root, inert, depth + 1)
+            return depth < _MAX_DEPTH and self.call_inert(root, inert, depth + 1, follow)
         name = root.value
         if name in inert:
             return True
+        helper = self._helper(func)
+        if helper is not None:  # the module's own function, or a method of the class at hand: look inside
+            return follow < _MAX_FOLLOW and self._helper_inert(helper, follow + 1)
         q = self.ctx.qualified_name(func)
         if q in self.names:
             return False
         if q is None:
             # a builtin, whose arguments are inert too (`next(gen)` runs the generator's code)
-            return name in _BUILTINS and not chain and all(_inert_expr(self, a.value, inert) for a in call.args)
+            return name in _BUILTINS and not chain and (name not in _ITERATING or all(
+                _inert_expr(self, a.value, inert) for a in call.args if isinstance(a.value, (cst.Name, cst.Attribute))))
         if isinstance(func, cst.Attribute):
             kind = self._client_kind(q.rsplit(".", 1)[0])
             if kind:
@@ -226,16 +256,17 @@ class _Calls(cst.CSTVisitor):
     """Walks the processing in order: names bound from inert values become inert; a call that is not inert
     reads."""
 
-    def __init__(self, readers: Readers, inert: set[str]) -> None:
+    def __init__(self, readers: Readers, inert: set[str], follow: int = 0) -> None:
         self.readers = readers
         self.inert = inert
+        self.follow = follow
         self.reads = False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
     def visit_Call(self, node: cst.Call) -> bool:
-        if not self.reads and not self.readers.call_inert(node, self.inert):
+        if not self.reads and not self.readers.call_inert(node, self.inert, follow=self.follow):
             self.reads = True
         return not self.reads
 
@@ -291,6 +322,8 @@ class _AllInert(cst.CSTVisitor):
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
+        if node.value in ("self", "cls"):
+            return  # reading an attribute runs nothing (a method call on it is judged as a call)
         if node.value not in self.names and node.value not in _BUILTINS:
             q = self.readers.ctx.qualified_name(node)
             if q is None or not self.readers._library(q.split(".")[0]):
@@ -302,3 +335,7 @@ def _inert_expr(readers: Readers, expr: cst.BaseExpression, inert: set[str]) -> 
     finder = _AllInert(readers, set(inert))
     expr.visit(finder)
     return finder.inert
+
+
+def _def_named(body, name: str) -> cst.FunctionDef | None:
+    return next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)

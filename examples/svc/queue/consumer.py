@@ -63,4 +63,6 @@ def handle_envelope(envelope: dict) -> None:
 
 
 async def process_request(data: dict) -> None:
-    print(data)
+    # the scoring work: its spans (and the calls it makes) belong in the request's trace
+    with tracer.start_as_current_span("score_essay"):
+        print(data)

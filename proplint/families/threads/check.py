@@ -129,7 +129,7 @@ class ThreadContextCheck(Check):
         if s.kind != "process" and starts_service(self.ctx, s.func, self.flow):
             return  # long-lived work: it must not inherit a request (`lifetime.py`)
         target = self.flow.resolve_function(s.func)
-        if isinstance(target, cst.FunctionDef) and not self.readers.reads([target.body], set(), target):
+        if isinstance(target, (cst.FunctionDef, cst.Lambda)) and not self.readers.reads([target.body], set(), target):
             return  # the target reads no context: nothing there would continue it (`core/readers.py`)
         if isinstance(target, cst.FunctionDef) and self._runs_in_stored_context(target):
             self.record_target(s.func, True)
