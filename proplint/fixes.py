@@ -19,6 +19,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from proplint.core.ast_names import module_name_for
 from proplint.edits import apply_fixes, non_overlapping
 from proplint.engine import analyse, read_source, relpath_of
 from proplint.settings import Settings
@@ -58,6 +59,40 @@ def _parses(code: bytes) -> bool:
         return False
 
 
+def _top_level_bindings(code: bytes) -> tuple[dict[str, int], set[str]]:
+    """Module-level assignment targets (name -> how many times) and the modules it imports from."""
+    import ast
+
+    tree = ast.parse(code)
+    counts: dict[str, int] = {}
+    imported: set[str] = set()
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AnnAssign, ast.AugAssign)) else []
+        for t in targets:
+            if isinstance(t, ast.Name):
+                counts[t.id] = counts.get(t.id, 0) + 1
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            imported.add(node.module)
+    return counts, imported
+
+
+def _rebinds(old: bytes, new: bytes, module: str | None) -> str | None:
+    """What a fix would break that re-checking does not show: a module-level name bound once (or not at all)
+    now bound twice (two hoisted values under one name: the second wins), or an import of the module itself."""
+    try:
+        before, _ = _top_level_bindings(old)
+        after, imported = _top_level_bindings(new)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    doubled = sorted(n for n, k in after.items() if k > 1 and before.get(n, 0) <= 1)
+    if doubled:
+        return f"bind `{doubled[0]}` twice at module level"
+    if module and module in imported:
+        return f"make {module} import itself"
+    return None
+
+
 def fix_source(source: bytes, path: str, relpath: str, settings: Settings, unsafe: bool) -> FixResult:
     result = FixResult(path, original=source)
     current = source
@@ -80,6 +115,10 @@ def fix_source(source: bytes, path: str, relpath: str, settings: Settings, unsaf
                 compile(new, path, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
             result.error = f"fixed code would not compile ({exc}); file left unchanged"
+            return result
+        clash = _rebinds(current, new, module_name_for(relpath, settings.index.src))
+        if clash:
+            result.error = f"fix would {clash}; file left unchanged"
             return result
         after = analyse(new, path, relpath, settings)
         left = [f for f in after.findings if _applicable(f, unsafe)]

@@ -137,7 +137,10 @@ class ContextVarNotModuleLevel(Rule):
         base = "_" + (re.sub(r"\W+", "_", raw).strip("_").lower() or "context") + "_var"
         if not base[1].isalpha():
             base = "_var" + base
-        name = fresh_name(base, names_in(ctx.module))
+        # fresh in the module and among the names this check's other PRP402 fixes of the file took
+        taken = ctx.__dict__.setdefault("_prp402_names", set())
+        name = fresh_name(base, names_in(ctx.module) | taken)
+        taken.add(name)
         imports = []
         func = node.func
         root = dotted(func.value if isinstance(func, cst.Subscript) else func)
