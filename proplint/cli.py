@@ -21,10 +21,13 @@ from proplint.report import FORMATS
 from proplint.core.rule import Finding
 
 
-def _codes(value: str | None) -> tuple[str, ...] | None:
+def _codes(value: str | None, option: str = "--select") -> tuple[str, ...] | None:
+    """Comma-separated code prefixes of an option, checked as the configuration's are (exit 2 on a typo)."""
     if value is None:
         return None
-    return tuple(v.strip().upper() for v in value.split(",") if v.strip())
+    from proplint.config import check_codes
+
+    return check_codes(option, [v.strip().upper() for v in value.split(",") if v.strip()])
 
 
 def _fail(message: str) -> None:
@@ -60,7 +63,7 @@ def _groups(paths: tuple[str, ...], config_file: str | None, select, ignore, no_
             by_owner.setdefault((owner.root, owner.source), (owner, []))[1].append(file)
     groups = []
     for config, files in by_owner.values():
-        settings = make_settings(config, _codes(select), _codes(ignore) or (), use_cache=not no_cache,
+        settings = make_settings(config, _codes(select), _codes(ignore, "--ignore") or (), use_cache=not no_cache,
                                  want_edits=want_edits, jobs=jobs or default_jobs())
         groups.append((settings, files))
     return groups
@@ -101,16 +104,23 @@ def main() -> None:
               help="text: path:line:col: CODE message; json: ruff's JSON schema; sarif: SARIF 2.1.0; "
                    "github: workflow annotations.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-def check(paths, select, ignore, config_file, jobs, no_cache, output_format, exit_zero) -> None:
-    """Report propagation mistakes in PATHS (files or directories; default: .)."""
+@click.option("--stdin-filename", metavar="PATH",
+              help="With `-` as the path: the file the code read from standard input is (for the configuration, "
+                   "per-file-ignores, the project's index and the messages). Default: stdin.py here.")
+def check(paths, select, ignore, config_file, jobs, no_cache, output_format, exit_zero, stdin_filename) -> None:
+    """Report propagation mistakes in PATHS (files or directories; default: .; `-` reads standard input)."""
     try:
-        groups = _groups(paths, config_file, select, ignore, no_cache, want_edits=output_format == "json",
-                         jobs=jobs)
-        findings: list[Finding] = []
-        checked = 0
-        for settings, files in groups:
-            checked += len(files)
-            findings.extend(check_paths(files, settings, jobs, use_cache=not no_cache))
+        if paths == ("-",):
+            findings, checked = _check_stdin(stdin_filename, config_file, select, ignore, no_cache,
+                                             output_format == "json"), 1
+        else:
+            groups = _groups(paths, config_file, select, ignore, no_cache, want_edits=output_format == "json",
+                             jobs=jobs)
+            findings = []
+            checked = 0
+            for settings, files in groups:
+                checked += len(files)
+                findings.extend(check_paths(files, settings, jobs, use_cache=not no_cache))
     except (ConfigError, CatalogError) as exc:
         _fail(str(exc))
         return
@@ -129,6 +139,19 @@ def check(paths, select, ignore, config_file, jobs, no_cache, output_format, exi
     else:
         click.echo(f"All checks passed ({checked} file{'s' * (checked != 1)} checked).", err=True)
     sys.exit(1 if findings and not exit_zero else 0)
+
+
+def _check_stdin(stdin_filename: str | None, config_file, select, ignore, no_cache: bool,
+                 want_edits: bool) -> list[Finding]:
+    """`proplint check -`: the code on standard input, checked as the file `--stdin-filename` names."""
+    from proplint.engine import analyse, relpath_of
+
+    path = Path(stdin_filename or "stdin.py").absolute()
+    config = load_config(path.parent, Path(config_file) if config_file else None)
+    settings = make_settings(config, _codes(select), _codes(ignore, "--ignore") or (), use_cache=not no_cache,
+                             want_edits=want_edits)
+    source = click.get_binary_stream("stdin").read()
+    return analyse(source, stdin_filename or "stdin.py", relpath_of(path, config.root), settings).findings
 
 
 @main.command()

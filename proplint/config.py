@@ -116,12 +116,25 @@ class Config:
 
 def _codes(key: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
+        raise ConfigError(f"{key} must be a list of code prefixes like [\"PRP1\", \"PRP203\"], not the string "
+                          f"{value!r}")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{key} must be a list of code prefixes like [\"PRP1\", \"PRP203\"]")
+    return check_codes(key, value)
+
+
+def check_codes(key: str, value) -> tuple[str, ...]:
+    """Code prefixes that are proplint's (`PRP`, `PRP1`, `PRP101`) and select at least one rule: a typo
+    (`E501`, `PRP9`) is an error, never a silently empty selection."""
+    from proplint.registry import all_rules  # the rules, for prefixes that match none
+
     bad = [v for v in value if not CODE_PREFIX.match(v)]
     if bad:
         raise ConfigError(f"{key}: {', '.join(bad)} is not a proplint code prefix (PRP, PRP1, PRP101, ...)")
+    codes = set(all_rules()) | {"PRP001"}
+    empty = [v for v in value if not any(c.startswith(v) for c in codes)]
+    if empty:
+        raise ConfigError(f"{key}: {', '.join(empty)} matches no rule (`proplint rules` lists them)")
     return tuple(value)
 
 
@@ -149,7 +162,7 @@ def _parse(table: dict[str, Any], root: Path, source: Path | None) -> Config:
         elif key == "exclude":
             kwargs["exclude"] = _strings(key, value)
         elif key == "target-version":
-            if not isinstance(value, str) or not TARGET_VERSION.match(value) or int(value[3:]) < 10:
+            if not isinstance(value, str) or not TARGET_VERSION.match(value) or not 10 <= int(value[3:]) <= 15:
                 raise ConfigError(f'target-version must be like "py310" (3.10 or later), not {value!r}')
             kwargs["target_version"] = value
         elif key == "http-client-factory":

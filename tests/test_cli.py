@@ -561,3 +561,38 @@ def test_flake8_answers_a_file_no_rule_can_report_on_without_importing_the_rules
     # a new file in the project changes the key: the saved needs are not trusted, the full path runs
     (tmp_path / "more.py").write_text("x = 1\n")
     assert "LIBCST True" in flake8("plain.py")
+
+
+@pytest.mark.parametrize("option, says", [
+    (["--select", "E501"], "E501 is not a proplint code prefix"),
+    (["--select", "PRP9"], "PRP9 matches no rule"),
+    (["--ignore", "PRP1,XYZ"], "XYZ is not a proplint code prefix"),
+])
+def test_a_typo_in_select_or_ignore_is_an_error_not_a_green_run(tmp_path, option, says):
+    (tmp_path / "pyproject.toml").write_text("[tool.proplint]\n")
+    (tmp_path / "app.py").write_text("import threading\n\n\ndef f(job):\n    threading.Thread(target=job).start()\n")
+    run = subprocess.run([sys.executable, "-m", "proplint", "check", "--no-cache", *option, "."], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and says in run.stderr
+
+
+@pytest.mark.parametrize("line, says", [
+    ('select = "PRP1"', "select must be a list"),
+    ('select = ["PRP9"]', "PRP9 matches no rule"),
+    ('target-version = "py399"', "target-version"),
+])
+def test_a_wrong_value_in_the_config_names_its_key(tmp_path, line, says):
+    (tmp_path / "pyproject.toml").write_text(f"[tool.proplint]\n{line}\n")
+    (tmp_path / "app.py").write_text("x = 1\n")
+    run = subprocess.run([sys.executable, "-m", "proplint", "check", "--no-cache", "."], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and says in run.stderr
+
+
+def test_check_reads_standard_input_as_the_named_file(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.proplint]\n")
+    code = "import threading\n\n\ndef f(job):\n    threading.Thread(target=job).start()\n"
+    run = subprocess.run([sys.executable, "-m", "proplint", "check", "-", "--stdin-filename", "app/jobs.py"],
+                         cwd=tmp_path, input=code, capture_output=True, text=True)
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.startswith("app/jobs.py:5:5: PRP201")
