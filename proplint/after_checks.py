@@ -22,7 +22,7 @@ def after_checks(findings: list[Finding], source: bytes | str, ast_file: AstFile
         findings = _where_the_unit_has_context(findings, relpath, settings)
     if findings:
         _say_why_context_exists(findings, settings)
-        _drop_fixes_with_undeclared_imports(findings, settings)
+        _drop_fixes_with_undeclared_imports(findings, settings, relpath)
     return findings
 
 
@@ -30,13 +30,23 @@ def after_checks(findings: list[Finding], source: bytes | str, ast_file: AstFile
 _OPTIONAL_MODULES = {"opentelemetry": "OpenTelemetry (opentelemetry-api)"}
 
 
-def _drop_fixes_with_undeclared_imports(findings: list[Finding], settings: Settings) -> None:
+def _imports_here(settings: Settings, relpath: str, module: str) -> bool:
+    """Some application file under the same dependency folder as `relpath` imports `module`."""
+    folder = max((d for d in settings.index.dep_dirs if d and relpath.startswith(d + "/")), key=len, default="")
+    return any(rel.startswith(folder + "/") and module in names for rel, names in settings.index.tracing())
+
+
+def _drop_fixes_with_undeclared_imports(findings: list[Finding], settings: Settings, relpath: str) -> None:
     """A fix never imports a package the project does not use: in a project with no OpenTelemetry (no
     import in its application code, no dependency, no launcher), a fix that would add
     `from opentelemetry... import ...` is withheld, and the message says what to write instead."""
     project = project_context(settings.index, settings.catalog)
     used = {"opentelemetry"} if "opentelemetry" in project.tracers or any(
         d.startswith("opentelemetry") for d in settings.index.deps) else set()
+    own = settings.index.deps_for(relpath)
+    if own is not None and not any(d.startswith("opentelemetry") for d in own):
+        # a service of a monorepo with dependency files of its own that declare no OpenTelemetry
+        used = set() if not _imports_here(settings, relpath, "opentelemetry") else used
     for f in findings:
         if f.fix is None:
             continue

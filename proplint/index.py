@@ -198,6 +198,17 @@ class ProjectIndex:
     src: tuple[str, ...] = ()
     #: (root, why) of the inferred ones
     inferred_src: tuple[tuple[str, str], ...] = ()
+    #: folder (relative, "" for the root) of each dependency file -> the OpenTelemetry distributions it declares
+    dep_dirs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def deps_for(self, relpath: str) -> frozenset[str] | None:
+        """The OpenTelemetry distributions the nearest folder above `relpath` with dependency files declares
+        (a service of a monorepo: its own requirements), or None when only the root declares any."""
+        best = None
+        for d in self.dep_dirs:
+            if d and relpath.startswith(d + "/") and (best is None or len(d) > len(best)):
+                best = d
+        return frozenset(self.dep_dirs[best]) if best is not None else None
     _bases: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -439,7 +450,13 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
         units=_deploy_units(root, other, files),
         src=config.src,
         inferred_src=tuple(inferred),
+        dep_dirs={_rel_dir(root, d): tuple(v) for d, v in text.get("dep_dirs", {}).items()},
     )
+
+
+def _rel_dir(root: Path, folder: str) -> str:
+    rel = Path(folder).relative_to(root).as_posix()
+    return "" if rel == "." else rel
 
 
 def infer_roots(root: Path, py_files: list[Path], cache_dir: Path | None) -> list[tuple[str, str]]:

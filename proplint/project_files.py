@@ -56,6 +56,8 @@ def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
     sdk_launchers = [(re.compile(re.escape(w) + r"(?![\w-])"), e.name) for e in sdks for w in e.launchers]
     found_sdks: set[str] = set()
     deployed = False
+    #: folder (absolute) of each dependency file -> the OpenTelemetry distributions it declares
+    dep_dirs: dict[str, set[str]] = {}
     for path in paths:
         name = path.name
         deployed = deployed or bool(DEPLOYMENT_FILES.match(name))
@@ -71,7 +73,9 @@ def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
         except OSError:
             continue
         if is_dep:
-            deps.update(normalise_dist(d) for d in DIST.findall(text))
+            found_here = {normalise_dist(d) for d in DIST.findall(text)}
+            deps.update(found_here)
+            dep_dirs.setdefault(str(path.parent), set()).update(found_here)
             words = {normalise_dist(w) for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", text)}
             found_sdks.update(sdk for dist, sdk in sdk_dists.items() if dist in words)
             for m in PIN.finditer(text):
@@ -88,7 +92,8 @@ def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
             found_sdks.update(sdk for rx, sdk in sdk_launchers if rx.search(text))
     return {"deps": sorted(deps), "launcher": launcher, "bootstrap": bootstrap, "disabled": sorted(disabled),
             "signals": sorted(signals), "pins": {d: sorted(v) for d, v in sorted(pins.items())},
-            "sdks": sorted(found_sdks), "deployed": deployed}
+            "sdks": sorted(found_sdks), "deployed": deployed,
+            "dep_dirs": {d: sorted(v) for d, v in sorted(dep_dirs.items())}}
 
 
 # --- the index ---------------------------------------------------------------------------------------

@@ -29,3 +29,18 @@ def test_opentelemetry_imported_by_the_application_counts_as_used(make_project):
     project = make_project(PRODUCER, {}, files, path="app/queue.py")
     [finding] = project.check()
     assert finding.fix is not None
+
+
+def test_in_a_monorepo_each_service_s_own_dependencies_decide(make_project):
+    """`orders` declares OpenTelemetry, `mailer` does not: only `orders` gets a fix importing it."""
+    files = {"services/orders/requirements.txt": "redis==5.2.1\nopentelemetry-api==1.27.0\n",
+             "services/orders/queue.py": PRODUCER,
+             "services/mailer/requirements.txt": "redis==5.2.1\n",
+             "requirements-dev.txt": "pytest\n"}
+    orders = make_project(PRODUCER, {}, files, path="services/orders/queue.py")
+    [finding] = orders.check()
+    assert finding.fix is not None
+    mailer = make_project(PRODUCER, {}, files, path="services/mailer/queue.py")
+    [finding] = mailer.check()
+    assert finding.fix is None and "the project does not use OpenTelemetry" in finding.message
+    assert mailer.fix(unsafe=True).fixed is None
