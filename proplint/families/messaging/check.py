@@ -330,7 +330,7 @@ class MessagingCheck(Check):
         rule = ExtractResultUnused
         if self.extracts.is_extract(node):
             q = self.ctx.qualified_name(node.func)
-            if isinstance(parent, cst.Expr) and q not in self.ctx.config.extractors:
+            if isinstance(parent, cst.Expr) and (q not in self.ctx.config.extractors or q in self.extracts.returning):
                 self.report(rule, node, rule.message("discarded"))
                 return
             name = _single_target(parent)

@@ -250,6 +250,7 @@ def collect_restoring(tree: ast.Module, imports: dict, module: str | None, confi
     defs = []
     filling: list[str] = []
     own_extractors: list[str] = []
+    handing_back: list[str] = []
     helpers = []  # the restorer definitions: calls inside them are the helper's, not a use of it
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and module:
@@ -259,6 +260,9 @@ def collect_restoring(tree: ast.Module, imports: dict, module: str | None, confi
                 helpers.append(stmt)
                 if _helper_of(stmt, imports, extractors, returns=True):
                     own_extractors.append(f"{module}.{stmt.name}")  # the project's own (`proplint init`)
+                    if not any(isinstance(n, ast.Call) and (_attr(n.func) == "attach" or ast_qualname(
+                            n.func, imports) == "opentelemetry.context.attach") for n in ast.walk(stmt)):
+                        handing_back.append(f"{module}.{stmt.name}")  # restores nothing by itself
             elif called & injectors and _helper_of(stmt, imports, injectors, returns=False):
                 filling.append(f"{module}.{stmt.name}")  # the project's own injector (`proplint init`)
     if defs:
@@ -267,6 +271,8 @@ def collect_restoring(tree: ast.Module, imports: dict, module: str | None, confi
         out["injectors"] = filling
     if own_extractors:
         out["extractor_helpers"] = own_extractors
+    if handing_back:
+        out["returning_extractors"] = handing_back
     inside = {id(n) for h in helpers for n in ast.walk(h)}
     calls = set()
     fields: dict[str, set[str]] = {}
@@ -283,6 +289,10 @@ def collect_restoring(tree: ast.Module, imports: dict, module: str | None, confi
     if fields:
         out["carrier_fields"] = {q: sorted(v) for q, v in fields.items()}
     return out
+
+
+def _attr(func: ast.AST) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else ""
 
 
 def _helper_of(fn: ast.AST, imports: dict, names: set[str], returns: bool) -> bool:

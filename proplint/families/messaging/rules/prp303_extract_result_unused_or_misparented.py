@@ -67,6 +67,11 @@ class ExtractResultUnused(Rule):
         batch) is the author's decision.
     """
     VALID = (
+        # the project's extractor attaches the context itself: a bare call restores it
+        Valid("from app.tracing import restore\n\n\ndef on_message(headers, body):\n    restore(headers)\n    handle(body)\n", config={"extractors": ["app.tracing.restore"]},
+              files={"app/__init__.py": "", "app/tracing.py": "from opentelemetry import context\n"
+                     "from opentelemetry.propagate import extract\n\n\ndef restore(carrier):\n"
+                     "    return context.attach(extract(carrier))\n"}),
         Valid("from opentelemetry import trace\nfrom opentelemetry.propagate import extract\n\n"
               "tracer = trace.get_tracer(__name__)\n\ndef handle(headers):\n    ctx = extract(headers)\n"
               "    link = trace.Link(trace.get_current_span(ctx).get_span_context())\n"
@@ -78,6 +83,10 @@ class ExtractResultUnused(Rule):
               "    ctx = extract(headers)\n    return ctx\n\ndef fill(carrier):\n    inject(carrier)\n"),
     )
     INVALID = (
+        # the project's extractor hands the context back: called as a bare statement, nothing is restored
+        Invalid("from app.tracing import restore\n\n\ndef on_message(headers, body):\n    restore(headers)\n    handle(body)\n", config={"extractors": ["app.tracing.restore"]},
+                files={"app/__init__.py": "", "app/tracing.py": "from opentelemetry.propagate import extract\n\n\n"
+                       "def restore(carrier):\n    return extract(carrier)\n"}),
         Invalid("from opentelemetry.propagate import extract\n\ndef handle(headers):\n    extract(headers)\n"
                 "    print('processing')\n"),
         Invalid("from opentelemetry import trace\nfrom opentelemetry.propagate import extract\n\n"
