@@ -81,10 +81,11 @@ def _rebinds(old: bytes, new: bytes, module: str | None) -> str | None:
     """What a fix would break that re-checking does not show: a module-level name bound once (or not at all)
     now bound twice (two hoisted values under one name: the second wins), or an import of the module itself."""
     try:
-        before, _ = _top_level_bindings(old)
+        before, had = _top_level_bindings(old)
         after, imported = _top_level_bindings(new)
     except (SyntaxError, ValueError, RecursionError):
         return None
+    imported -= had  # only what the fix adds
     doubled = sorted(n for n, k in after.items() if k > 1 and before.get(n, 0) <= 1)
     if doubled:
         return f"bind `{doubled[0]}` twice at module level"

@@ -38,3 +38,9 @@ def test_verification_refuses_a_rebound_module_name_and_a_self_import():
     # a name the module already bound twice is the module's business, not the fix's
     twice = b"x = 1\nx = 2\n"
     assert _rebinds(twice, twice + b"y = 3\n", "m") is None
+
+
+def test_an_import_the_file_already_had_is_not_the_fix_s():
+    # `kafka.py` at a project root that imports the kafka library: the import was there before the fix
+    old = b"from kafka import KafkaProducer\n"
+    assert _rebinds(old, old + b"from opentelemetry.propagate import inject\n", "kafka") is None
