@@ -104,14 +104,17 @@ class Relevance:
         """The destination and the message sent are parameters of the enclosing function (or attributes,
         method calls or `json.dumps` of them): the callers choose both."""
         params = self._params()
-        if not params or entry.payload_index < 1:
+        keyword, index = entry.payload_keyword, entry.payload_index
+        if index < 1 and entry.shape == "redis_fields":
+            keyword, index = entry.keyword, entry.index  # a stream entry's fields: the carrier goes in the payload
+        if not params or index < 1:
             return False
-        found = keyword_arg(call, entry.payload_keyword, entry.payload_index)
+        found = keyword_arg(call, keyword, index)
         starred = [a for a in call.args if a.star == "*"]
         payload = [found[1].value] if found else [a.value for a in starred]
         if not payload or not any(_rooted(p, params) for p in payload):
             return False
-        before = [keyword_arg(call, "", i) for i in range(entry.payload_index)]
+        before = [keyword_arg(call, "", i) for i in range(index)]
         return any(arg is not None and _rooted(arg[1].value, params) for arg in before)
 
     def receiving_wrapper(self, call: cst.Call, rest: list[cst.BaseStatement]) -> bool:

@@ -80,6 +80,21 @@ def is_service_loop(fn: cst.FunctionDef | cst.Lambda) -> bool:
     return any(_long_running_cst(s) for s in fn.body.body)
 
 
+def is_forever_loop(fn: cst.FunctionDef | cst.Lambda | None) -> bool:
+    """A body that is, at its top level, a `while True:` loop that sleeps or waits between rounds: periodic
+    housekeeping (a flusher, a poller) that outlives any request, wherever it is started."""
+    if not isinstance(fn, cst.FunctionDef) or not isinstance(fn.body, cst.IndentedBlock):
+        return False
+    for stmt in fn.body.body:
+        if isinstance(stmt, cst.While) and ((isinstance(stmt.test, cst.Name) and stmt.test.value == "True")
+                                            or (isinstance(stmt.test, cst.Integer) and stmt.test.value == "1")):
+            finder = _CallsMatching(lambda f: isinstance(f, cst.Attribute) and f.attr.value in ("sleep", "wait"))
+            visit(stmt.body, finder)
+            if finder.found:
+                return True
+    return False
+
+
 def at_startup(ctx: FileContext) -> bool:
     """The spawn runs when the process starts, before any request: at module level, or in a function named
     for start-up (`STARTUP_NAMES`, `STARTUP_PREFIXES`: `main`, `initialize_*`, `bootstrap`, `lifespan`)."""
@@ -156,6 +171,8 @@ def starts_service(ctx: FileContext, func: cst.BaseExpression | None, flow: "Con
     if at_startup(ctx):
         return True
     if func is not None and long_lived_target(ctx, func, flow):
+        return True
+    if func is not None and is_forever_loop(flow.resolve_function(func)):
         return True
     owner = ctx.enclosing(cst.FunctionDef)
     if owner is not None:

@@ -62,6 +62,9 @@ class UntracedRequests(Rule):
         # Sentry, the project's only tracing, puts its trace headers on every http.client request
         Valid("import requests\n\ndef notify(url, body):\n    return requests.post(url, json=body)\n",
               files={"app/__init__.py": "", "app/monitoring.py": "import sentry_sdk\n\nsentry_sdk.init(dsn='x')\n"}),
+        # New Relic, the project's only tracing, adds its distributed-tracing headers to instrumented calls
+        Valid("import requests\n\ndef notify(url, body):\n    return requests.post(url, json=body)\n",
+              files={"requirements.txt": "newrelic==10.2.0\nrequests\n"}),
         # test code: no request, no trace
         Valid("import requests\n\ndef test_health():\n    assert requests.get('http://localhost:8000').ok\n",
               path="tests/test_health.py"),

@@ -131,6 +131,10 @@ class ProducerWithoutTraceCarrier(Rule):
         no fix: their carriers need a change in the job's signature or a middleware.
     """
     VALID = (
+        # a generic stream wrapper: its callers choose the stream and build the fields (they are reported)
+        Valid("import redis.asyncio as redis\n\n\nclass Client:\n    def __init__(self):\n"
+              "        self._r = redis.Redis()\n\n    async def xadd(self, stream, fields, maxlen=None):\n"
+              "        return await self._r.xadd(stream, fields, maxlen=maxlen)\n"),
         # a constant: a signal that wakes the waiter already holding the trace, not work with a context
         Valid("import redis\n\nr = redis.Redis()\n\ndef done(key):\n    r.rpush(key, b'1')\n"),
         # a copy of a failed message to the dead-letter queue: not a unit of work that continues a trace

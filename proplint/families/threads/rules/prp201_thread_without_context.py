@@ -72,6 +72,10 @@ class ThreadWithoutContext(Rule):
         the context in `__init__`/`start()` and run the body inside it).
     """
     VALID = (
+        # periodic housekeeping: a `while True` loop that sleeps between rounds outlives any request
+        Valid("import threading\nimport time\n\n\ndef start_flusher(producers):\n    def flush():\n"
+              "        while True:\n            for p in producers:\n                p.flush(5.0)\n"
+              "            time.sleep(1)\n\n    threading.Thread(target=flush, daemon=True).start()\n"),
         # the context's run is the callable the subclass's run() calls
         Valid("import contextvars\nimport threading\n\n\nclass TimeoutThread(threading.Thread):\n"
               "    def __init__(self, func, *args):\n        super().__init__()\n        self.func = func\n"
