@@ -37,6 +37,8 @@ _BUILTINS = frozenset(dir(builtins))
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"asyncio", "json", "datetime", "uuid", "time",
                                                                 "logging", "re", "os", "typing"}
 _MAX_DEPTH = 12
+#: annotations of plain values, whose methods run no user code
+_PLAIN_TYPES = frozenset({"str", "bytes", "int", "float", "bool", "complex", "bytearray"})
 #: builtins that run their argument's code (a generator's body, a callable): `next(gen)`, `list(rows)`
 _ITERATING = frozenset({"next", "iter", "list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max",
                         "any", "all", "map", "filter", "enumerate", "zip", "reversed", "anext", "aiter"})
@@ -129,7 +131,11 @@ class Readers:
             return out
         for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
             if p.annotation is not None:
-                q = self.ctx.qualified_name(p.annotation.annotation)
+                ann = p.annotation.annotation
+                if isinstance(ann, cst.Name) and ann.value in _PLAIN_TYPES:
+                    out.add(p.name.value)  # `host: str`: its methods run no code of the caller's
+                    continue
+                q = self.ctx.qualified_name(ann)
                 top = q.split(".")[0] if q else ""
                 # a third-party class (`WebSocket`); not a protocol of `typing` (an `Iterator` runs its owner's code)
                 if q and top not in _PROTOCOLS and self._library(top) and not self._instrumented_top(top):
@@ -145,6 +151,11 @@ class Readers:
     def _helper(self, func: cst.BaseExpression) -> cst.FunctionDef | None:
         """`helper(...)` defined at this module's top level, or `self.method(...)` of the enclosing class."""
         if isinstance(func, cst.Name) and self.ctx.qualified_name(func) is None:
+            for anc in reversed(self.ctx.ancestors):  # a def nested in an enclosing function, then the module's
+                if isinstance(anc, cst.FunctionDef) and isinstance(anc.body, cst.IndentedBlock):
+                    found = _def_named(anc.body.body, func.value)
+                    if found is not None:
+                        return found
             return _def_named(self.ctx.module.body, func.value)
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
             cls = self.ctx.enclosing(cst.ClassDef)
@@ -168,7 +179,9 @@ class Readers:
             return False
         root, chain = _root(func)
         if root is None:
-            return False
+            # a method of a value built from literals and inert names: `(host or "").strip()`
+            receiver = func.value if isinstance(func, cst.Attribute) else None
+            return receiver is not None and _inert_expr(self, receiver, inert)
         if isinstance(root, cst.Call):
             return depth < _MAX_DEPTH and self.call_inert(root, inert, depth + 1, follow)
         name = root.value
@@ -311,7 +324,7 @@ class _AllInert(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> bool:
         if not self.readers.call_inert(node, self.names):
             self.inert = False
-        return self.inert
+        return False  # what an inert call returns is a plain value, whatever its arguments were
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         node.value.visit(self)  # `.attr` names a member, not a variable
