@@ -8,6 +8,7 @@ project's only context is its own request-scoped ContextVars, a boundary finding
 from __future__ import annotations
 
 from proplint.core.context import AstFile
+from proplint.core.reach import module_stem, unreached_definition
 from proplint.core.relevance import project_context, region_of, regions
 from proplint.core.rule import Finding
 from proplint.core.units import units
@@ -17,9 +18,12 @@ from proplint.settings import Settings
 
 def after_checks(findings: list[Finding], source: bytes | str, ast_file: AstFile | None, relpath: str,
                  settings: Settings) -> list[Finding]:
-    if settings.config.scope == "application":
-        findings = _in_application_code(findings, source, ast_file, relpath, settings.index.src)
+    if settings.config.scope == "application" and findings:
+        if ast_file is None:
+            ast_file = AstFile.parse(source, relpath, settings.index.src)
+        findings = _in_application_code(findings, ast_file)
         findings = _where_the_unit_has_context(findings, relpath, settings)
+        findings = _in_reached_code(findings, ast_file, relpath, settings)
     if findings:
         _say_why_context_exists(findings, settings)
         _drop_fixes_with_undeclared_imports(findings, settings, relpath)
@@ -91,12 +95,21 @@ def _where_the_unit_has_context(findings: list[Finding], relpath: str, settings:
     return out
 
 
-def _in_application_code(findings: list[Finding], source: bytes | str, ast_file: AstFile | None,
-                         relpath: str, src: tuple[str, ...] = ()) -> list[Finding]:
+def _in_reached_code(findings: list[Finding], ast_file: AstFile | None, relpath: str,
+                     settings: Settings) -> list[Finding]:
+    """The findings outside module-level code nothing in the application refers to (`core/reach.py`)."""
+    if ast_file is None or not any(f.code[3] != "0" for f in findings):
+        return findings
+    app_refs, test_refs = settings.index.referenced()
+    public_too = units(settings.index, settings.catalog).of(relpath).deployed
+    stem = module_stem(relpath)
+    return [f for f in findings if f.code[3] == "0"
+            or unreached_definition(ast_file.tree, f.line, app_refs, test_refs, stem, public_too) is None]
+
+
+def _in_application_code(findings: list[Finding], ast_file: AstFile | None) -> list[Finding]:
     """The findings outside `__main__` blocks, pytest fixtures and command-line tools (`core/relevance.py`)."""
     if ast_file is None:
-        ast_file = AstFile.parse(source, relpath, src)
-        if ast_file is None:
-            return findings
+        return findings
     found = regions(ast_file.tree, ast_file.imports)
     return [f for f in findings if f.code == "PRP001" or region_of(f.line, found) is None] if found else findings

@@ -32,7 +32,7 @@ def run_key(settings) -> str:
             "edits": settings.want_edits,
             "index": [sorted(index.files.items()), sorted(index.deps), index.launcher, index.bootstrap,
                       sorted(index.disabled), sorted(getattr(index, "signals", ())),
-                      sorted(getattr(index, "pins", {}).items())],
+                      sorted(getattr(index, "pins", {}).items()), sorted(getattr(index, "entry_points", ()))],
         },
         sort_keys=True,
         default=str,

@@ -27,13 +27,16 @@ from proplint.config import Config
 from proplint.core.catalog import Catalog
 from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast
 from proplint.core.family import Collector
-from proplint.core.relevance import collect_tracing, tracing_tokens
+from proplint.core.relevance import collect_tracing, path_kind, tracing_tokens
+from proplint.core.reach import reference_names
 from proplint.core.roots import import_roots, infer
 from proplint.core.units import activity_tokens, collect_activity
 from proplint.files import project_files
 from proplint.project_files import DEPLOYMENT_FILES, normalise_dist, scan_text_files
 
 CACHE_DIR = ".proplint_cache"
+#: files whose references do not make code reached in production (`ProjectIndex.referenced`)
+_NOT_REACHING = frozenset({"example", "benchmark"})
 
 #: A collector resolved against the loaded catalog: (name, fn, tokens or None, when or None). With tokens,
 #: files containing none of them are skipped; with `when`, modules for which it is false. A file no
@@ -198,6 +201,8 @@ class ProjectIndex:
     src: tuple[str, ...] = ()
     #: (root, why) of the inferred ones
     inferred_src: tuple[tuple[str, str], ...] = ()
+    #: `module:attr` entry points named in deployment and dependency files (`core/reach.py`)
+    entry_points: frozenset[str] = frozenset()
     #: folder (relative, "" for the root) of each dependency file -> the OpenTelemetry distributions it declares
     dep_dirs: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -214,6 +219,22 @@ class ProjectIndex:
 
     def module_name(self, relpath: str) -> str | None:
         return module_name_for(relpath, self.src)
+
+    def referenced(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(the names application files refer to in other modules, with the entry points named in deployment
+        and configuration files; the names test files refer to) (`core/reach.py`). Examples and benchmarks
+        count as neither."""
+        def compute(index: "ProjectIndex") -> tuple[frozenset[str], frozenset[str]]:
+            app, tests = set(index.entry_points), set()
+            for rel, facts in index.files.items():
+                if facts.get("refs"):
+                    kind = path_kind(rel)
+                    if kind == "test":
+                        tests.update(facts["refs"])
+                    elif kind not in _NOT_REACHING:
+                        app.update(facts["refs"])
+            return frozenset(app), frozenset(tests)
+        return self.derived("referenced", compute)
 
     def facts(self, name: str) -> list[tuple[str, Any]]:
         """(relpath, value) for every file with a non-empty value of collector `name`."""
@@ -274,15 +295,21 @@ def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
     module = module_name_for(relpath, config.src)
     wanted = [(name, fn) for name, fn, tokens, when in collectors
               if (tokens is None or any(t in source for t in tokens)) and (when is None or when(module, config))]
+    base: dict[str, Any] = {}
     roots = import_roots(source)
+    if roots:
+        base["roots"] = roots
+    refs = reference_names(source)
+    if refs:
+        base["refs"] = refs
     if not wanted:
-        return {"roots": roots} if roots else {}
+        return base
     try:
         tree = parse_ast(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     imports = ast_imports(tree, module, relpath.endswith("__init__.py"))
-    out: dict[str, Any] = {"roots": roots} if roots else {}
+    out = base
     for name, fn in wanted:
         try:
             value = fn(tree, imports, module, config, catalog)
@@ -451,6 +478,7 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
         src=config.src,
         inferred_src=tuple(inferred),
         dep_dirs={_rel_dir(root, d): tuple(v) for d, v in text.get("dep_dirs", {}).items()},
+        entry_points=frozenset(text.get("entry_points", ())),
     )
 
 

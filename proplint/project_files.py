@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from proplint.core.catalog import Catalog
+from proplint.core.reach import entry_point_names
 
 LAUNCHER = re.compile(r"opentelemetry-instrument(?![\w-])")
 BOOTSTRAP = re.compile(r"opentelemetry-bootstrap\b[^\n]*\binstall\b")
@@ -28,6 +29,8 @@ LAUNCHER_FILES = re.compile(
     r"^(Dockerfile.*|.*\.[Dd]ockerfile|Procfile.*|.*\.sh|docker-compose.*\.ya?ml|compose.*\.ya?ml|entrypoint.*"
     r"|.*\.service|supervisord.*\.conf|gunicorn\.conf\.py|\.env.*|.*\.env)$"
 )
+#: configuration files that may name code to run by its dotted path (`core/reach.py`)
+CONFIG_SUFFIXES = frozenset({".yml", ".yaml", ".toml", ".cfg", ".ini", ".tf", ".conf"})
 #: files that say the project is deployed as a service (an application, not a library)
 DEPLOYMENT_FILES = re.compile(
     r"^(Dockerfile.*|.*\.[Dd]ockerfile|Procfile.*|docker-compose.*\.ya?ml|compose.*\.ya?ml|.*\.service"
@@ -58,20 +61,24 @@ def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
     deployed = False
     #: folder (absolute) of each dependency file -> the OpenTelemetry distributions it declares
     dep_dirs: dict[str, set[str]] = {}
+    entry_points: set[str] = set()
     for path in paths:
         name = path.name
         deployed = deployed or bool(DEPLOYMENT_FILES.match(name))
         is_dep = bool(DEPENDENCY_FILES.match(name)) or (path.parent.name.startswith("requirements")
                                                          and name.endswith((".txt", ".in")))
         is_launch = bool(LAUNCHER_FILES.match(name))
-        if not (is_dep or is_launch):
+        #: a configuration or deployment file that may name code to run (`core/reach.py`)
+        is_conf = bool(DEPLOYMENT_FILES.match(name)) or path.suffix in CONFIG_SUFFIXES
+        if not (is_dep or is_launch or is_conf):
             continue
         try:
-            if path.stat().st_size > 5_000_000:
+            if path.stat().st_size > (5_000_000 if is_dep or is_launch else 1_000_000):
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
+        entry_points.update(entry_point_names(text))
         if is_dep:
             found_here = {normalise_dist(d) for d in DIST.findall(text)}
             deps.update(found_here)
@@ -93,7 +100,8 @@ def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
     return {"deps": sorted(deps), "launcher": launcher, "bootstrap": bootstrap, "disabled": sorted(disabled),
             "signals": sorted(signals), "pins": {d: sorted(v) for d, v in sorted(pins.items())},
             "sdks": sorted(found_sdks), "deployed": deployed,
-            "dep_dirs": {d: sorted(v) for d, v in sorted(dep_dirs.items())}}
+            "dep_dirs": {d: sorted(v) for d, v in sorted(dep_dirs.items())},
+            "entry_points": sorted(entry_points)}
 
 
 # --- the index ---------------------------------------------------------------------------------------

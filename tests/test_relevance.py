@@ -239,3 +239,58 @@ def test_a_module_shadowed_by_a_package_of_the_same_name_is_not_checked(make_pro
     files = {**DOCKER, **OTEL_APP, "app/jobs/__init__.py": ""}
     assert codes(make_project(THREAD, {}, files, path="app/jobs.py")) == []
     assert codes(make_project(THREAD, {}, {**DOCKER, **OTEL_APP}, path="app/jobs.py")) == ["PRP201"]
+
+
+# --- reached code (`core/reach.py`): code nothing in the application refers to never runs with a request ----
+
+_REACH_APP = {**DOCKER, **OTEL_APP}
+
+
+def test_a_private_helper_nobody_calls_is_not_reported(make_project):
+    dead = "import threading\n\n\ndef _old_fanout(job):  # no longer used\n    threading.Thread(target=job).start()\n"
+    assert codes(make_project(dead, {}, OTEL_APP, path="app/jobs.py")) == []
+    # the twin: the same helper called from the module's request handler
+    called = dead + "\n\ndef handle(job):\n    _old_fanout(job)\n"
+    assert codes(make_project(called, {}, OTEL_APP, path="app/jobs.py")) == ["PRP201"]
+
+
+def test_a_private_module_variable_nobody_reads_is_not_reported(make_project):
+    code = "import threading\n\n_context = threading.local()\n\n\nasync def handle(request):\n    pass\n"
+    assert codes(make_project(code, {}, OTEL_APP, path="app/jobs.py")) == []
+    used = code + "\n\nasync def remember(request):\n    _context.user = request.user\n"
+    assert codes(make_project(used, {}, OTEL_APP, path="app/jobs.py")) == ["PRP403"]
+
+
+def test_a_class_only_its_tests_import_is_not_reported_in_a_service(make_project):
+    code = ("from concurrent.futures import ThreadPoolExecutor\n\n\nclass Delegator:\n"
+            "    def run(self, fn):\n        with ThreadPoolExecutor() as pool:\n            return pool.submit(fn)\n")
+    only_tests = {**_REACH_APP, "tests/test_delegator.py": "from app.delegator import Delegator\n"}
+    assert codes(make_project(code, {}, only_tests, path="app/delegator.py")) == []
+    # the twin: the application imports it
+    used = {**only_tests, "app/api.py": "from app.delegator import Delegator\n\nDELEGATOR = Delegator()\n"}
+    assert codes(make_project(code, {}, used, path="app/delegator.py")) == ["PRP203"]
+    # a module attribute, a dotted string or a `module:attr` entry point reaches it as well
+    for caller in ("from app import delegator\n\nd = delegator.Delegator()\n",
+                   "SETTINGS = {'delegator': 'app.delegator.Delegator'}\n"):
+        reached = {**only_tests, "app/api.py": caller}
+        assert codes(make_project(code, {}, reached, path="app/delegator.py")) == ["PRP203"], caller
+
+
+def test_public_code_of_a_library_or_of_a_module_nothing_imports_is_judged_reached(make_project):
+    code = "import threading\n\n\ndef fanout(job):\n    threading.Thread(target=job).start()\n"
+    # a library (no deployment files): its public functions are its users' to call
+    library = {**OTEL_APP, "tests/test_jobs.py": "from app.jobs import fanout\n"}
+    assert codes(make_project(code, {}, library, path="app/jobs.py")) == ["PRP201"]
+    # a service module nothing imports may be an entry point run by name (a Lambda handler)
+    assert codes(make_project(code, {}, _REACH_APP, path="app/jobs.py")) == ["PRP201"]
+    # an entry point named in a deployment file is reached
+    named = {**_REACH_APP, "app/api.py": "from app import jobs\n", "serverless.yml": "handler: app.jobs.fanout\n"}
+    assert codes(make_project(code, {}, named, path="app/jobs.py")) == ["PRP201"]
+    unnamed = {**_REACH_APP, "app/api.py": "from app import jobs\n"}
+    assert codes(make_project(code, {}, unnamed, path="app/jobs.py")) == []
+
+
+def test_decorated_code_is_reached_by_its_decorator(make_project):
+    code = ("import threading\n\nfrom fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+            "@router.post('/jobs')\ndef _create(job):\n    threading.Thread(target=job).start()\n")
+    assert codes(make_project(code, {}, OTEL_APP, path="app/jobs.py")) == ["PRP201"]

@@ -28,7 +28,9 @@ SERVICE_STARTER_PREFIXES = ("start", "ensure", "serve", "launch")
 #: Functions that run when a process starts, before any request exists (`main`, `initialize_cache`,
 #: `bootstrap`, FastAPI's `lifespan`, `on_startup`): whatever they spawn has no request context to lose.
 STARTUP_NAMES = frozenset({"main", "lifespan", "on_startup", "startup", "run_server", "serve"})
-STARTUP_PREFIXES = ("initialize", "initialise", "init_", "bootstrap", "startup", "on_startup", "setup_")
+STARTUP_PREFIXES = ("initialize", "initialise", "init_", "bootstrap", "startup", "on_startup", "setup_",
+                    # warming a model or a cache up before traffic: work made of constants, not of a request
+                    "warm_up", "warmup", "prewarm", "preload")
 #: a target function named so hosts a server or loop for the life of the process (its body may be elsewhere)
 _SERVING_NAME = ("serve", "server", "forever", "_loop", "event_loop", "listener", "watchdog", "heartbeat")
 
@@ -185,9 +187,9 @@ def starts_service(ctx: FileContext, func: cst.BaseExpression | None, flow: "Con
     if func is None:
         return True
     fn = flow.resolve_function(func)
-    if fn is None:
-        return serving_name(func)
-    return is_service_loop(fn)
+    # a target named for serving (`start_action_server`), started from a starter: its body may hand the loop
+    # to a framework (`GunicornApplication(...).run()`)
+    return serving_name(func) or (fn is not None and is_service_loop(fn))
 
 
 # --- is the thread started? ------------------------------------------------------------------------------

@@ -1,0 +1,194 @@
+"""Reached code: a boundary in a function or class that nothing in the application refers to never runs with
+a request, so it has no context to lose.
+
+Real services keep code that no production path reaches: a helper "no longer used", a class only its unit
+test imports, a module-level `threading.local()` nobody reads. A finding there is noise: nobody will ever see
+the orphaned trace. proplint keeps, per file and from its text alone (no parse: it is read for every file of
+a monorepo, like the import roots), the names the file can refer to in *other* modules:
+
+* the names it imports (`from pkg.jobs import run_batch`, and `import pkg.jobs as jobs`);
+* the attributes it reads on what it imports (`jobs.run_batch`, `pkg.jobs.run_batch`);
+* the last part of dotted or `module:attr` paths in its strings and its text (`"pkg.jobs:run_batch"` for
+  uvicorn or Celery, `getattr(jobs, "run_batch")`).
+
+Deployment and dependency files add their `module:attr` entry points (a Procfile's `gunicorn app:create`,
+`[project.scripts]`). A module-level function, class or private variable is **unreached** when:
+
+* its own module never uses its name outside its definition (no call, no reference, no `__all__` entry,
+  no string naming it), and
+* no application file (tests, examples and benchmarks do not count: code only a test calls runs with no
+  request) names it in any of the ways above;
+* it is not decorated (a decorator registers it: a route, a task, a fixture) and a class has no base
+  other than `object`, `Generic`, `Protocol` or `ABC` (a base may register its subclasses: Django's models
+  and commands);
+* and, for a public name, the file belongs to a deployed unit (`core/units.py`) (a library's public
+  functions are its users' to call) and its module is imported by the application or by its tests: a module
+  nothing imports may be an entry point that something outside runs by name (a Lambda handler, a script).
+  A private name (`_helper`) is judged anywhere.
+
+This is conservative in one direction only: any mention (a comment in a string, an attribute of the same
+name elsewhere) keeps the code reached.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+#: `from pkg.mod import (a, b as c)` and `import pkg.mod as m, other`
+_FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*(?:\\\n[^\n]*)*)", re.M)
+_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n#;]+)", re.M)
+_NAME = re.compile(rb"[A-Za-z_]\w*")
+_COMMENT = re.compile(rb"#[^\n]*")
+#: a string literal on one line (prefixes and triple quotes need no care: any extra word only adds a name)
+_STRING = re.compile(rb"\"[^\"\n]{1,300}\"|'[^'\n]{1,300}'")
+#: `module:attr` anywhere (a uvicorn/gunicorn/Celery/entry-point path)
+_COLON_PATH = re.compile(rb"(?<=[\w.]):([A-Za-z_]\w*)")
+_CHAIN = re.compile(rb"(?:\.[A-Za-z_]\w*)+")
+_WORD_AFTER_DOT = re.compile(rb"\.([A-Za-z_]\w*)")
+_IDENTIFIER = re.compile(rb"[A-Za-z_]\w*")
+
+#: bases that register nothing: a class deriving only from these runs only where its name is used
+_PLAIN_BASES = frozenset({"object", "Generic", "Protocol", "ABC", "typing.Generic", "typing.Protocol",
+                          "abc.ABC"})
+
+
+def _imported(source: bytes) -> tuple[set[str], set[str]]:
+    """(names imported from other modules, and the parts of the modules' names; local names that hold
+    modules or imported objects)."""
+    names: set[str] = set()
+    locals_: set[str] = set()
+    for m in _FROM_IMPORT.finditer(source):
+        names.update(p.decode() for p in m.group(1).split(b".") if p)
+        body = _COMMENT.sub(b"", m.group(2)).strip().strip(b"()").replace(b"\\\n", b" ")
+        for part in body.split(b","):
+            words = part.split()
+            if not words:
+                continue
+            names.add(words[0].decode())
+            locals_.add(words[-1].decode())
+    for m in _IMPORT.finditer(source):
+        for part in m.group(1).split(b","):
+            words = part.split()
+            if not words or not _NAME.fullmatch(words[0].split(b".")[0]):
+                continue
+            names.update(p.decode() for p in words[0].split(b".") if p)
+            locals_.add((words[-1] if len(words) == 3 and words[1] == b"as" else words[0].split(b".")[0]).decode())
+    return names, locals_
+
+
+def reference_names(source: bytes) -> list[str]:
+    """The names this file may refer to in other modules (see the module docstring), from its text."""
+    names, locals_ = _imported(source)
+    found = set(names)
+    for local in locals_:
+        needle = local.encode() + b"."
+        i = source.find(needle)
+        while i >= 0:
+            before = source[i - 1:i]
+            if not (before.isalnum() or before in (b"_", b".")):
+                m = _CHAIN.match(source, i + len(needle) - 1)
+                if m:
+                    found.update(w.decode() for w in m.group(0).split(b".") if w)
+            i = source.find(needle, i + len(needle))
+    found.update(m.decode() for m in _COLON_PATH.findall(source))
+    for s in _STRING.findall(source):
+        inner = s[1:-1]
+        if _IDENTIFIER.fullmatch(inner):
+            found.add(inner.decode())
+        elif b"." in inner:
+            found.update(w.decode() for w in _WORD_AFTER_DOT.findall(inner))
+    return sorted(found)
+
+
+_DOTTED = re.compile(rb"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+
+
+def entry_point_names(text: str) -> set[str]:
+    """What a deployment, dependency or configuration file may run by name: `module:attr` entry points
+    (a Procfile's `gunicorn app.wsgi:application`, `[project.scripts]`) and the parts of dotted paths
+    (`handler: app.handlers.main` in a serverless template, `-m app.worker`)."""
+    data = text.encode("utf-8", "replace")
+    out = {m.decode() for m in _COLON_PATH.findall(data)}
+    for m in _DOTTED.findall(data):
+        out.update(p.decode() for p in m.split(b"."))
+    return out
+
+
+# --- the judgement --------------------------------------------------------------------------------------
+
+
+def _span(stmt: ast.stmt) -> tuple[int, int]:
+    first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())])
+    return first, stmt.end_lineno or stmt.lineno
+
+
+def _defined_name(stmt: ast.stmt) -> str | None:
+    """The name a module-level statement defines, when it is one this module judges: an undecorated
+    function, an undecorated class with plain bases, or an assignment of one private name."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None if stmt.decorator_list else stmt.name
+    if isinstance(stmt, ast.ClassDef):
+        if stmt.decorator_list or stmt.keywords:
+            return None
+        for base in stmt.bases:
+            target = base.value if isinstance(base, ast.Subscript) else base
+            if ast.unparse(target) not in _PLAIN_BASES:
+                return None
+        return stmt.name
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) \
+        else []
+    if len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id.startswith("_") \
+            and not targets[0].id.startswith("__"):
+        return targets[0].id
+    return None
+
+
+def _used_in_module(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
+    """`name` is used in its own module outside the statement that defines it (a use in its own body, such
+    as recursion, does not make it reached)."""
+    first, last = _span(stmt)
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    for node in ast.walk(tree):
+        lineno = getattr(node, "lineno", None)
+        if lineno is None or first <= lineno <= last:
+            continue
+        if isinstance(node, ast.Name) and node.id == name:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == name:
+            return True
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and word.search(node.value):
+            return True
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return True
+    return False
+
+
+def module_stem(relpath: str) -> str:
+    """The last part of a file's module name (`pkg/jobs.py` -> `jobs`, `pkg/__init__.py` -> `pkg`)."""
+    parts = relpath[:-3].split("/") if relpath.endswith(".py") else relpath.split("/")
+    return parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else parts[-1]
+
+
+def unreached_definition(tree: ast.Module, line: int, app_refs: "set[str] | frozenset[str]",
+                         test_refs: "set[str] | frozenset[str]", stem: str, public_too: bool) -> str | None:
+    """The name of the module-level definition holding `line` when nothing in the application reaches it
+    (the module docstring says when), else None. `app_refs`/`test_refs`: the names the application's files
+    and the tests refer to in other modules; `stem`: the module's last name part; `public_too`: judge
+    public names as well (the file is part of a deployed unit)."""
+    for stmt in tree.body:
+        first, last = _span(stmt)
+        if not (first <= line <= last):
+            continue
+        name = _defined_name(stmt)
+        if name is None or (name.startswith("__") and name.endswith("__")):
+            return None
+        if not name.startswith("_"):
+            # a public name: judged in a deployed unit, in a module the application imports (or only its
+            # tests do); a module nothing imports may be an entry point run by name from outside
+            if not public_too or (stem not in app_refs and stem not in test_refs):
+                return None
+        if name in app_refs or _used_in_module(tree, stmt, name):
+            return None
+        return name
+    return None
