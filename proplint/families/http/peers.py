@@ -16,7 +16,11 @@ does not report it. The peer is known to be outside the system when:
   (`core.relevance.vendor_module`: `integrations/`, `plugins/`, `webhooks/`...);
 * the client is made by a provider function (its return annotation names the client's class) and nothing in
   its deploy unit asks for that class (no parameter or attribute annotated with it): a dependency-injection
-  provider nobody injects sends no request (`Unused`).
+  provider nobody injects sends no request (`Unused`);
+* the client is only handed to another vendor's SDK (`AsyncAnthropic(http_client=self.httpx_client)`, with
+  no request made on it where it is made): the SDK sends its requests to its vendor;
+* the URL starts with an attribute the class inherits from another vendor's class and never sets itself
+  (`f"{self._base_url}/v3/tools"` in a subclass of an SDK's toolset).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import ast
 import ipaddress
 import re
+import sys
 from urllib.parse import urlsplit
 
 import libcst as cst
@@ -32,7 +37,7 @@ from proplint.core.context import FileContext
 from proplint.core.ast_names import ast_qualname
 from proplint.core.cst import code_of, keyword_arg
 from proplint.core.relevance import external_name, path_kind, vendor_module
-from proplint.core.units import units
+from proplint.core.units import importable_tops, units
 
 _PRIVATE_SUFFIXES = (".local", ".internal", ".svc", ".cluster.local", ".lan", ".corp", ".home", ".localdomain",
                      ".intranet", ".private", ".test", ".example", ".invalid", ".localhost")
@@ -61,6 +66,12 @@ _THIRD_PARTY_NAME = re.compile(
     r"oauth|openid|oidc|jwks|jwt|token_?(url|uri|endpoint)|userinfo|authori[sz]ation_?(url|endpoint)|issuer"
     r"|discovery|callback|webhook|redirect_?ur[il]|captcha|vespa|elasticsearch|opensearch|solr",
     re.IGNORECASE)
+#: top-level packages that are not another vendor's SDK when a client or a base class comes from them: the
+#: standard library, HTTP and RPC libraries, and tracing SDKs (they wrap a client, they do not own its peer)
+_NOT_A_VENDOR = frozenset(getattr(sys, "stdlib_module_names", ())) | {
+    "httpx", "requests", "aiohttp", "urllib3", "httpcore", "niquests", "pycurl", "tornado", "grpc", "starlette",
+    "fastapi", "flask", "django", "opentelemetry", "sentry_sdk", "ddtrace", "newrelic", "elasticapm", "logfire",
+    "tenacity", "backoff", "pydantic", "typing_extensions", "attr", "attrs", "dataclasses"}
 #: the request methods of a client (`client.post(url)`), to judge a client by where its calls go
 _REQUEST_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
 
@@ -133,12 +144,56 @@ class Peers:
         if expr is not None:
             return self._leaves(expr)
         if kind != "request" and bound:
-            return self._calls_leave(bound)
+            return self._calls_leave(bound) or self._handed_to_vendor(bound)
         return False
+
+    def _vendor(self, expr: cst.BaseExpression) -> bool:
+        """`expr` names something of another vendor's package (not the project's, not a `_NOT_A_VENDOR`)."""
+        q = self.ctx.qualified_name(expr)
+        top = q.split(".")[0] if q else ""
+        return bool(top) and top not in _NOT_A_VENDOR and top not in importable_tops(self.ctx.index)
+
+    def _handed_to_vendor(self, bound: str) -> bool:
+        """The client is passed to another vendor's SDK (`AsyncAnthropic(http_client=self.httpx_client)`) and no
+        request is made on it where it is made (its class, for `self.<name>`; else its function)."""
+        scope = self.ctx.enclosing(cst.ClassDef) if bound.startswith("self.") else self.ctx.enclosing(cst.FunctionDef)
+        if scope is None:
+            return False
+        handed = _HandedTo(bound)
+        scope.visit(handed)
+        calls = _ClientCalls(bound)
+        scope.visit(calls)
+        return bool(handed.calls) and not calls.calls and not handed.other \
+            and all(self._vendor(c.func) for c in handed.calls)
+
+    def _inherited_from_vendor(self, expr: cst.BaseExpression) -> bool:
+        """The URL starts with `self.<attr>` that the class never sets and inherits from a vendor's class."""
+        head = expr
+        for _ in range(6):
+            if isinstance(head, cst.Name) and self.ctx.qualified_name(head) is None:
+                values = _local_values(self.ctx, head.value)
+                if len(values) != 1:
+                    return False
+                head = values[0]  # `endpoint = f"{self._base_url}/v3/..."`
+            elif isinstance(head, cst.FormattedString) and head.parts \
+                    and isinstance(head.parts[0], cst.FormattedStringExpression):
+                head = head.parts[0].expression
+            elif isinstance(head, cst.BinaryOperation):
+                head = head.left
+            else:
+                break
+        if not (isinstance(head, cst.Attribute) and isinstance(head.value, cst.Name) and head.value.value == "self"):
+            return False
+        cls = self.ctx.enclosing(cst.ClassDef)
+        if not isinstance(cls, cst.ClassDef) or not any(self._vendor(b.value) for b in cls.bases):
+            return False
+        attr = re.escape(head.attr.value)
+        sets = re.compile(rf"self\.{attr}\s*(?::|=(?!=))|^\s*{attr}\s*(?::|=(?!=))|def\s+{attr}\b", re.M)
+        return not sets.search(code_of(cls))
 
     def _leaves(self, expr: cst.BaseExpression) -> bool:
         """A URL expression that names another party's endpoint or starts with a public host."""
-        if _THIRD_PARTY_NAME.search(code_of(expr)) or self._discovery_expr(expr):
+        if _THIRD_PARTY_NAME.search(code_of(expr)) or self._discovery_expr(expr) or self._inherited_from_vendor(expr):
             return True
         texts = self._texts(expr)
         if not texts:
@@ -342,6 +397,22 @@ def traced_builders(tree: ast.Module, imports, module, config, catalog) -> dict[
         if traced:
             out[f"{module}:{node.name}"] = ast_qualname(built[0].func, imports) or ""
     return out
+
+
+class _HandedTo(cst.CSTVisitor):
+    """The calls that take `<bound>` as an argument; `other`: it is also returned, yielded or stored."""
+
+    def __init__(self, bound: str) -> None:
+        self.bound = bound
+        self.calls: list[cst.Call] = []
+        self.other = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if any(code_of(a.value) == self.bound for a in node.args):
+            self.calls.append(node)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.other = self.other or (node.value is not None and code_of(node.value) == self.bound)
 
 
 class _ClientCalls(cst.CSTVisitor):

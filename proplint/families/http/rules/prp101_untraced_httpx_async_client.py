@@ -91,6 +91,15 @@ class UntracedAsyncClient(Rule):
         Valid("import httpx\n\nasync def refresh(provider, refresh_token):\n"
               "    async with httpx.AsyncClient() as client:\n"
               "        return await client.post(provider.token_url, data={'refresh_token': refresh_token})\n"),
+        # a client only handed to another vendor's SDK: the SDK sends its requests to its vendor
+        Valid("import httpx\nfrom anthropic import AsyncAnthropic\n\n\nclass Server:\n    def __init__(self):\n"
+              "        self.httpx_client = httpx.AsyncClient()\n"
+              "        self.llm = AsyncAnthropic(http_client=self.httpx_client)\n", files=OTEL_APP, path="app/server.py"),
+        # a URL built on an attribute inherited from a vendor SDK's class
+        Valid("import httpx\nfrom composio import BaseToolSet\n\n\nclass ToolSet(BaseToolSet):\n"
+              "    async def run(self, action):\n        async with httpx.AsyncClient() as client:\n"
+              "            return await client.post(f'{self._base_url}/v3/tools/{action}')\n",
+              files=OTEL_APP, path="app/tools.py"),
         # a language-model provider's adapter
         Valid("import httpx\n\nasync def models(base_url):\n    async with httpx.AsyncClient() as client:\n"
               "        return await client.get(f'{base_url}/models')\n", path="app/llm_api/openai.py"),
@@ -118,6 +127,16 @@ class UntracedAsyncClient(Rule):
               config=FACTORY_EXAMPLE_CONFIG, path="svc/http.py"),
     )
     INVALID = (
+        # the twins: a client handed to the project's own wrapper; a base URL the class sets itself
+        Invalid("import httpx\nfrom app.orders import OrdersApi\n\n\nclass Server:\n    def __init__(self):\n"
+                "        self.httpx_client = httpx.AsyncClient()\n"
+                "        self.orders = OrdersApi(http_client=self.httpx_client)\n",
+                files={**OTEL_APP, "app/orders.py": "class OrdersApi:\n    pass\n"}, path="app/server.py"),
+        Invalid("import httpx\nfrom composio import BaseToolSet\n\n\nclass ToolSet(BaseToolSet):\n"
+                "    def __init__(self, url):\n        self._base_url = url\n\n"
+                "    async def run(self, action):\n        async with httpx.AsyncClient() as client:\n"
+                "            return await client.post(f'{self._base_url}/v3/tools/{action}')\n",
+                files=OTEL_APP, path="app/tools.py"),
         # the same shapes towards one of this system's services
         Invalid("import httpx\n\nasync def price(item):\n    async with httpx.AsyncClient() as client:\n"
                 "        return await client.post(f'http://pricing:8000/v1/{item}')\n", files=OTEL_APP),
