@@ -125,6 +125,11 @@ class Variables:
         in_async = fn is not None and fn.asynchronous is not None
         if not (in_async or self.check.local()["loop"]):
             return
+        parent = self.ctx.parent()
+        if fn is None and isinstance(parent, cst.Assign) and len(parent.targets) == 1 \
+                and isinstance(parent.targets[0].target, cst.Name) \
+                and _caches_built_objects(self.ctx.module, parent.targets[0].target.value):
+            return  # a per-thread resource cache (`_local.loop = asyncio.new_event_loop()`), not request state
         self.check.report(ThreadingLocalInAsync, node, ThreadingLocalInAsync.message(short(node.func, 50), in_async))
 
     def attribute(self, node: cst.Attribute) -> None:
@@ -143,3 +148,38 @@ class Variables:
             return
         self._reported_uses.add(key)
         self.check.report(ThreadingLocalInAsync, node, ThreadingLocalInAsync.use_message(q, fn.name.value))
+
+
+class _Stores(cst.CSTVisitor):
+    """The values stored into `<name>.<attr>` in a module (`setattr(<name>, ...)` counts as opaque)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.values: list[cst.BaseExpression] = []
+        self.opaque = False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            target = t.target
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                    and target.value.value == self.name:
+                self.values.append(node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        target = node.target
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == self.name:
+            self.opaque = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == "setattr" and node.args \
+                and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == self.name:
+            self.opaque = True
+
+
+def _caches_built_objects(module: cst.Module, name: str) -> bool:
+    """Every value the module stores on thread-local `name` is an object it builds by a call (an event loop, a
+    client, a connection per thread): a per-thread resource cache. A value taken from a request (a name, an
+    attribute: `_local.user = request.user`) makes it request state."""
+    stores = _Stores(name)
+    visit(module, stores)
+    return bool(stores.values) and not stores.opaque and all(isinstance(v, cst.Call) for v in stores.values)

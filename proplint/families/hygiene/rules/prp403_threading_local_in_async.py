@@ -64,6 +64,10 @@ class ThreadingLocalInAsync(Rule):
     """
     VALID = (
         Valid("import threading\n\n_local = threading.local()\n\n\ndef connection():\n    return _local.conn\n"),
+        # a per-thread resource cache: every value stored is an object the module builds (one loop per thread)
+        Valid("import asyncio\nimport threading\n\n_thread_local = threading.local()\n\n\n"
+              "def loop():\n    if getattr(_thread_local, 'loop', None) is None:\n"
+              "        _thread_local.loop = asyncio.new_event_loop()\n    return _thread_local.loop\n"),
         Valid("import contextvars\nimport asyncio\n\nuser = contextvars.ContextVar('user')\n\n\nasync def f():\n"
               "    user.set(1)\n    await asyncio.sleep(0)\n"),
         Valid("from app.state import _local\n\n\ndef sync_handler():\n    _local.user = 1\n",
@@ -71,6 +75,10 @@ class ThreadingLocalInAsync(Rule):
               path="app/views.py"),
     )
     INVALID = (
+        # the twin: request data stored next to the cached loop
+        Invalid("import asyncio\nimport threading\n\n_thread_local = threading.local()\n\n\n"
+                "def loop(request):\n    _thread_local.loop = asyncio.new_event_loop()\n"
+                "    _thread_local.user = request.user\n    return _thread_local.loop\n"),
         Invalid("import threading\n\n_state = threading.local()\n\n\nasync def handle(request):\n"
                 "    _state.user = request.user\n"),
         Invalid("import threading\n\n\nasync def handle():\n    state = threading.local()\n    state.x = 1\n"),
