@@ -178,8 +178,9 @@ class _Stores(cst.CSTVisitor):
 
 def _caches_built_objects(module: cst.Module, name: str) -> bool:
     """Every value the module stores on thread-local `name` is an object it builds by a call (an event loop, a
-    client, a connection per thread): a per-thread resource cache. A value taken from a request (a name, an
+    client, a connection per thread), or `None` to reset it: a per-thread resource cache. A value taken from a request (a name, an
     attribute: `_local.user = request.user`) makes it request state."""
     stores = _Stores(name)
     visit(module, stores)
-    return bool(stores.values) and not stores.opaque and all(isinstance(v, cst.Call) for v in stores.values)
+    built = [v for v in stores.values if not (isinstance(v, cst.Name) and v.value == "None")]  # a reset
+    return bool(built) and not stores.opaque and all(isinstance(v, cst.Call) for v in built)
