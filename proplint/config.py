@@ -6,6 +6,8 @@ The table lives in the nearest `pyproject.toml` at or above the checked path (or
 
 from __future__ import annotations
 
+import dataclasses
+
 import fnmatch
 import hashlib
 import json
@@ -89,6 +91,9 @@ class Config:
     #: import roots (ruff's `src`): folders, relative to the project root, that modules are imported from
     #: (`services` when `services/orders/api.py` is `orders.api`); deepest first. `proplint init` infers them.
     src: tuple[str, ...] = ()
+    #: the project's line length, read from `[tool.ruff]` or `[tool.black]` beside `[tool.proplint]` (88 when
+    #: neither sets it): a fix that would make a longer line puts the call's arguments one per line
+    line_length: int = 88
 
     @property
     def target_minor(self) -> int:
@@ -216,9 +221,14 @@ def read_pyproject(path: Path) -> Config:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.proplint] must be a table")
     try:
-        return _parse(table, real_path(path.parent), path)
+        config = _parse(table, real_path(path.parent), path)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    for tool in ("ruff", "black"):
+        width = doc.get("tool", {}).get(tool, {}).get("line-length") if isinstance(doc.get("tool"), dict) else None
+        if isinstance(width, int) and not isinstance(width, bool) and 40 <= width <= 1000:
+            return dataclasses.replace(config, line_length=width)
+    return config
 
 
 def _has_table(pyproject: Path) -> bool:

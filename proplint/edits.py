@@ -7,6 +7,7 @@ Below both the engine (which previews a finding's edits for the JSON output) and
 from __future__ import annotations
 
 import difflib
+import sys
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -39,14 +40,16 @@ class _Ids(cst.CSTVisitor):
         return True
 
 
-def apply_fixes(module: cst.Module, fixes: list[Fix]) -> cst.Module:
+def apply_fixes(module: cst.Module, fixes: list[Fix], first_party: frozenset[str] = frozenset()) -> cst.Module:
+    """The module with the fixes' replacements made and their imports added (in isort's sections, with
+    `first_party` the project's own top-level packages)."""
     table: dict[int, object] = {}
     for fix in fixes:
         for target, replacement in fix.replacements:
             table[id(target)] = replacement
     new = module.visit(_Replace(table)) if table else module
     imports = [i for fix in fixes for i in fix.imports]
-    return add_imports(new, imports) if imports else new
+    return add_imports(new, imports, first_party) if imports else new
 
 
 def _head_length(module: cst.Module) -> int:
@@ -66,8 +69,9 @@ def _head_length(module: cst.Module) -> int:
     return end
 
 
-def add_imports(module: cst.Module, imports) -> cst.Module:
-    """Ensure imports with LibCST's AddImportsVisitor, run on the module's head only.
+def add_imports(module: cst.Module, imports, first_party: frozenset[str] = frozenset()) -> cst.Module:
+    """Ensure imports with LibCST's AddImportsVisitor, run on the module's head only, then move each new
+    import statement into its isort section (`_placed`).
 
     The visitor walks its whole input twice through the matcher machinery (over half of a fix's time
     on a 600-line file); the head holds everything it reads, and the rest is spliced back unchanged.
@@ -86,7 +90,68 @@ def add_imports(module: cst.Module, imports) -> cst.Module:
     if rest:
         placeholder = body.pop()
         rest[0] = rest[0].with_changes(leading_lines=placeholder.leading_lines)
+    before = {_EMPTY.code_for_node(s) for s in module.body[:k]}
+    added = [i for i, s in enumerate(body) if _import_of(s) is not None and _EMPTY.code_for_node(s) not in before]
+    if added:
+        body = _placed(body, added, first_party)
     return module.with_changes(body=[*body, *rest], header=new_head.header)
+
+
+_EMPTY = cst.Module(body=[])
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+
+
+def _import_of(stmt: cst.CSTNode) -> "cst.Import | cst.ImportFrom | None":
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 \
+            and isinstance(stmt.body[0], (cst.Import, cst.ImportFrom)):
+        return stmt.body[0]
+    return None
+
+
+def _sort_key(node: "cst.Import | cst.ImportFrom", first_party: frozenset[str]) -> tuple[int, int, str]:
+    """(isort section, `import` before `from`, module name): future, stdlib, third party, first party, local."""
+    if isinstance(node, cst.ImportFrom):
+        module = _EMPTY.code_for_node(node.module) if node.module is not None else ""
+        if node.relative:
+            return 4, 1, module
+        kind = 1
+    else:
+        module = _EMPTY.code_for_node(node.names[0].name)
+        kind = 0
+    top = module.split(".")[0]
+    section = 0 if top == "__future__" else 1 if top in _STDLIB else 3 if top in first_party else 2
+    return section, kind, module.lower()
+
+
+def _placed(body: list, added: list[int], first_party: frozenset[str]) -> list:
+    """`body` with the statements at `added` (new imports) moved into their isort section: after the last
+    import that sorts before them, starting a section of their own (after a blank line) when none of theirs
+    exists. Imports nested in `try`/`if` blocks are left where they are."""
+    new = [body[i] for i in added]
+    body = [s for i, s in enumerate(body) if i not in set(added)]
+    for stmt in new:
+        key = _sort_key(_import_of(stmt), first_party)
+        imports = [(i, _sort_key(_import_of(s), first_party)) for i, s in enumerate(body) if _import_of(s) is not None]
+        if not imports:
+            body.append(stmt)
+            continue
+        earlier = [(i, k) for i, k in imports if k <= key]
+        if earlier:
+            at, prev = earlier[-1][0] + 1, earlier[-1][1]
+            blank = prev[0] != key[0]
+        else:
+            at, prev, blank = imports[0][0], None, False
+        lead = [cst.EmptyLine()] if blank else []
+        if prev is None:  # first of all imports: take the first import's place and its leading lines
+            lead = list(body[at].leading_lines)
+            nxt = body[at]
+            body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine()] if _sort_key(_import_of(nxt), first_party)[0]
+                                        != key[0] else [])
+        elif at < len(body) and _import_of(body[at]) is not None and blank \
+                and _sort_key(_import_of(body[at]), first_party)[0] != key[0] and not body[at].leading_lines:
+            body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine()])
+        body.insert(at, stmt.with_changes(leading_lines=lead))
+    return body
 
 
 def non_overlapping(fixes: list[Fix]) -> list[Fix]:
@@ -124,10 +189,10 @@ def line_edits(old: str, new: str) -> list[dict]:
     return edits
 
 
-def attach_edits(module: cst.Module, findings: list[Finding]) -> None:
+def attach_edits(module: cst.Module, findings: list[Finding], first_party: frozenset[str] = frozenset()) -> None:
     for f in findings:
         if f.fix is not None and f.fix.replacements:
             try:
-                f.edits = line_edits(module.code, apply_fixes(module, [f.fix]).code)
+                f.edits = line_edits(module.code, apply_fixes(module, [f.fix], first_party).code)
             except Exception:  # an edit preview must never break a check run
                 f.edits = None

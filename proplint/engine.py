@@ -244,9 +244,10 @@ def _check_source(path: Path, shown: str, source: bytes, settings: Settings) -> 
             analysis = analyse(source, shown, relpath, settings)
             findings = analysis.findings
             if settings.want_edits and analysis.module is not None:
+                from proplint.core.units import importable_tops
                 from proplint.edits import attach_edits
 
-                attach_edits(analysis.module, findings)
+                attach_edits(analysis.module, findings, importable_tops(settings.index))
     except BudgetExceeded:
         return [_failure(shown, f"file not checked: took more than {FILE_TIME_BUDGET} s of CPU time")]
     except RecursionError:

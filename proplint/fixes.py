@@ -20,6 +20,7 @@ from pathlib import Path
 import libcst as cst
 
 from proplint.core.ast_names import module_name_for
+from proplint.core.units import importable_tops
 from proplint.edits import apply_fixes, non_overlapping
 from proplint.engine import analyse, read_source, relpath_of
 from proplint.settings import Settings
@@ -105,7 +106,7 @@ def fix_source(source: bytes, path: str, relpath: str, settings: Settings, unsaf
             break
         chosen = non_overlapping([f.fix for f in fixable])  # type: ignore[misc]
         try:
-            new_module = apply_fixes(analysis.module, chosen)
+            new_module = apply_fixes(analysis.module, chosen, importable_tops(settings.index))
             new = new_module.bytes
         except Exception as exc:
             result.error = f"fix could not be applied ({type(exc).__name__}: {exc}); file left unchanged"

@@ -94,3 +94,75 @@ def template_expression(template: str, **values: cst.BaseExpression) -> cst.Base
     placeholders = {key: f"__proplint_{key}__" for key in values}
     expr = cst.parse_expression(fill_template(template, **placeholders))
     return expr.visit(_Fill({placeholders[k]: v for k, v in values.items()}))  # type: ignore[return-value]
+
+
+# --- appending arguments in the call's own layout ----------------------------------------------------------
+
+
+def _breaks(ws) -> bool:
+    return isinstance(ws, cst.ParenthesizedWhitespace)
+
+
+def append_args(call: cst.Call, extra) -> cst.Call:
+    """`call` with the arguments `extra` added at the end, laid out like the call already is:
+
+    * one argument per line (a line break after the last argument's comma, the "magic trailing comma", or
+      before the closing parenthesis): each new argument goes on its own line at the others' indentation,
+      and the trailing comma is kept or left out as it was;
+    * on one line: `, new`.
+    The new arguments' own commas and trailing whitespace are replaced."""
+    extra = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=cst.SimpleWhitespace(""))
+             for a in extra]
+    if not extra:
+        return call
+    args = list(call.args)
+    if not args:
+        return call.with_changes(args=_joined(extra, cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
+    last = args[-1]
+    trailing = isinstance(last.comma, cst.Comma)
+    closing = last.comma.whitespace_after if trailing else last.whitespace_after_arg
+    if _breaks(closing):
+        # the whitespace between two arguments: after an earlier comma, or after the opening parenthesis
+        between = args[-2].comma.whitespace_after if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) \
+            else call.whitespace_before_args
+        if not _breaks(between):
+            between = closing.with_changes(last_line=cst.SimpleWhitespace(closing.last_line.value + "    "))
+        sep = cst.Comma(whitespace_after=between)
+        before = last.comma.whitespace_before if trailing else cst.SimpleWhitespace("")
+        args[-1] = last.with_changes(comma=sep.with_changes(whitespace_before=before),
+                                     whitespace_after_arg=cst.SimpleWhitespace(""))
+        new = _joined(extra, sep)
+        if trailing:
+            new[-1] = new[-1].with_changes(comma=cst.Comma(whitespace_after=closing))
+        else:
+            new[-1] = new[-1].with_changes(whitespace_after_arg=closing)
+        return call.with_changes(args=[*args, *new])
+    if not trailing:
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return call.with_changes(args=[*args, *_joined(extra, cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))])
+
+
+def _joined(items: list[cst.Arg], sep: cst.Comma) -> list[cst.Arg]:
+    return [a.with_changes(comma=sep) for a in items[:-1]] + items[-1:]
+
+
+def exploded(call: cst.Call, unit: str = "    ") -> cst.Call:
+    """`call` with one argument per line, indented one `unit` deeper than its statement, and a trailing comma
+    (black's and ruff's layout for a call that does not fit the line)."""
+    if not call.args:
+        return call
+
+    def line(extra: str) -> cst.ParenthesizedWhitespace:
+        return cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), empty_lines=[], indent=True,
+                                           last_line=cst.SimpleWhitespace(extra))
+
+    args = [a.with_changes(comma=cst.Comma(whitespace_after=line(unit)), whitespace_after_arg=cst.SimpleWhitespace(""))
+            for a in call.args]
+    args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=line("")))
+    return call.with_changes(whitespace_before_args=line(unit), args=args)
+
+
+def too_long(statement: cst.CSTNode, depth: int, unit: str, width: int) -> bool:
+    """`statement`, written at block `depth`, has a line longer than `width` characters."""
+    lines = _EMPTY.code_for_node(statement).splitlines()
+    return any(len(unit * depth) + len(text) > width for text in lines)

@@ -13,11 +13,13 @@ injector configured, the fresh names.
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from proplint.core.context import FileContext
 from proplint.core.cst import fill_template
-from proplint.core.cst import has_star, keyword_arg
+from proplint.core.cst import append_args, exploded, has_star, keyword_arg, too_long
 from proplint.core.rule import SAFE, UNSAFE, Fix, ImportRequest
 from proplint.core.walk import visit
 from proplint.families.messaging.facts import project_facts
@@ -30,10 +32,8 @@ OTEL_EXTRACT = "opentelemetry.propagate.extract"
 
 
 def with_arg(call: cst.Call, new_arg: cst.Arg) -> cst.Call:
-    args = list(call.args)
-    if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
-        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    return call.with_changes(args=[*args, new_arg])
+    """`call` with `new_arg` appended in the call's own layout (`core.cst.append_args`)."""
+    return append_args(call, [new_arg])
 
 
 def kwarg(name: str, value: cst.BaseExpression) -> cst.Arg:
@@ -98,10 +98,48 @@ class Fixes:
         return None
 
     def insert_before(self, line: cst.SimpleStatementLine, new: list[cst.BaseStatement],
-                      replaced: cst.SimpleStatementLine | None = None) -> tuple[cst.CSTNode, object]:
+                      replaced: cst.SimpleStatementLine | None = None,
+                      block: cst.CSTNode | None = None) -> tuple[cst.CSTNode, object]:
+        """`new` statements inserted before `line` (replaced by `replaced`). With the indented `block` holding
+        the line, the block is the fix's target: two carrier fixes in one block then overlap, so the second
+        is built in the next round, where it finds the first one's carrier and reuses it (`carrier_ready`)."""
         target = replaced if replaced is not None else line
+        if not new:
+            return line, target
         first = new[0].with_changes(leading_lines=line.leading_lines)
-        return line, cst.FlattenSentinel([first, *new[1:], target.with_changes(leading_lines=())])
+        stmts = [first, *new[1:], target.with_changes(leading_lines=())]
+        if isinstance(block, cst.IndentedBlock) and any(st is line for st in block.body):
+            body = list(block.body)
+            i = next(k for k, st in enumerate(body) if st is line)
+            return block, block.with_changes(body=[*body[:i], *stmts, *body[i + 1:]])
+        return line, cst.FlattenSentinel(stmts)
+
+    @staticmethod
+    def block_of(line: cst.CSTNode, ancestors: list[cst.CSTNode]) -> cst.CSTNode | None:
+        """The indented block (or module) whose body holds `line`."""
+        for i in range(len(ancestors) - 1, 0, -1):
+            if ancestors[i] is line:
+                return ancestors[i - 1]
+        return None
+
+    def carrier_ready(self, block: cst.CSTNode | None, line: cst.CSTNode) -> bool:
+        """An earlier statement of the same block already fills the carrier (a fix applied before this one,
+        or the project's code), and nothing between rebinds it or changes the current context: one carrier
+        per block, not one per message."""
+        if not isinstance(block, (cst.IndentedBlock, cst.Module)):
+            return False
+        made = {self.code(st).strip() for st in self.carrier_statements()[0][-1:]}
+        ready = False
+        for st in block.body:
+            if st is line:
+                return ready
+            text = self.code(st).strip()
+            if text in made:
+                ready = True
+            elif ready and (re.search(rf"\b{CARRIER}\b\s*(=|:)(?!=)", text) or re.search(r"\b(attach|detach)\(", text)
+                            or isinstance(st, cst.BaseCompoundStatement) and CARRIER in text):
+                ready = False
+        return False
 
     # -- producer fixes -------------------------------------------------------------------------------
     def carrier_fix(self, call: cst.Call, entry: Producer, ancestors: list[cst.CSTNode],
@@ -110,7 +148,8 @@ class Fixes:
         line = self.statement_of(call, ancestors)
         if shape is None or line is None:
             return None
-        before, imports = self.carrier_statements()
+        block = self.block_of(line, ancestors)
+        before, imports = ([], []) if self.carrier_ready(block, line) else self.carrier_statements()
         imports = imports + [ImportRequest(*i.split(":")) if ":" in i else ImportRequest(i) for i in shape.imports]
         found = keyword_arg(call, entry.keyword, entry.index)
         present = found is not None and not (isinstance(found[1].value, cst.Name) and found[1].value.value == "None")
@@ -152,9 +191,13 @@ class Fixes:
         if new_call is None:
             return None
         replaced = line.deep_replace(call, new_call) if new_call is not call else line
+        depth = sum(isinstance(a, cst.IndentedBlock) for a in ancestors)
+        unit = self.ctx.module.default_indent
+        if new_call is not call and too_long(replaced, depth, unit, self.ctx.config.line_length):
+            replaced = line.deep_replace(call, exploded(new_call, unit))  # the project's line length
         return Fix(SAFE if shape.safety == "safe" else UNSAFE,
                    f"Build a carrier with {self.injector()[0]} and pass it in {keyword or 'the message'}",
-                   replacements=[self.insert_before(line, [*before, *extra], replaced)], imports=imports)
+                   replacements=[self.insert_before(line, [*before, *extra], replaced, block)], imports=imports)
 
     def producer_fix(self, call: cst.Call, entry: Producer, ancestors: list[cst.CSTNode],
                      bound: dict[str, cst.BaseExpression], v5: bool | None) -> Fix | None:
@@ -276,9 +319,10 @@ class Fixes:
             elements[-1] = elements[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
         new_el = cst.DictElement(cst.SimpleString(f'"{key}"'), cst.Name(CARRIER))
         new_literal = literal.with_changes(elements=[*elements, new_el])
-        before, imports = self.carrier_statements()
+        block = self.block_of(line, ancestors)
+        before, imports = ([], []) if self.carrier_ready(block, line) else self.carrier_statements()
         return Fix(UNSAFE, f'Add the carrier to the payload under "{key}" (the consumer must read it)',
-                   replacements=[self.insert_before(line, before, line.deep_replace(literal, new_literal))],
+                   replacements=[self.insert_before(line, before, line.deep_replace(literal, new_literal), block)],
                    imports=imports)
 
     def _dict_in(self, expr: cst.BaseExpression, bound: dict[str, cst.BaseExpression], depth: int) -> cst.Dict | None:

@@ -134,17 +134,6 @@ def copy_run(attr: cst.Attribute) -> cst.Attribute:
     return attr.with_changes(value=cst.Call(func=cst.Attribute(value=attr.value, attr=cst.Name("copy"))))
 
 
-def append_args(call: cst.Call, extra: Iterable[cst.Arg]) -> cst.Call:
-    """`call` with `extra` arguments added at the end (their own commas dropped except between them)."""
-    extra = list(extra)
-    if not extra:
-        return call
-    args = list(call.args)
-    last = args[-1].with_changes(comma=_plain_comma())
-    tail = [a.with_changes(comma=_plain_comma()) for a in extra[:-1]] + [extra[-1]]
-    return call.with_changes(args=[*args[:-1], last, *tail])
-
-
 def context_wrapper(catalog: "Catalog", name: str,
                     **values: cst.BaseExpression) -> tuple[cst.BaseExpression, list[ImportRequest]]:
     """The catalog's `[[context_wrapper]]` `name` as an expression over the given nodes, and its imports."""

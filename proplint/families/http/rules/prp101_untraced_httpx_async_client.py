@@ -156,8 +156,9 @@ class UntracedAsyncClient(Rule):
                 unsafe=True, files=OTEL_DEPENDENCY),
         Invalid("import httpx\nasync def f(url):\n    async with httpx.AsyncClient(timeout=5.0) as client:\n"
                 "        return await client.get(url)\n",
-                fixed="import httpx\nfrom svc.http import traced_client\n\nasync def f(url):\n"
-                      "    async with traced_client(timeout=5.0) as client:\n        return await client.get(url)\n",
+                fixed='import httpx\n\nfrom svc.http import traced_client\n\nasync def f(url):\n'
+                      '    async with traced_client(timeout=5.0) as client:\n'
+                      '        return await client.get(url)\n',
                 config=FACTORY_EXAMPLE_CONFIG, files=FACTORY_EXAMPLE_FILE),
         Invalid("import httpx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
                 "HTTPXClientInstrumentor().instrument()\nclient = httpx.AsyncClient()\n",

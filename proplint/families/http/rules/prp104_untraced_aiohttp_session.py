@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from proplint.core.catalog import Catalog
-from proplint.core.cst import keyword
+from proplint.core.cst import append_args, keyword
 from proplint.core.context import NeedsContext
 from proplint.core.needs import Cond
 from proplint.core.rule import OTEL_DEPENDENCY, SAFE, UNSAFE, Fix, ImportRequest, Invalid, Rule, Valid
@@ -109,12 +109,9 @@ class UntracedAiohttp(Rule):
         if arg is None:
             new_arg = cst.Arg(keyword=cst.Name("trace_configs"), value=cst.List([new_item]),
                               equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-            args = list(node.args)
-            if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
-                args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            if args and isinstance(args[-1].comma, cst.Comma) and args[-1].star == "**":
+            if any(a.star == "**" for a in node.args):
                 return None  # trace_configs may come in **kwargs: leave it to a human
-            updated = node.with_changes(args=[*args, new_arg])
+            updated = append_args(node, [new_arg])
         elif isinstance(arg.value, cst.List) and not arg.value.elements:
             updated = node.deep_replace(arg.value, arg.value.with_changes(elements=[new_item]))
         else:

@@ -30,7 +30,7 @@ _TRACED = (
     "        return wrapper\n    return decorator\n"
 )
 _TRACED_FIXED = (
-    "import functools\n\nfrom opentelemetry import trace\nimport inspect\n\ntracer = trace.get_tracer(__name__)\n\n\n"
+    "import functools\nimport inspect\n\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n\n"
     "def traced(name):\n    def decorator(fn):\n        if inspect.iscoroutinefunction(fn):\n"
     "            @functools.wraps(fn)\n            async def _async_wrapper(*args, **kwargs):\n"
     "                with tracer.start_as_current_span(name):\n                    return await fn(*args, **kwargs)\n"
@@ -223,19 +223,17 @@ class SyncWrapperOnCoroutineFunction(Rule):
                 "                return fn(*args, **kwargs)\n            finally:\n"
                 "                context.detach(token)\n"
                 "        return wrapper\n    return decorator\n\n\n@with_context(None)\nasync def job():\n    pass\n",
-                fixed="from opentelemetry import context\nimport functools\nimport inspect\n\n\n"
-                      "def with_context(ctx):\n"
-                      "    def decorator(fn):\n        if inspect.iscoroutinefunction(fn):\n"
-                      "            @functools.wraps(fn)\n            async def _async_wrapper(*args, **kwargs):\n"
-                      "                token = context.attach(ctx)\n                try:\n"
-                      "                    return await fn(*args, **kwargs)\n                finally:\n"
-                      "                    context.detach(token)\n            return _async_wrapper\n\n"
-                      "        def wrapper(*args, **kwargs):\n            token = context.attach(ctx)\n"
-                      "            try:\n"
-                      "                return fn(*args, **kwargs)\n            finally:\n"
-                      "                context.detach(token)\n"
-                      "        return wrapper\n    return decorator\n\n\n@with_context(None)\nasync def job():\n"
-                      "    pass\n",
+                fixed='import functools\nimport inspect\n\nfrom opentelemetry import context\n\n\n'
+                      'def with_context(ctx):\n    def decorator(fn):\n'
+                      '        if inspect.iscoroutinefunction(fn):\n            @functools.wraps(fn)\n'
+                      '            async def _async_wrapper(*args, **kwargs):\n'
+                      '                token = context.attach(ctx)\n                try:\n'
+                      '                    return await fn(*args, **kwargs)\n                finally:\n'
+                      '                    context.detach(token)\n            return _async_wrapper\n\n'
+                      '        def wrapper(*args, **kwargs):\n            token = context.attach(ctx)\n'
+                      '            try:\n                return fn(*args, **kwargs)\n            finally:\n'
+                      '                context.detach(token)\n        return wrapper\n    return decorator\n\n\n'
+                      '@with_context(None)\nasync def job():\n    pass\n',
                 unsafe=True),
     )
 

@@ -97,8 +97,8 @@ class ContextVarNotModuleLevel(Rule):
                 unsafe=True),
         Invalid("import os\n\n\ndef factory():\n    from contextvars import ContextVar\n"
                 "    return ContextVar('tenant')\n",
-                fixed="import os\nimport contextvars\n\n\n_tenant_var = contextvars.ContextVar('tenant')\n\n\n"
-                      "def factory():\n    from contextvars import ContextVar\n    return _tenant_var\n",
+                fixed="import contextvars\nimport os\n\n\n_tenant_var = contextvars.ContextVar('tenant')\n\n\n"
+                      'def factory():\n    from contextvars import ContextVar\n    return _tenant_var\n',
                 unsafe=True),
         Invalid("from contextvars import ContextVar\n\n\nclass Client:\n    def disconnect(self):\n"
                 "        self._ctx = ContextVar(f'client-{id(self)}')\n"),

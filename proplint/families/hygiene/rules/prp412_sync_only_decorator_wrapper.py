@@ -26,7 +26,7 @@ _TIMED = ("import functools\nimport logging\nimport time\n\nlog = logging.getLog
           "        result = fn(*args, **kwargs)\n"
           "        log.info('%s took %.3fs', fn.__name__, time.perf_counter() - start)\n"
           "        return result\n    return wrapper\n")
-_TIMED_FIXED = ("import functools\nimport logging\nimport time\nimport inspect\n\nlog = logging.getLogger(__name__)\n\n"
+_TIMED_FIXED = ("import functools\nimport inspect\nimport logging\nimport time\n\nlog = logging.getLogger(__name__)\n\n"
                 "\n"
                 "def timed(fn):\n    if inspect.iscoroutinefunction(fn):\n        @functools.wraps(fn)\n"
                 "        async def _async_wrapper(*args, **kwargs):\n            start = time.perf_counter()\n"
@@ -143,16 +143,14 @@ class SyncOnlyDecoratorWrapper(Rule):
                 "        finally:\n            audit_log.write('done')\n    return wrapper\n\n\n@audited\n"
                 "async def view(request):\n"
                 "    pass\n",
-                fixed="import logging\nimport functools\nimport inspect\n\n\ndef audited(fn):\n"
-                      "    if inspect.iscoroutinefunction(fn):\n"
-                      "        @functools.wraps(fn)\n        async def _async_wrapper(request):\n            try:\n"
-                      "                return await fn(request)\n            finally:\n"
-                      "                audit_log.write('done')\n"
-                      "        return _async_wrapper\n\n    def wrapper(request):\n        try:\n"
-                      "            return fn(request)\n"
+                fixed='import functools\nimport inspect\nimport logging\n\n\ndef audited(fn):\n'
+                      '    if inspect.iscoroutinefunction(fn):\n        @functools.wraps(fn)\n'
+                      '        async def _async_wrapper(request):\n            try:\n'
+                      '                return await fn(request)\n            finally:\n'
+                      "                audit_log.write('done')\n        return _async_wrapper\n\n"
+                      '    def wrapper(request):\n        try:\n            return fn(request)\n'
                       "        finally:\n            audit_log.write('done')\n    return wrapper\n\n\n@audited\n"
-                      "async def view(request):\n"
-                      "    pass\n",
+                      'async def view(request):\n    pass\n',
                 unsafe=True),
     )
 

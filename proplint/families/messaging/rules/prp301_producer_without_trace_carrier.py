@@ -198,16 +198,18 @@ class ProducerWithoutTraceCarrier(Rule):
                 unsafe=True, files=OTEL_DEPENDENCY),
         Invalid("from aiokafka import AIOKafkaProducer\n\nproducer = AIOKafkaProducer()\n\n"
                 "async def publish(event):\n    await producer.send('events', event, headers=[('kind', b'x')])\n",
-                fixed="from aiokafka import AIOKafkaProducer\nfrom opentelemetry.propagate import inject\n\n"
-                      "producer = AIOKafkaProducer()\n\nasync def publish(event):\n    _carrier = {}\n    inject(_carrier)\n"
-                      "    await producer.send('events', event, headers=[*([('kind', b'x')] or []), "
-                      "*[(k, v.encode()) for k, v in _carrier.items()]])\n", files=OTEL_DEPENDENCY),
+                fixed='from aiokafka import AIOKafkaProducer\nfrom opentelemetry.propagate import inject\n\n'
+                      'producer = AIOKafkaProducer()\n\nasync def publish(event):\n    _carrier = {}\n'
+                      "    inject(_carrier)\n    await producer.send(\n        'events',\n        event,\n"
+                      "        headers=[*([('kind', b'x')] or []), *[(k, v.encode()) for k, v in _carrier.items()]],\n"
+                      '    )\n', files=OTEL_DEPENDENCY),
         Invalid("import boto3\n\nsqs = boto3.client('sqs')\n\ndef send(body):\n"
                 "    sqs.send_message(QueueUrl='q', MessageBody=body)\n",
                 fixed="import boto3\nfrom opentelemetry.propagate import inject\n\nsqs = boto3.client('sqs')\n\n"
-                      "def send(body):\n    _carrier = {}\n    inject(_carrier)\n"
-                      "    sqs.send_message(QueueUrl='q', MessageBody=body, MessageAttributes={k: {\"DataType\": "
-                      "\"String\", \"StringValue\": v} for k, v in _carrier.items()})\n", files=OTEL_DEPENDENCY),
+                      'def send(body):\n    _carrier = {}\n    inject(_carrier)\n    sqs.send_message(\n'
+                      "        QueueUrl='q',\n        MessageBody=body,\n"
+                      '        MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in _carrier.items()},\n'
+                      '    )\n', files=OTEL_DEPENDENCY),
         Invalid("import pika\n\ndef publish(body):\n    channel = pika.BlockingConnection().channel()\n"
                 "    channel.basic_publish('', 'tasks', body)\n",
                 fixed="import pika\nfrom opentelemetry.propagate import inject\n\ndef publish(body):\n"

@@ -82,10 +82,11 @@ class CeleryDelayDropsHeaders(Rule):
     INVALID = (
         Invalid("from celery import shared_task\n\n@shared_task\ndef rebuild(index):\n    pass\n\n"
                 "def on_save(index, *rest, **options):\n    rebuild.delay(index, *rest, force=True, **options)\n",
-                fixed="from celery import shared_task\nfrom opentelemetry.propagate import inject\n\n@shared_task\n"
-                      "def rebuild(index):\n    pass\n\ndef on_save(index, *rest, **options):\n    _carrier = {}\n"
-                      "    inject(_carrier)\n    rebuild.apply_async(args=(index, *rest,), kwargs={\"force\": True, "
-                      "**options}, headers=_carrier)\n",
+                fixed='from celery import shared_task\nfrom opentelemetry.propagate import inject\n\n'
+                      '@shared_task\ndef rebuild(index):\n    pass\n\ndef on_save(index, *rest, **options):\n'
+                      '    _carrier = {}\n    inject(_carrier)\n    rebuild.apply_async(\n'
+                      '        args=(index, *rest,),\n        kwargs={"force": True, **options},\n'
+                      '        headers=_carrier,\n    )\n',
                 files=_INJECTS),
         Invalid("from celery import Celery\n\napp = Celery('svc')\n\n@app.task\ndef send_email(to):\n    pass\n\n"
                 "def signup(user):\n    send_email.delay(user.email)\n",

@@ -144,20 +144,19 @@ class ThreadWithoutContext(Rule):
               "    task.start()\n    task.join(timeout)\n    return task.result\n"),
         Invalid("import threading\n\ndef handle(work, a, b):\n"
                 "    threading.Thread(target=work, args=(a, b), kwargs={'x': 1}, daemon=True).start()\n",
-                fixed="import threading\nimport contextvars\n\ndef handle(work, a, b):\n"
-                      "    threading.Thread(target=contextvars.copy_context().run, args=(work, a, b), "
-                      "kwargs={'x': 1}, daemon=True).start()\n"),
+                fixed='import contextvars\nimport threading\n\ndef handle(work, a, b):\n'
+                      "    threading.Thread(target=contextvars.copy_context().run, args=(work, a, b), kwargs={'x': 1}, daemon=True).start()\n"),
         Invalid("from threading import Thread as T\n\ndef handle(work):\n    T(None, work).start()\n",
-                fixed="from threading import Thread as T\nimport contextvars\n\ndef handle(work):\n"
-                      "    T(None, contextvars.copy_context().run, args=(work,)).start()\n"),
+                fixed='import contextvars\nfrom threading import Thread as T\n\ndef handle(work):\n'
+                      '    T(None, contextvars.copy_context().run, args=(work,)).start()\n'),
         Invalid("import threading\n\ndef handle(work, extra):\n    t = threading.Thread(\n"
                 "        target=work,  # the job\n        args=extra,\n    )\n    t.start()\n",
-                fixed="import threading\nimport contextvars\n\ndef handle(work, extra):\n    t = threading.Thread(\n"
-                      "        target=contextvars.copy_context().run,  # the job\n        args=(work, *extra),\n"
-                      "    )\n    t.start()\n"),
+                fixed='import contextvars\nimport threading\n\ndef handle(work, extra):\n'
+                      '    t = threading.Thread(\n        target=contextvars.copy_context().run,  # the job\n'
+                      '        args=(work, *extra),\n    )\n    t.start()\n'),
         Invalid("import threading\n\ndef handle(work):\n    threading.Thread(target=work, daemon=True).start()\n",
-                fixed="import threading\nimport contextvars\n\ndef handle(work):\n"
-                      "    threading.Thread(target=work, daemon=True, context=contextvars.copy_context()).start()\n",
+                fixed='import contextvars\nimport threading\n\ndef handle(work):\n'
+                      '    threading.Thread(target=work, daemon=True, context=contextvars.copy_context()).start()\n',
                 config={"target-version": "py314"}),
         Invalid("import threading\n\ndef handle(work):\n    threading.Thread(target=work).start()\n",
                 files={**INSTRUMENTED, **REQUEST_ID}),
@@ -167,8 +166,8 @@ class ThreadWithoutContext(Rule):
         Invalid("import threading\n\nclass Worker(threading.Thread):\n    def run(self):\n        work()\n\n"
                 "def handle():\n    Worker().start()\n"),
         Invalid("from svc.threads import Thread\n\ndef handle(work):\n    Thread(target=work).start()\n",
-                fixed="from svc.threads import Thread\nimport contextvars\n\ndef handle(work):\n"
-                      "    Thread(target=contextvars.copy_context().run, args=(work,)).start()\n",
+                fixed='import contextvars\n\nfrom svc.threads import Thread\n\ndef handle(work):\n'
+                      '    Thread(target=contextvars.copy_context().run, args=(work,)).start()\n',
                 files={"svc/threads.py": "import threading\n\nclass Thread(threading.Thread):\n    daemon = True\n"}),
     )
 

@@ -59,11 +59,11 @@ class TimerWithoutContext(Rule):
     )
     INVALID = (
         Invalid("import threading\n\ndef later(fn, a, kw):\n    threading.Timer(5, fn, args=(a,), kwargs=kw).start()\n",
-                fixed="import threading\nimport contextvars\n\ndef later(fn, a, kw):\n"
-                      "    threading.Timer(5, contextvars.copy_context().run, args=(fn, a), kwargs=kw).start()\n"),
+                fixed='import contextvars\nimport threading\n\ndef later(fn, a, kw):\n'
+                      '    threading.Timer(5, contextvars.copy_context().run, args=(fn, a), kwargs=kw).start()\n'),
         Invalid("from threading import Timer\n\ndef later(fn):\n    Timer(interval=1.0, function=fn).start()\n",
-                fixed="from threading import Timer\nimport contextvars\n\ndef later(fn):\n"
-                      "    Timer(interval=1.0, function=contextvars.copy_context().run, args=(fn,)).start()\n"),
+                fixed='import contextvars\nfrom threading import Timer\n\ndef later(fn):\n'
+                      '    Timer(interval=1.0, function=contextvars.copy_context().run, args=(fn,)).start()\n'),
         Invalid("import threading\n\ndef later(fn):\n    threading.Timer(5, fn).start()\n",
                 files={**INSTRUMENTED, **REQUEST_ID}),
         # `*spec` may hold the function or its arguments: reported, with no fix

@@ -115,9 +115,9 @@ class ExecutorWithoutContext(Rule):
                 "    pool.apply_async(func=work, args=(1,))\n", files=REQUEST_ID),
         Invalid("from concurrent.futures import ThreadPoolExecutor\n\ndef f(fn, a):\n"
                 "    with ThreadPoolExecutor() as pool:\n        pool.submit(fn, a, k=1)\n",
-                fixed="from concurrent.futures import ThreadPoolExecutor\nimport contextvars\n\ndef f(fn, a):\n"
-                      "    with ThreadPoolExecutor() as pool:\n"
-                      "        pool.submit(contextvars.copy_context().run, fn, a, k=1)\n"),
+                fixed='import contextvars\nfrom concurrent.futures import ThreadPoolExecutor\n\ndef f(fn, a):\n'
+                      '    with ThreadPoolExecutor() as pool:\n'
+                      '        pool.submit(contextvars.copy_context().run, fn, a, k=1)\n'),
         Invalid("import concurrent.futures as cf\n\nclass Service:\n    def __init__(self):\n"
                 "        self._executor = cf.ThreadPoolExecutor(max_workers=4)\n\n    def handle(self, job):\n"
                 "        return self._executor.submit(job)\n",
@@ -126,15 +126,14 @@ class ExecutorWithoutContext(Rule):
                       "        return self._executor.submit(contextvars.copy_context().run, job)\n"),
         Invalid("from concurrent.futures import ThreadPoolExecutor\n\ndef f(pool: ThreadPoolExecutor, fn, items):\n"
                 "    return list(pool.map(fn, items, timeout=5))\n",
-                fixed="from concurrent.futures import ThreadPoolExecutor\nimport contextvars\nimport functools\n\n"
-                      "def f(pool: ThreadPoolExecutor, fn, items):\n"
-                      "    return list(pool.map(functools.partial(lambda _c, _f, *_a: _c.copy().run(_f, *_a), "
-                      "contextvars.copy_context(), fn), items, timeout=5))\n"),
+                fixed='import contextvars\nimport functools\nfrom concurrent.futures import ThreadPoolExecutor\n'
+                      '\ndef f(pool: ThreadPoolExecutor, fn, items):\n'
+                      '    return list(pool.map(functools.partial(lambda _c, _f, *_a: _c.copy().run(_f, *_a), contextvars.copy_context(), fn), items, timeout=5))\n'),
         Invalid("from concurrent.futures import ThreadPoolExecutor\n\npool = ThreadPoolExecutor()\n\ndef f(fn):\n"
                 "    pool.submit(fn)\n", files={**INSTRUMENTED, **REQUEST_ID},
-                fixed="from concurrent.futures import ThreadPoolExecutor\nimport contextvars\n\n"
-                      "pool = ThreadPoolExecutor()\n\ndef f(fn):\n"
-                      "    pool.submit(contextvars.copy_context().run, fn)\n"),
+                fixed='import contextvars\nfrom concurrent.futures import ThreadPoolExecutor\n\n'
+                      'pool = ThreadPoolExecutor()\n\ndef f(fn):\n'
+                      '    pool.submit(contextvars.copy_context().run, fn)\n'),
         Invalid("from multiprocessing.pool import ThreadPool\n\ndef f(fn, a):\n    with ThreadPool(2) as pool:\n"
                 "        pool.apply_async(fn, (a,))\n"),
     )

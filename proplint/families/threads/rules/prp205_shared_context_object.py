@@ -12,7 +12,8 @@ import libcst as cst
 
 from proplint.core.needs import Cond, all_of, any_of, words
 from proplint.core.rule import SAFE, Fix, Invalid, Rule, Valid
-from proplint.families.threads.edits import append_args, context_wrapper, copy_run
+from proplint.core.cst import append_args
+from proplint.families.threads.edits import context_wrapper, copy_run
 from proplint.families.threads.flow import RUN, Carry
 from proplint.families.threads.needs import (
     executor_calls, named, reported_by_entries, spawned_by, thread_pool_calls, thread_spawns, words_of,
@@ -91,10 +92,9 @@ class SharedContextObject(Rule):
         Invalid("import contextvars\nfrom concurrent.futures import ThreadPoolExecutor\n\n"
                 "def f(pool: ThreadPoolExecutor, fns):\n    ctx = contextvars.copy_context()\n"
                 "    return list(pool.map(ctx.run, fns))\n",
-                fixed="import contextvars\nfrom concurrent.futures import ThreadPoolExecutor\nimport functools\n\n"
-                      "def f(pool: ThreadPoolExecutor, fns):\n    ctx = contextvars.copy_context()\n"
-                      "    return list(pool.map(functools.partial(lambda _c, *_a, **_k: _c.copy().run(*_a, **_k), "
-                      "ctx), fns))\n"),
+                fixed='import contextvars\nimport functools\nfrom concurrent.futures import ThreadPoolExecutor\n'
+                      '\ndef f(pool: ThreadPoolExecutor, fns):\n    ctx = contextvars.copy_context()\n'
+                      '    return list(pool.map(functools.partial(lambda _c, *_a, **_k: _c.copy().run(*_a, **_k), ctx), fns))\n'),
         Invalid("import contextvars, functools, threading\n\ndef f(work, items):\n"
                 "    job = functools.partial(contextvars.copy_context().run, work)\n    for item in items:\n"
                 "        threading.Thread(target=job, args=(item,)).start()\n",
