@@ -350,7 +350,7 @@ def _check_chunk(paths: list[Path]) -> list[Checked]:
     return [checked_file(p, _WORKER_SETTINGS) for p in paths]
 
 
-def _run_pool(todo: list[Path], settings: Settings, jobs: int) -> list[tuple[Path, Checked]]:
+def _run_pool(todo: list[Path], settings: Settings, jobs: int, progress=None) -> list[tuple[Path, Checked]]:
     """Check files in worker processes. A worker that dies (a crash in native code) is replaced: the
     files of its chunk are retried one by one in a fresh pool, and a file that kills a worker again is
     reported as PRP001 while the run goes on."""
@@ -368,6 +368,8 @@ def _run_pool(todo: list[Path], settings: Settings, jobs: int) -> list[tuple[Pat
                 done.extend(zip(chunk, future.result()))
             except BrokenProcessPool:
                 retry.extend(chunk)
+            if progress is not None:
+                progress(len(chunk))
     for path in retry:
         with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(settings,)) as pool:
             try:
@@ -388,8 +390,9 @@ def default_jobs() -> int:
 
 
 def check_paths(files: list[Path], settings: Settings, jobs: int | None = None,
-                use_cache: bool = False) -> list[Finding]:
-    """Findings for many files: cached results first, the rest in a process pool (in chunks)."""
+                use_cache: bool = False, progress=None) -> list[Finding]:
+    """Findings for many files: cached results first, the rest in a process pool (in chunks).
+    `progress(n)`, if given, is called as files are done (a progress bar)."""
     from proplint.cache import ResultCache
 
     jobs = default_jobs() if not jobs else jobs
@@ -402,13 +405,18 @@ def check_paths(files: list[Path], settings: Settings, jobs: int | None = None,
             todo.append(p)
         else:
             findings.extend(hit)
-    if jobs <= 1 or len(todo) < 8:
+    if progress is not None and len(todo) < len(files):
+        progress(len(files) - len(todo))
+    pooled = not (jobs <= 1 or len(todo) < 8)
+    if not pooled:
         results = ((p, checked_file(p, settings)) for p in todo)
     else:
-        results = _run_pool(todo, settings, jobs)
+        results = _run_pool(todo, settings, jobs, progress)
     for p, checked in results:
         cache.put(p, checked)
         findings.extend(checked.findings)
+        if progress is not None and not pooled:
+            progress(1)
     cache.save()
     findings.sort(key=lambda f: f.sort_key)
     return findings
