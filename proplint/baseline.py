@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,17 +82,11 @@ def write(path: Path, findings: list[Finding], relpaths: dict[str, str], sources
                         "line": f.line, "source": normalise(lines[f.line - 1]) if 0 < f.line <= len(lines) else ""})
     doc = {"tool": "proplint", "format": FORMAT, "findings": entries}
     text = json.dumps(doc, indent=2) + "\n"
+    from proplint.index import atomic_write_text
+
     path = path.absolute()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(path, text)
     return len(entries)
 
 

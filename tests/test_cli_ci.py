@@ -20,30 +20,10 @@ from proplint.baseline import SARIF_KEY
 from proplint.cli import main
 
 from conftest import write_project
+from test_cli import THREE_RULES as THREE, check, run
 
-THREE = (
-    "import httpx\n"
-    "import requests\n"
-    "\n"
-    "client = httpx.AsyncClient()\n"
-    "httpx.get('http://x')\n"
-    "requests.get('http://x')\n"
-)
 THREAD = "import threading\n\n\ndef start(job):\n    threading.Thread(target=job).start()\n"
 LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>PRP\d{3}) ")
-
-
-def run(cwd: Path, *args: str):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(old)
-
-
-def check(cwd: Path, *args: str):
-    return run(cwd, "check", "--no-cache", *args)
 
 
 def rows(stdout: str) -> list[tuple[str, int, str]]:
@@ -278,7 +258,7 @@ def test_force_exclude_applies_excludes_to_named_files(tmp_path):
 
 def test_fix_honours_force_exclude(tmp_path):
     p = write_project(tmp_path / "p", THREAD, {"exclude": ["legacy"]}, files={"legacy/old.py": THREAD})
-    result = run(p.root, "fix", "--no-cache", "--force-exclude", "example.py", "legacy/old.py")
+    result = run(["fix", "--no-cache", "--force-exclude", "example.py", "legacy/old.py"], p.root)
     assert result.exit_code == 0, result.output
     assert (p.root / "legacy" / "old.py").read_text() == THREAD
     assert p.main.read_text() != THREAD
@@ -292,7 +272,7 @@ def test_fixed_count_is_what_disappeared_and_show_fixes_lists_it(tmp_path):
                     "    threading.Thread(target=job, daemon=True).start()\n"
     p = write_project(tmp_path / "p", code, files={"b.py": THREAD})
     before = len(rows(check(p.root, ".").stdout))
-    result = run(p.root, "fix", "--no-cache", "--show-fixes", ".")
+    result = run(["fix", "--no-cache", "--show-fixes", "."], p.root)
     after = len(rows(check(p.root, ".").stdout))
     gone = before - after
     assert gone == 4
@@ -300,7 +280,7 @@ def test_fixed_count_is_what_disappeared_and_show_fixes_lists_it(tmp_path):
     listing = result.stderr.split("Fixed:\n", 1)[1]
     assert "b.py:\n    1 \N{MULTIPLICATION SIGN} PRP201 (" in listing
     assert "example.py:\n    3 \N{MULTIPLICATION SIGN} PRP201 (" in listing
-    nothing = run(p.root, "fix", "--no-cache", "--show-fixes", ".")
+    nothing = run(["fix", "--no-cache", "--show-fixes", "."], p.root)
     assert "No fixes applied." in nothing.stderr
 
 
