@@ -392,3 +392,15 @@ def test_help_lists_each_option_on_one_line(command):
 def test_main_help_shows_baseline_and_add_noqa():
     text = CliRunner().invoke(main, ["--help"]).stdout
     assert "--write-baseline" in text and "--baseline" in text and "--add-noqa" in text
+
+
+def test_a_nested_pyproject_without_the_table_does_not_hide_the_parents_config(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.proplint]\nselect = ['PRP2']\n")
+    service = tmp_path / "services" / "orders"
+    service.mkdir(parents=True)
+    (service / "pyproject.toml").write_text("[project]\nname = 'orders'\n")
+    (service / "app.py").write_text(THREE + "\n\n" + THREAD.replace("import threading\n", "import threading\n\n"))
+    from_root = rows(check(tmp_path, ".").stdout)
+    assert [(path, code) for path, _, code in from_root] == [("services/orders/app.py", "PRP201")]
+    assert [code for _, _, code in rows(check(service, "app.py").stdout)] == ["PRP201"]
