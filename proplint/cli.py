@@ -35,15 +35,32 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _patterns(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _excluding(config: Config, exclude: str | None, extend_exclude: str | None) -> Config:
+    """The configuration with `--exclude` (replacing its `exclude`) and `--extend-exclude` (added) applied."""
+    if exclude is None and not extend_exclude:
+        return config
+    from dataclasses import replace
+
+    base = _patterns(exclude) if exclude is not None else config.exclude
+    return replace(config, exclude=base + _patterns(extend_exclude))
+
+
 def _groups(paths: tuple[str, ...], config_file: str | None, select, ignore, no_cache: bool,
-            want_edits: bool = False, jobs: int | None = None) -> list[tuple[Settings, list[Path]]]:
+            want_edits: bool = False, jobs: int | None = None, exclude: str | None = None,
+            extend_exclude: str | None = None, force_exclude: bool = False) -> list[tuple[Settings, list[Path]]]:
     """One (settings, files) group per configuration that applies to the given paths."""
+    from proplint.files import force_excluded
+
     by_config: dict[tuple, tuple[Config, list[Path]]] = {}
     for raw in paths or (".",):
         path = Path(raw)
         if not path.exists() and not path.is_symlink():
             _fail(f"{raw}: no such file or directory")
-        config = load_config(path, Path(config_file) if config_file else None)
+        config = _excluding(load_config(path, Path(config_file) if config_file else None), exclude, extend_exclude)
         key = (config.root, config.source)
         by_config.setdefault(key, (config, []))[1].append(path)
     # A file found by walking a directory belongs to its own nearest pyproject.toml (a nested project,
@@ -58,8 +75,10 @@ def _groups(paths: tuple[str, ...], config_file: str | None, select, ignore, no_
                 if folder not in nearest:
                     source = find_pyproject(folder)
                     same = source is None or source == (real_path(config.source) if config.source else None)
-                    nearest[folder] = config if same else load_config(folder)
+                    nearest[folder] = config if same else _excluding(load_config(folder), exclude, extend_exclude)
                 owner = nearest[folder]
+            if force_exclude and force_excluded(file, owner):
+                continue
             by_owner.setdefault((owner.root, owner.source), (owner, []))[1].append(file)
     groups = []
     for config, files in by_owner.values():
@@ -69,16 +88,30 @@ def _groups(paths: tuple[str, ...], config_file: str | None, select, ignore, no_
     return groups
 
 
+def _positive(ctx, param, value):
+    if value is not None and value < 1:
+        raise click.BadParameter("must be at least 1")
+    return value
+
+
 def _common_options(fn):
     fn = click.option("--no-cache", is_flag=True, help="Do not read or write .proplint_cache/.")(fn)
-    fn = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+    fn = click.option("--jobs", "-j", type=int, metavar="N", default=None, callback=_positive,
                       help="Worker processes (default: one per core).")(fn)
     fn = click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                      help="Read [tool.proplint] from this pyproject.toml instead of the nearest one.")(fn)
-    fn = click.option("--ignore", metavar="CODES", help="Comma-separated code prefixes to skip (added to the config's).")(fn)
+                      help="Use this pyproject.toml, not the nearest one.")(fn)
+    fn = click.option("--ignore", metavar="CODES", help="Code prefixes to skip (added to the config's).")(fn)
     fn = click.option("--select", metavar="CODES",
-                      help="Comma-separated code prefixes to report (replaces the config's), e.g. PRP1,PRP203.")(fn)
+                      help="Code prefixes to report, replacing the config's.")(fn)
     fn = click.argument("paths", nargs=-1, type=click.Path())(fn)
+    return fn
+
+
+def _exclude_options(fn):
+    fn = click.option("--force-exclude", is_flag=True,
+                      help="Exclude named files too (for pre-commit).")(fn)
+    fn = click.option("--extend-exclude", metavar="GLOBS", help="Globs to exclude, added to the config's.")(fn)
+    fn = click.option("--exclude", metavar="GLOBS", help="Globs to exclude (replaces the config's).")(fn)
     return fn
 
 
@@ -93,6 +126,12 @@ def main() -> None:
       proplint fix --diff src/     show what the safe fixes would change
       proplint fix src/            apply the safe fixes
       proplint rule PRP101         explain a rule and its fix
+      proplint check --write-baseline .proplint-baseline.json src/
+                                   record today's findings (legacy code)
+      proplint check --baseline .proplint-baseline.json src/
+                                   fail only on findings not in the baseline
+      proplint check --add-noqa src/
+                                   silence today's findings in place
 
     Configure in [tool.proplint] of pyproject.toml; see `proplint rules` for every code.
     """
@@ -100,65 +139,184 @@ def main() -> None:
 
 @main.command()
 @_common_options
-@click.option("--output-format", type=click.Choice(sorted(FORMATS)), default="text", show_default=True,
-              help="text: path:line:col: CODE message; json: ruff's JSON schema; sarif: SARIF 2.1.0; "
-                   "github: workflow annotations.")
+@_exclude_options
+@click.option("--output-format", type=click.Choice(sorted(FORMATS)), default="text", metavar="FORMAT",
+              help="text (default), json, sarif, github, gitlab, junit.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--stdin-filename", metavar="PATH",
-              help="With `-` as the path: the file the code read from standard input is (for the configuration, "
-                   "per-file-ignores, the project's index and the messages). Default: stdin.py here.")
-def check(paths, select, ignore, config_file, jobs, no_cache, output_format, exit_zero, stdin_filename) -> None:
+@click.option("--stdin-filename", metavar="PATH", help="The file that `-` (standard input) is.")
+@click.option("-o", "--output-file", type=click.Path(dir_okay=False), help="Write the report to this file.")
+@click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
+@click.option("--baseline", type=click.Path(dir_okay=False), help="Report only findings not in this baseline.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record every finding in this baseline.")
+@click.option("--add-noqa", is_flag=True, help="Add `# noqa: CODE` to each line with a finding.")
+@click.option("-q", "--quiet", is_flag=True, help="Findings only: no summary, no progress bar.")
+def check(paths, select, ignore, config_file, jobs, no_cache, exclude, extend_exclude, force_exclude, output_format,
+          exit_zero, stdin_filename, output_file, statistics, baseline, write_baseline, add_noqa, quiet) -> None:
     """Report propagation mistakes in PATHS (files or directories; default: .; `-` reads standard input)."""
+    from proplint import baseline as baselines
+    from proplint.engine import relpath_of
+
+    want_edits = output_format == "json" and not statistics
+    relpaths: dict[str, str] = {}
+    sources: dict[str, bytes] = {}
+    checked_rel: set[str] = set()
     try:
         if paths == ("-",):
-            findings, checked = _check_stdin(stdin_filename, config_file, select, ignore, no_cache,
-                                             output_format == "json"), 1
+            if add_noqa:
+                _fail("--add-noqa needs files, not standard input")
+            findings, checked = _check_stdin(stdin_filename, config_file, select, ignore, no_cache, want_edits,
+                                             sources, relpaths, force_exclude), 1
+            checked_rel.update(relpaths.values())
         else:
-            groups = _groups(paths, config_file, select, ignore, no_cache, want_edits=output_format == "json",
-                             jobs=jobs)
+            groups = _groups(paths, config_file, select, ignore, no_cache, want_edits=want_edits, jobs=jobs,
+                             exclude=exclude, extend_exclude=extend_exclude, force_exclude=force_exclude)
             findings = []
-            checked = 0
-            for settings, files in groups:
-                checked += len(files)
-                findings.extend(check_paths(files, settings, jobs, use_cache=not no_cache))
-    except (ConfigError, CatalogError) as exc:
+            checked = sum(len(files) for _, files in groups)
+            with _progress(checked, quiet) as bar:
+                for settings, files in groups:
+                    found = check_paths(files, settings, jobs, use_cache=not no_cache, progress=bar)
+                    root = settings.config.root
+                    checked_rel.update(relpath_of(f, root) for f in files)
+                    relpaths.update((f.path, relpath_of(Path(f.path), root)) for f in found)
+                    findings.extend(found)
+        stale: list = []
+        in_baseline = 0
+        if baseline or write_baseline or output_format in ("sarif", "gitlab"):
+            baselines.assign(findings, relpaths, sources)
+        if baseline:
+            entries = baselines.read(Path(baseline))
+            new, stale = baselines.split(findings, entries, checked_rel)
+            in_baseline = len(findings) - len(new)
+            findings = new
+    except (ConfigError, CatalogError, baselines.BaselineError) as exc:
         _fail(str(exc))
         return
     findings.sort(key=lambda f: f.sort_key)
-    click.echo(FORMATS[output_format](findings), nl=False)
+    if write_baseline:
+        count = baselines.write(Path(write_baseline), findings, relpaths, sources)
+        click.echo(f"Wrote {count} finding{'s' * (count != 1)} to {write_baseline}; check with "
+                   f"--baseline {write_baseline} to report only new ones.", err=True)
+        sys.exit(0)
+    if add_noqa:
+        _add_noqa(findings)
+        return
+    from proplint.report import statistics as stats
+
+    report = stats.render(findings, output_format == "json") if statistics else FORMATS[output_format](findings)
+    _emit(report, output_file)
+    for entry in stale:
+        click.echo(f"proplint: baseline entry no longer found: {entry.path}: {entry.code} {entry.source}", err=True)
+    if stale:
+        click.echo(f"proplint: {len(stale)} baseline entr{'ies' if len(stale) != 1 else 'y'} match no finding any "
+                   f"more (fixed or rewritten): refresh it with --write-baseline {baseline}", err=True)
+    if not quiet:
+        _summary(findings, checked, in_baseline)
+    sys.exit(1 if findings and not exit_zero else 0)
+
+
+def _emit(report: str, output_file: str | None) -> None:
+    """The report on stdout, or in `--output-file` (its folder created)."""
+    if output_file is None:
+        click.echo(report, nl=False)
+        return
+    try:
+        target = Path(output_file)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(report, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"--output-file {output_file}: {exc.strerror or exc}")
+
+
+def _summary(findings: list[Finding], checked: int, in_baseline: int = 0) -> None:
     files_with = len({f.path for f in findings})
+    known = f"; {in_baseline} more in the baseline" if in_baseline else ""
     if findings:
         fixable = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "safe")
         extra = f"; {fixable} fixable with `proplint fix`" if fixable else ""
-        click.echo(f"Found {len(findings)} finding{'s' * (len(findings) != 1)} in {files_with} "
-                   f"file{'s' * (files_with != 1)} ({checked} checked){extra}.", err=True)
+        new = "new " if in_baseline else ""
+        click.echo(f"Found {len(findings)} {new}finding{'s' * (len(findings) != 1)} in {files_with} "
+                   f"file{'s' * (files_with != 1)} ({checked} checked){extra}{known}.", err=True)
     elif checked == 0:
         click.echo("proplint: warning: no Python files to check under the given paths (they are empty, "
                    "excluded by config, or ignored by .gitignore); name files explicitly to check them anyway",
                    err=True)
     else:
-        click.echo(f"All checks passed ({checked} file{'s' * (checked != 1)} checked).", err=True)
-    sys.exit(1 if findings and not exit_zero else 0)
+        click.echo(f"All checks passed ({checked} file{'s' * (checked != 1)} checked{known}).", err=True)
+
+
+class _progress:
+    """A progress bar on stderr while files are checked, only when stderr is a terminal (and not --quiet);
+    used as `progress(n)`, n files more done. Cleared when done, so the summary stands alone."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.bar = None
+        if not quiet and total > 1 and sys.stderr.isatty():
+            self.bar = click.progressbar(length=total, label="Checking", file=sys.stderr, show_pos=True)
+
+    def __enter__(self):
+        if self.bar is None:
+            return None
+        self.bar.__enter__()
+        return self.bar.update
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
+
+
+def _add_noqa(findings: list[Finding]) -> None:
+    """`check --add-noqa`: the comments added, a line saying how many; exit 0 unless a file could not be done."""
+    from itertools import groupby
+
+    from proplint.add_noqa import add_noqa
+
+    added = files = 0
+    failed = False
+    for path, group in groupby(findings, key=lambda f: f.path):
+        count, error = add_noqa(Path(path), list(group))
+        if error:
+            click.echo(f"proplint: {path}: {error}", err=True)
+            failed = True
+        if count:
+            added += count
+            files += 1
+    click.echo(f"Added {added} noqa comment{'s' * (added != 1)} in {files} file{'s' * (files != 1)}.", err=True)
+    sys.exit(1 if failed else 0)
 
 
 def _check_stdin(stdin_filename: str | None, config_file, select, ignore, no_cache: bool,
-                 want_edits: bool) -> list[Finding]:
+                 want_edits: bool, sources: dict | None = None, relpaths: dict | None = None,
+                 force_exclude: bool = False) -> list[Finding]:
     """`proplint check -`: the code on standard input, checked as the file `--stdin-filename` names."""
     from proplint.engine import analyse, relpath_of
+    from proplint.files import force_excluded
 
-    path = Path(stdin_filename or "stdin.py").absolute()
+    shown = stdin_filename or "stdin.py"
+    path = Path(shown).absolute()
     config = load_config(path.parent, Path(config_file) if config_file else None)
+    source = click.get_binary_stream("stdin").read()
+    if force_exclude and stdin_filename and force_excluded(path, config):
+        return []
     settings = make_settings(config, _codes(select), _codes(ignore, "--ignore") or (), use_cache=not no_cache,
                              want_edits=want_edits)
-    source = click.get_binary_stream("stdin").read()
-    return analyse(source, stdin_filename or "stdin.py", relpath_of(path, config.root), settings).findings
+    relpath = relpath_of(path, config.root)
+    if sources is not None:
+        sources[shown] = source
+    if relpaths is not None:
+        relpaths[shown] = relpath
+    return analyse(source, shown, relpath, settings).findings
 
 
 @main.command()
 @_common_options
-@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes marked unsafe (they may change behaviour).")
-@click.option("--diff", is_flag=True, help="Print a unified diff of the fixes; write nothing; exit 1 if any.")
-def fix(paths, select, ignore, config_file, jobs, no_cache, unsafe_fixes, diff) -> None:
+@_exclude_options
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply unsafe fixes (may change behaviour).")
+@click.option("--diff", is_flag=True, help="Show the fixes as a diff; write nothing.")
+@click.option("--show-fixes", is_flag=True, help="List what was fixed, per file and rule.")
+@click.option("-q", "--quiet", is_flag=True, help="Print what remains only: no summary.")
+def fix(paths, select, ignore, config_file, jobs, no_cache, exclude, extend_exclude, force_exclude, unsafe_fixes,
+        diff, show_fixes, quiet) -> None:
     """Apply fixes to PATHS. Safe fixes only, unless --unsafe-fixes.
 
     Every fixed file is re-parsed and re-checked before it is written; a file whose fix does not
@@ -167,11 +325,13 @@ def fix(paths, select, ignore, config_file, jobs, no_cache, unsafe_fixes, diff) 
     from proplint.fixes import fix_file, unified_diff
 
     try:
-        groups = _groups(paths, config_file, select, ignore, no_cache, jobs=jobs)
+        groups = _groups(paths, config_file, select, ignore, no_cache, jobs=jobs, exclude=exclude,
+                         extend_exclude=extend_exclude, force_exclude=force_exclude)
     except (ConfigError, CatalogError) as exc:
         _fail(str(exc))
         return
     applied = files_fixed = 0
+    shown: list[tuple[str, dict]] = []
     remaining: list[Finding] = []
     errors: list[str] = []
     for settings, files in groups:
@@ -182,8 +342,10 @@ def fix(paths, select, ignore, config_file, jobs, no_cache, unsafe_fixes, diff) 
                 errors.append(f"{result.path}: {result.error}")
                 continue
             if result.changed:
-                applied += result.applied
+                gone = result.fixed_counts()
+                applied += sum(gone.values())  # what disappeared, not how many edits it took
                 files_fixed += 1
+                shown.append((result.path, gone))
                 if diff:
                     click.echo(unified_diff(result.path, result.original, result.fixed), nl=False)
     remaining.sort(key=lambda f: f.sort_key)
@@ -191,6 +353,8 @@ def fix(paths, select, ignore, config_file, jobs, no_cache, unsafe_fixes, diff) 
         click.echo(FORMATS["text"](remaining), nl=False)
     for line in errors:
         click.echo(f"proplint: {line}", err=True)
+    if show_fixes:
+        _show_fixes(shown, diff)
     manual = sum(1 for f in remaining if f.fix is None)
     unsafe_left = sum(1 for f in remaining if f.fix is not None)
     verb = "Would fix" if diff else "Fixed"
@@ -201,20 +365,37 @@ def fix(paths, select, ignore, config_file, jobs, no_cache, unsafe_fixes, diff) 
             parts.append(f"{unsafe_left} {'has an unsafe fix' if unsafe_left == 1 else 'have unsafe fixes'}"
                          f" (--unsafe-fixes)")
         summary += f"; {len(remaining)} remain ({', '.join(parts)})"
-    click.echo(summary, err=True)
+    if not quiet:
+        click.echo(summary, err=True)
     if diff:
         sys.exit(1 if applied else 0)
     sys.exit(1 if remaining or errors else 0)
 
 
-@main.command()
-@click.argument("code")
-def rule(code: str) -> None:
-    """Print the documentation of rule CODE (e.g. PRP101)."""
+def _show_fixes(shown: list[tuple[str, dict]], diff: bool) -> None:
+    """`fix --show-fixes`: per file, each rule and how many of its findings the fixes removed (stderr)."""
     from proplint.registry import all_rules
 
     rules = all_rules()
-    found = rules.get(code.upper())
+    if not shown:
+        click.echo("No fixes available." if diff else "No fixes applied.", err=True)
+        return
+    click.echo("Would fix:" if diff else "Fixed:", err=True)
+    for path, gone in shown:
+        click.echo(f"{path}:", err=True)
+        for code, n in sorted(gone.items()):
+            name = rules[code].name if code in rules else ""
+            click.echo(f"    {n} \N{MULTIPLICATION SIGN} {code} ({name})", err=True)
+
+
+@main.command()
+@click.argument("code")
+def rule(code: str) -> None:
+    """Print the documentation of rule CODE (e.g. PRP101) or NAME (e.g. httpx-async-client)."""
+    from proplint.registry import all_rules
+
+    rules = all_rules()
+    found = rules.get(code.upper()) or next((r for r in rules.values() if r.name == code.lower()), None)
     if found is None:
         _fail(f"unknown rule {code!r}; `proplint rules` lists them")
         return
@@ -222,10 +403,19 @@ def rule(code: str) -> None:
 
 
 @main.command(name="rules")
-def rules_command() -> None:
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", metavar="FORMAT",
+              help="text (default) or json.")
+def rules_command(output_format: str) -> None:
     """List every rule: code, name, fix availability, and whether it is on by default."""
     from proplint.registry import all_rules
 
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps([{"code": r.code, "name": r.name, "summary": r.summary, "fix": r.fix,
+                                "default_enabled": r.default_enabled, "url": r.url()}
+                               for r in all_rules().values()], indent=2))
+        return
     rows = [(r.code, r.name, r.fix, "" if r.default_enabled else "off by default") for r in all_rules().values()]
     width = max(len(r[1]) for r in rows)
     for code, name, fix_kind, default in rows:
@@ -235,8 +425,7 @@ def rules_command() -> None:
 @main.command()
 @click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--write", "write_it", is_flag=True,
-              help="Append the proposal to PATH/pyproject.toml (created if missing; refused if it already has "
-                   "a [tool.proplint] table).")
+              help="Append it to PATH/pyproject.toml (never over a table).")
 def init(path: Path, write_it: bool) -> None:
     """Propose a [tool.proplint] for the project at PATH, in the project's own scheme.
 

@@ -54,10 +54,29 @@ class Analysis:
     module: cst.Module | None = None
     findings: list[Finding] = field(default_factory=list)
     parsed: bool = False
+    #: the codes judged on this file (None: the file is out of scope, nothing is reported on it)
+    enabled: frozenset[str] | None = None
 
 
 def _failure(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
     return Finding("PRP001", message, path, line, column, line, column)
+
+
+def _python_syntax_error(source: bytes | str) -> tuple[str, int, int] | None:
+    """Python's own message and position for code LibCST cannot parse (where an editor and `python`
+    put it), or None when Python compiles it."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, "<proplint>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return exc.msg, exc.lineno or 1, exc.offset or 1
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
 
 
 def _walk(ctx: FileContext, checks: list[Check]) -> None:
@@ -103,7 +122,19 @@ _DEEP_LOCK = threading.Lock()
 
 
 def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, noqa: bool = True) -> Analysis:
-    """Findings for one file's bytes, or its already-decoded text (editors, flake8). No I/O."""
+    """Findings for one file's bytes, or its already-decoded text (editors, flake8). No I/O.
+
+    With `noqa`, `# noqa` comments (line and file level) apply, and PRP002 (when enabled) reports the
+    ones that suppress nothing."""
+    result = _analyse(source, path, relpath, settings)
+    if noqa:
+        encoding = "utf-8" if isinstance(source, str) or result.module is None else result.module.encoding
+        judge = result.enabled if result.enabled and "PRP002" in result.enabled else None
+        result.findings = apply_noqa(result.source, encoding, result.findings, judge, path)
+    return result
+
+
+def _analyse(source: bytes | str, path: str, relpath: str, settings: Settings) -> Analysis:
     text_input = isinstance(source, str)
     raw = source.encode("utf-8", "surrogateescape") if text_input else source
     result = Analysis(path, raw)
@@ -113,6 +144,7 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
     if not enabled or (config.scope == "application" and (
             path_kind(relpath) or shadowed(relpath, settings.index.files))):
         return result
+    result.enabled = enabled
     possible = settings.possible(raw) & enabled
     if not possible - {"PRP001"}:
         return result
@@ -138,8 +170,9 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         if "PRP001" in enabled:
-            result.findings.append(_failure(path, f"cannot parse: {exc.message}", exc.raw_line or 1,
-                                            (exc.raw_column or 0) + 1))
+            message, line, column = _python_syntax_error(source) or (
+                exc.message, exc.raw_line or 1, (exc.raw_column or 0) + 1)
+            result.findings.append(_failure(path, f"cannot parse: {message}", line, column))
         return result
     except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
         if "PRP001" in enabled:
@@ -175,7 +208,7 @@ def analyse(source: bytes | str, path: str, relpath: str, settings: Settings, no
         return result
     if findings:
         findings = after_checks(findings, source, ast_file, relpath, settings)
-    result.findings = apply_noqa(raw, "utf-8" if text_input else module.encoding, findings) if noqa else findings
+    result.findings = findings
     return result
 
 
@@ -318,7 +351,7 @@ def _check_chunk(paths: list[Path]) -> list[Checked]:
     return [checked_file(p, _WORKER_SETTINGS) for p in paths]
 
 
-def _run_pool(todo: list[Path], settings: Settings, jobs: int) -> list[tuple[Path, Checked]]:
+def _run_pool(todo: list[Path], settings: Settings, jobs: int, progress=None) -> list[tuple[Path, Checked]]:
     """Check files in worker processes. A worker that dies (a crash in native code) is replaced: the
     files of its chunk are retried one by one in a fresh pool, and a file that kills a worker again is
     reported as PRP001 while the run goes on."""
@@ -336,6 +369,8 @@ def _run_pool(todo: list[Path], settings: Settings, jobs: int) -> list[tuple[Pat
                 done.extend(zip(chunk, future.result()))
             except BrokenProcessPool:
                 retry.extend(chunk)
+            if progress is not None:
+                progress(len(chunk))
     for path in retry:
         with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(settings,)) as pool:
             try:
@@ -356,8 +391,9 @@ def default_jobs() -> int:
 
 
 def check_paths(files: list[Path], settings: Settings, jobs: int | None = None,
-                use_cache: bool = False) -> list[Finding]:
-    """Findings for many files: cached results first, the rest in a process pool (in chunks)."""
+                use_cache: bool = False, progress=None) -> list[Finding]:
+    """Findings for many files: cached results first, the rest in a process pool (in chunks).
+    `progress(n)`, if given, is called as files are done (a progress bar)."""
     from proplint.cache import ResultCache
 
     jobs = default_jobs() if not jobs else jobs
@@ -370,13 +406,18 @@ def check_paths(files: list[Path], settings: Settings, jobs: int | None = None,
             todo.append(p)
         else:
             findings.extend(hit)
-    if jobs <= 1 or len(todo) < 8:
+    if progress is not None and len(todo) < len(files):
+        progress(len(files) - len(todo))
+    pooled = not (jobs <= 1 or len(todo) < 8)
+    if not pooled:
         results = ((p, checked_file(p, settings)) for p in todo)
     else:
-        results = _run_pool(todo, settings, jobs)
+        results = _run_pool(todo, settings, jobs, progress)
     for p, checked in results:
         cache.put(p, checked)
         findings.extend(checked.findings)
+        if progress is not None and not pooled:
+            progress(1)
     cache.save()
     findings.sort(key=lambda f: f.sort_key)
     return findings

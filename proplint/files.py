@@ -107,3 +107,16 @@ def project_files(root: Path, config: Config) -> tuple[list[Path], list[Path]]:
             (py if f.endswith(".py") else other).append(here / f)
     ignored = _git_ignored(py + other, root)
     return [p for p in py if p not in ignored], [p for p in other if p not in ignored]
+
+
+def force_excluded(path: Path, config: Config) -> bool:
+    """Whether a file named on the command line falls under the default or configured excludes (checked
+    for the file and each folder above it up to the project root): `--force-exclude`, for pre-commit and
+    editors, which name every file."""
+    rel = _relative(path, real_path(config.root))
+    if rel.startswith("../") or Path(rel).is_absolute():
+        parts = [path.name]
+    else:
+        parts = rel.split("/")
+    patterns = DEFAULT_EXCLUDES + config.exclude
+    return any(_excluded(part, "/".join(parts[:i + 1]), patterns) for i, part in enumerate(parts))

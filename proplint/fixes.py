@@ -11,6 +11,7 @@ keeping the mode.
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 import os
 import tempfile
 import warnings
@@ -40,10 +41,18 @@ class FixResult:
     remaining: list[Finding] = field(default_factory=list)
     error: str | None = None
     written: bool = False
+    #: the codes of the findings before any fix
+    before: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return self.fixed is not None and self.fixed != self.original
+
+    def fixed_counts(self) -> Counter:
+        """Per code, how many findings the fixes made disappear (what was there minus what remains)."""
+        if not self.changed:
+            return Counter()
+        return Counter(self.before) - Counter(f.code for f in self.remaining)
 
 
 def _applicable(f: Finding, unsafe: bool) -> bool:
@@ -100,6 +109,8 @@ def fix_source(source: bytes, path: str, relpath: str, settings: Settings, unsaf
     current = source
     for _ in range(MAX_ROUNDS):
         analysis = analyse(current, path, relpath, settings)
+        if current is source:
+            result.before = [f.code for f in analysis.findings]
         fixable = [f for f in analysis.findings if _applicable(f, unsafe)]
         if not fixable or analysis.module is None:
             result.remaining = analysis.findings

@@ -24,7 +24,7 @@ _BY_DIR: dict[str, Any] = {}
 
 #: The rules with `default_enabled = False`, spelled out so that flake8's start-up (every editor save)
 #: does not import the rules and LibCST to learn them; a test keeps it equal to the rules' own flags.
-DEFAULT_OFF = ("PRP406", "PRP411")
+DEFAULT_OFF = ("PRP002", "PRP406", "PRP411")
 #: directory -> (config, needs key, saved needs or None): the fast path (`proplint.quick`)
 _QUICK: dict[str, Any] = {}
 _QUICK_PROJECTS: dict[Any, Any] = {}
@@ -148,9 +148,15 @@ class Plugin:
             return
         from proplint.registry import all_rules
 
+        from proplint.noqa import file_noqa, file_suppressed
+
         rules = all_rules()
+        directive = file_noqa(source)  # `# proplint: noqa[: codes]`; flake8 honours `# flake8: noqa` itself
         for f in analysis.findings:
             rule = rules.get(f.code)
             if rule is not None and not self._wanted(f.code, rule.default_enabled, settings.config.select):
                 continue
-            yield f.line, max(f.column - 1, 0), f"{f.code} {f.display_message()}", type(self)
+            if file_suppressed(f.code, directive):
+                continue
+            # the message without "(fixable)": flake8 cannot fix; `proplint fix` can
+            yield f.line, max(f.column - 1, 0), f"{f.code} {f.message}", type(self)

@@ -17,6 +17,7 @@ from proplint.core import catalog as _catalog
 from proplint.core.context import Check
 from proplint.core.family import Collector, Family
 from proplint.core.parse_failure import ParseFailure
+from proplint.core.unused_noqa import UnusedNoqa
 from proplint.core.rule import Rule
 
 
@@ -34,8 +35,8 @@ def families() -> tuple[Family, ...]:
 
 @lru_cache(maxsize=1)
 def all_rules() -> dict[str, type[Rule]]:
-    """Every public code, sorted: PRP001 (the engine's own) and each family's rules."""
-    rules: dict[str, type[Rule]] = {ParseFailure.code: ParseFailure}
+    """Every public code, sorted: PRP001 and PRP002 (the engine's own) and each family's rules."""
+    rules: dict[str, type[Rule]] = {ParseFailure.code: ParseFailure, UnusedNoqa.code: UnusedNoqa}
     for family in families():
         for rule in family.rules:
             rules[rule.code] = rule

@@ -187,3 +187,19 @@ def test_index_doc_config_example_is_valid_and_complete(tmp_path):
     with pytest.raises(ConfigError, match="unknown key"):
         _parse({"not-a-key": 1}, tmp_path, None)
     assert 'lint.external = ["PRP"]' in text
+
+
+PAGES = sorted((ROOT / "docs").rglob("*.md"))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_docs_speak_to_users(page):
+    """No internal material (the design seeds), no test markers in examples, no promises of what is to come,
+    and no section body indented into a code block."""
+    text = page.read_text(encoding="utf-8")
+    assert not re.search(r"\bseed[- ]?\d{3}\b", text, flags=re.I), f"{page.name} mentions an internal seed"
+    assert "# expect:" not in text, f"{page.name}: an example carries a test marker"
+    assert not re.search(r"\b(are|is) (still )?to come\b", text), f"{page.name} promises what is to come"
+    for heading, body in re.findall(r"^## ([^\n]+)\n((?:(?!^## ).*\n?)*)", text, flags=re.M):
+        first = next((line for line in body.splitlines() if line.strip()), "")
+        assert not first.startswith("    "), f"{page.name}: '## {heading}' is indented into a code block"

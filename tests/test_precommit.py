@@ -137,9 +137,11 @@ def try_repo(hook_repo: Path, hook: str, cwd: Path, home: Path) -> subprocess.Co
 def test_hook_manifest():
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
     assert set(hooks) == {"proplint", "proplint-fix"}
-    assert hooks["proplint"]["entry"] == "proplint check"
+    # pre-commit names every file: --force-exclude keeps the configured excludes; --quiet keeps the summary
+    # from printing once per batch (require_serial: false)
+    assert hooks["proplint"]["entry"] == "proplint check --force-exclude --quiet"
     assert hooks["proplint"]["require_serial"] is False
-    assert hooks["proplint-fix"]["entry"] == "proplint fix"
+    assert hooks["proplint-fix"]["entry"] == "proplint fix --force-exclude --quiet"
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["types"] == ["python"]
@@ -171,3 +173,56 @@ def test_fix_hook_rewrites_the_file(hook_repo, user_repo, pre_commit_home):
     again = try_repo(hook_repo, "proplint", user_repo, pre_commit_home)
     assert again.returncode == 0, again.stdout + again.stderr
     assert re.search(r"^proplint\.+Passed$", again.stdout, flags=re.M), again.stdout
+
+
+# --- the README's snippets, as pasted ---------------------------------------------------------------------
+
+
+def readme_snippets() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### pre-commit\n", 1)[1].split("\n### ", 1)[0]
+    return re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+
+
+def test_readme_remote_snippet_names_this_repositorys_hooks():
+    remote = next(yaml.safe_load(s) for s in readme_snippets() if "repo: local" not in s)
+    published = {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    (repo,) = remote["repos"]
+    assert repo["repo"] == "https://github.com/proplint/proplint"
+    assert repo["rev"] and {h["id"] for h in repo["hooks"]} <= published
+
+
+def test_readme_local_snippet_works_as_pasted(tmp_path, pre_commit_home):
+    """The `repo: local` snippet, pasted into a repository whose config excludes `legacy/`: pre-commit names
+    every file (legacy ones too, in several batches), only the application's findings are reported, and no
+    summary line is printed per batch."""
+    local = next(s for s in readme_snippets() if "repo: local" in s)
+    repo = tmp_path / "user"
+    (repo / "app").mkdir(parents=True)
+    (repo / "legacy").mkdir()
+    (repo / "pyproject.toml").write_text(PYPROJECT + 'exclude = ["legacy"]\n', encoding="utf-8")
+    (repo / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (repo / "app" / "http.py").write_text(FACTORY, encoding="utf-8")
+    (repo / "app" / "a_client.py").write_text(CLIENT, encoding="utf-8")
+    for i in range(8):
+        (repo / "app" / f"m{i}.py").write_text("x = 1\n", encoding="utf-8")
+    (repo / "app" / "z_client.py").write_text(CLIENT, encoding="utf-8")
+    (repo / "legacy" / "old_client.py").write_text(CLIENT, encoding="utf-8")
+    (repo / ".pre-commit-config.yaml").write_text(local, encoding="utf-8")
+    git("init", "-q", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "initial", cwd=repo)
+    bin_dir = str(Path(sys.executable).parent)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
+        cwd=repo, capture_output=True, text=True, timeout=600,
+        env=clean_env(PRE_COMMIT_HOME=str(pre_commit_home), PRE_COMMIT_COLOR="never",
+                      PATH=bin_dir + os.pathsep + os.environ.get("PATH", "")),
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert re.search(r"^proplint\.+Failed$", out, flags=re.M), out
+    reported = sorted(re.findall(r"^(\S+?):\d+:\d+: PRP101 ", out, flags=re.M))
+    assert reported == ["app/a_client.py", "app/z_client.py"], out
+    assert "legacy/" not in out
+    assert not re.search(r"^(Found \d|All checks passed|proplint: warning)", out, flags=re.M), out

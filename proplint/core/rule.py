@@ -68,6 +68,8 @@ class Finding:
     node: cst.CSTNode | None = field(default=None, repr=False, compare=False)
     #: ruff-style edits, filled only when an output format asks for them.
     edits: list[dict] | None = field(default=None, repr=False, compare=False)
+    #: stable identity across line shifts (`proplint.baseline`), filled by the CLI for baselines and reports.
+    fingerprint: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def sort_key(self) -> tuple:

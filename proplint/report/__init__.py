@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from proplint.report import github, json_format, sarif, text
+from proplint.report import github, gitlab, json_format, junit, sarif, text
 
-FORMATS = {"text": text.render, "json": json_format.render, "sarif": sarif.render, "github": github.render}
+FORMATS = {"text": text.render, "json": json_format.render, "sarif": sarif.render, "github": github.render,
+           "gitlab": gitlab.render, "junit": junit.render}

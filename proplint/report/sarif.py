@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from proplint import __version__
+from proplint.baseline import SARIF_KEY
 from proplint.core.rule import Finding, rule_url
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -45,6 +46,8 @@ def render(findings: list[Finding]) -> str:
                 }
             }],
         }
+        if f.fingerprint:
+            result["partialFingerprints"] = {SARIF_KEY: f.fingerprint}
         results.append(result)
     doc = {
         "$schema": SCHEMA,

@@ -22,7 +22,7 @@ from proplint.families.hygiene.needs import bracket, last, scope, target
 if TYPE_CHECKING:
     from proplint.core.context import AstFile, NeedsContext
 
-# A decorator factory in the seed-003 shape, and its async-aware form (the PRP401/PRP412 fix's output).
+# A decorator factory of the common `@traced(name)` shape, and its async-aware form (the PRP401/PRP412 fix's output).
 _TRACED = (
     "import functools\n\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n\n"
     "def traced(name):\n    def decorator(fn):\n        @functools.wraps(fn)\n        def wrapper(*args, **kwargs):\n"
@@ -93,8 +93,8 @@ class SyncWrapperOnCoroutineFunction(Rule):
         Calling a coroutine function only creates the coroutine: the wrapper's `with` block exits (and its
         span ends) before the body runs. Measured: the span lasts 0.01 ms and the spans the body makes are
         not its children (`child parented to sync_wrapper? False`). A generator behaves the same way: the
-        work happens while iterating, after the wrapper returned. This is the Python form of seed 003, where
-        an instrumentation macro treated `async` trait methods as synchronous.
+        work happens while iterating, after the wrapper returned. Instrumentation that treats `async`
+        functions as synchronous makes the same mistake in other languages too.
     """
     already_propagated = """
         - The wrapper is an `async def` that awaits `fn(...)`, or the decorator branches on

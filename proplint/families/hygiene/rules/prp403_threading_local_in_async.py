@@ -30,8 +30,8 @@ class ThreadingLocalInAsync(Rule):
     why = """
         Every task on the event loop runs on the same thread, so they all share one `threading.local`.
         Measured: two concurrent handlers that stored the user in a thread-local both read `['bob', 'bob']`;
-        the same code with a ContextVar returned `['alice', 'bob']`. Seed 004 asks for the same: contextvars,
-        not thread-local storage, in async code.
+        the same code with a ContextVar returned `['alice', 'bob']`: async code keeps request state in
+        contextvars, not in thread-local storage.
     """
     already_propagated = """
         A thread-local in a module with no async code and no event-loop import is not reported, nor a

@@ -28,8 +28,8 @@ class CurrentSpanPassedToTask(Rule):
     """
     why = """
         A task runs in a copy of the context current when it was created: inside it,
-        `trace.get_current_span()` already returns that span and new spans are its children (seed 000,
-        section 3: "DON'T DO THIS - unnecessary in asyncio!"). The extra parameter is noise, and code that
+        `trace.get_current_span()` already returns that span and new spans are its children: passing the
+        span along is unnecessary in asyncio. The extra parameter is noise, and code that
         re-activates it by hand (`use_span(span, end_on_exit=...)`) risks ending the caller's span.
     """
     already_propagated = """

@@ -28,8 +28,8 @@ LOW_CONFIDENCE = " (receiver not inferred: matched by the method name)"
 PRODUCED = """
     - A carrier reaches one of the call's arguments (headers, properties, attributes, message attributes,
       or the payload itself) from an injector: `opentelemetry.propagate.inject(carrier)`,
-      `TraceContextTextMapPropagator().inject(carrier)`, or one of the project's `injectors` (seed 000's
-      `capture_trace_context_for_queue()` whose result is put in the payload, or
+      `TraceContextTextMapPropagator().inject(carrier)`, or one of the project's `injectors` (a helper such as
+      `capture_trace_context()` whose result is put in the payload, or
       `inject_trace_context(envelope.metadata)` before `send(..., envelope)`). Values are followed inside
       the function: assignments, attribute roots (`envelope.metadata` -> `envelope`), values stored into a
       name (`payload["trace_context"] = carrier`, `props.UserProperty = ...`), dict and list literals,
@@ -43,14 +43,14 @@ PRODUCED = """
 """
 
 RECEIVERS = """
-    Receivers are inferred: constructors and factories (`redis.Redis(...)`, `Redis.from_url(...)`,
-    `await nats.connect()`, `boto3.client("sqs")`), objects derived from them (`r.pipeline()`,
-    `conn.channel()`, `channel.default_exchange`, `nc.jetstream()`), annotations, `with ... as x`,
-    `self.x = ...` and decorated tasks (`@app.task`, `@shared_task`, `@dramatiq.actor`, also imported from
-    another module of the project). A distinctive method name (`lpush`, `rpush`, `xadd`, `basic_publish`,
-    `send_and_wait`, `enqueue_job`, `send_with_options`, `send_task`) also matches on a receiver proplint
-    cannot infer, and the message says so; an ambiguous one (`send`, `publish`, `produce`, `put`,
-    `enqueue`) never does: `sock.send(data)` is never a finding.
+        Receivers are inferred: constructors and factories (`redis.Redis(...)`, `Redis.from_url(...)`,
+        `await nats.connect()`, `boto3.client("sqs")`), objects derived from them (`r.pipeline()`,
+        `conn.channel()`, `channel.default_exchange`, `nc.jetstream()`), annotations, `with ... as x`,
+        `self.x = ...` and decorated tasks (`@app.task`, `@shared_task`, `@dramatiq.actor`, also imported from
+        another module of the project). A distinctive method name (`lpush`, `rpush`, `xadd`, `basic_publish`,
+        `send_and_wait`, `enqueue_job`, `send_with_options`, `send_task`) also matches on a receiver proplint
+        cannot infer, and the message says so; an ambiguous one (`send`, `publish`, `produce`, `put`,
+        `enqueue`) never does: `sock.send(data)` is never a finding.
 """
 
 
@@ -72,7 +72,7 @@ class ProducerWithoutTraceCarrier(Rule):
         The current span lives in a ContextVar of the producing process; a message carries nothing of it
         unless a carrier (`traceparent`, `tracestate`, `baggage`) is written into it. The consumer then
         starts a new root trace: the enqueue and the processing become two disconnected traces, and
-        baggage such as a run id (seed 002) is lost.
+        baggage such as a run id is lost.
     """
     already_propagated = PRODUCED
     example = """

@@ -15,7 +15,7 @@ import libcst as cst
 from proplint.core.needs import all_of, any_of, words
 from proplint.core.rule import OTEL_DEPENDENCY, UNSAFE, Fix, Invalid, Rule, Valid
 from proplint.families.messaging.needs import sources
-from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import LOW_CONFIDENCE, RECEIVERS
+from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import LOW_CONFIDENCE
 
 if TYPE_CHECKING:
     from proplint.core.context import NeedsContext
@@ -39,10 +39,12 @@ class ConsumerWithoutExtract(Rule):
         SQS `receive_message` response; and the callbacks given to pika `basic_consume`, aio-pika
         `queue.consume`, paho `on_message`/`message_callback_add`, nats `subscribe(cb=...)` and Pub/Sub
         `subscribe(callback=...)` (when the callback is defined in the module).
-    """ + RECEIVERS.replace("A distinctive method name (`lpush`, `rpush`, `xadd`, `basic_publish`,\n"
-                              "    `send_and_wait`, `enqueue_job`, `send_with_options`, `send_task`)",
-                              "A distinctive method name (`brpop`, `blpop`, `xreadgroup`, `getone`,\n"
-                              "    `getmany`, `basic_consume`, `message_callback_add`)")
+
+        Receivers are inferred as for PRP301 (constructors, factories, objects derived from them, annotations,
+        `with ... as x`, `self.x = ...`). A distinctive method name (`brpop`, `blpop`, `xreadgroup`, `getone`,
+        `getmany`, `basic_consume`, `message_callback_add`) also matches on a receiver proplint cannot infer,
+        and the message says so; an ambiguous one never does.
+    """
     why = """
         Extracting is the consumer's half of propagation. Without it the processing span (and every span
         below it: database calls, outbound HTTP) starts a new root trace, even though the producer sent the
@@ -53,7 +55,7 @@ class ConsumerWithoutExtract(Rule):
     already_propagated = """
         - The region calls an extractor whose result is applied: `start_as_current_span(...,
           context=extract(carrier))`, `context.attach(extract(carrier))`, or one of the project's
-          `extractors` (seed 000's `restore_trace_context_for_queue_processing(...)` used as a context
+          `extractors` (a helper such as `restore_trace_context(carrier)` used as a context
           manager); or it calls a function of the module (or a method of the class) that does. A region
           that extracts but misuses the result is PRP303's.
         - Instrumentation that keeps a processing span current around user code: `ConfluentKafkaInstrumentor`

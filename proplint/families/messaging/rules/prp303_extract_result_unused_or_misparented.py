@@ -30,8 +30,8 @@ class ExtractResultUnused(Rule):
         configured extractor) whose result is discarded, or bound to a name that is never passed as
         `context=`, attached, handed to another call, returned or stored; a span started with `links=`
         built from an extracted context but no `context=`; and, on the producer side, a carrier filled by
-        `inject(carrier)` (or captured by a configured injector, seed 000's
-        `capture_trace_context_for_queue()`) that is never used afterwards.
+        `inject(carrier)` (or captured by a configured injector such as a
+        `capture_trace_context()` helper) that is never used afterwards.
     """
     why = """
         `extract()` returns a `Context`; it does nothing until it becomes the parent of a span or the current
