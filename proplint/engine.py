@@ -234,10 +234,12 @@ def checked_file(path: Path, settings: Settings) -> Checked:
     source = read_source(path)
     if isinstance(source, str):
         return Checked([_failure(shown, source)] if "PRP001" in settings.enabled else [])
-    return Checked(_check_source(path, shown, source, settings), stamp, hashlib.sha256(source).hexdigest())
+    return Checked(check_source(path, shown, source, settings), stamp, hashlib.sha256(source).hexdigest())
 
 
-def _check_source(path: Path, shown: str, source: bytes, settings: Settings) -> list[Finding]:
+def check_source(path: Path, shown: str, source: bytes, settings: Settings) -> list[Finding]:
+    """One file's findings from its bytes, within the CPU-time budget; a failure is a PRP001 finding, never
+    an exception. The findings hold no tree (picklable): a fix is recomputed from the source when asked."""
     relpath = relpath_of(path, settings.config.root)
     try:
         with time_budget(FILE_TIME_BUDGET):
