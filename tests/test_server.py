@@ -1,12 +1,13 @@
 """`proplint server` end to end: the real server process over stdio, driven by pytest-lsp's LSP client.
 
 Diagnostics on open, a quick fix resolved lazily and applied, fix-all, "ignore for this line", hover on a
-noqa code, a stale action refused, bad input answered with a diagnostic, and a second file's change
-re-publishing the first file's findings. Nothing of the server is mocked.
+noqa code, a stale action refused, bad input answered with a diagnostic, a second file's change
+re-publishing the first file's findings, and debounced checks on change. Nothing of the server is mocked.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import pytest
@@ -54,10 +55,15 @@ def apply(text: str, edit: types.WorkspaceEdit, uri: str) -> str:
     return text
 
 
+async def next_diagnostics(client: LanguageClient) -> types.PublishDiagnosticsParams:
+    """The next publishDiagnostics; a server that never sends it fails the test instead of hanging it."""
+    return await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 60)
+
+
 async def published(client: LanguageClient, uri: str, version: int | None = None) -> list[types.Diagnostic]:
     """Wait for the next diagnostics of `uri` (of that version, if given)."""
     while True:
-        params = await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        params = await next_diagnostics(client)
         if params.uri == uri and (version is None or params.version == version):
             return list(params.diagnostics)
 
@@ -192,3 +198,27 @@ def test_ignore_for_this_line_adds_to_an_existing_noqa():
     assert add_noqa(text, 4, "PRP101") == (5, "    2", "    2  # noqa: PRP101")  # not after a backslash
     assert add_noqa(text, 1, "PRP203") is None  # PRP2 already silences it
     assert add_noqa(text, 6, "PRP101") is None  # a bare noqa silences everything
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def typing_client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("neovim"), initialization_options={"runOnChange": True, "debounceMs": 150}))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_on_change_checks_are_debounced_and_report_the_current_version(typing_client: LanguageClient,
+                                                                             tmp_path):
+    project = write_project(tmp_path / "svc", "x = 1\n", FACTORY_EXAMPLE_CONFIG, FACTORY_EXAMPLE_FILE, "svc/api.py")
+    uri = project.main.as_uri()
+    typing_client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text="x = 1\n")))
+    assert await published(typing_client, uri, 1) == []
+    for version, text in ((2, "import httpx\n"), (3, CODE)):  # typed in quick succession, never saved
+        typing_client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+    params = await next_diagnostics(typing_client)
+    assert params.version == 3 and [d.code for d in params.diagnostics] == ["PRP101", "PRP101"]
