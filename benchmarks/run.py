@@ -580,6 +580,12 @@ def write_results(ctx: dict) -> None:
     w("- *standalone*: the same file copied alone into a fresh project (its own `pyproject.toml`), so only "
       "the per-file cost remains (plus plugin import and a one-file index).")
     w("")
+    lsp_saved = LOGS / "lsp_latency.json"
+    if lsp_saved.is_file():  # `benchmarks/lsp_latency.py --write`: the language server's per-save figures
+        import lsp_latency
+
+        w(f"{lsp_latency.START}\n{lsp_latency.section(json.loads(lsp_saved.read_text()))}{lsp_latency.END}")
+        w("")
     pf = ctx["prefilter"]
     w("## Prefilter selectivity")
     w("")

@@ -101,6 +101,14 @@ class ResultCache:
             self.dirty = True
         return [_from_json(d, str(path)) for d in entry["findings"]]
 
+    def lookup(self, path: Path, digest: str) -> list[Finding] | None:
+        """The findings stored for `path` if they were made from content with this sha256 (the flake8
+        plugin: its text, not the file's stamp, says what it checks). noqa already applied."""
+        entry = self.entries.get(self._name(path)) if self.file is not None else None
+        if entry is None or entry["sha"] != digest:
+            return None
+        return [_from_json(d, str(path)) for d in entry["findings"]]
+
     def put(self, path: Path, checked) -> None:
         """Store an `engine.Checked`: its stamp and hash are those of the bytes its findings came from."""
         if self.file is None or checked.stamp is None or checked.digest is None:

@@ -132,6 +132,7 @@ def main() -> None:
                                    fail only on findings not in the baseline
       proplint check --add-noqa src/
                                    silence today's findings in place
+      proplint server              the language server, for editors
 
     Configure in [tool.proplint] of pyproject.toml; see `proplint rules` for every code.
     """
@@ -420,6 +421,26 @@ def rules_command(output_format: str) -> None:
     width = max(len(r[1]) for r in rows)
     for code, name, fix_kind, default in rows:
         click.echo(f"{code}  {name:<{width}}  fix: {fix_kind:<14} {default}".rstrip())
+
+
+@main.command()
+@click.option("--stdio", is_flag=True, help="Talk LSP over standard input/output (the default and only transport; "
+                                            "accepted because many editor clients pass it).")
+def server(stdio: bool) -> None:
+    """Run the language server (LSP over stdio) for editors.
+
+    \b
+    Diagnostics on open and save (on every change with the initialization
+    option {"runOnChange": true}), a quick fix per fixable finding, "fix all"
+    (code action kind source.fixAll.proplint: the safe fixes, verified as
+    `proplint fix` verifies them), "ignore for this line" (# noqa), and the
+    rule's documentation on hover over a code in a `# noqa:` comment.
+    Settings come from each file's [tool.proplint], as for `check`. See the
+    README for VS Code, Neovim and Helix.
+    """
+    from proplint.server.lsp import serve
+
+    serve()
 
 
 @main.command()

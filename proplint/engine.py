@@ -18,6 +18,7 @@ from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from proplint.config import real_path
 from proplint.core.ast_names import module_name_for
@@ -212,20 +213,45 @@ def _analyse(source: bytes | str, path: str, relpath: str, settings: Settings) -
     return result
 
 
-def _positions(module: cst.Module):
-    """Node -> CodeRange. PositionProvider's own pass (one code generation of the module) without
-    MetadataWrapper's extra visit of every node, which is half the cost; the documented route is kept
-    as the fallback should LibCST's provider change shape."""
+class _Enough(Exception):
+    """Every node asked for has its position: the rest of the module's code need not be generated."""
+
+
+class _StoppingState(PositionProvidingCodegenState):
+    """PositionProvider's code generation, stopped once the nodes in `left` (ids) have their positions."""
+
+    left: set[int]
+
+    def after_codegen(self, node) -> None:
+        super().after_codegen(node)
+        if id(node) in self.left:
+            self.left.discard(id(node))
+            if not self.left:
+                raise _Enough()
+
+
+def _positions(module: cst.Module, wanted: set[int] | None = None):
+    """Node -> CodeRange, from PositionProvider's own pass (one code generation of the module) without
+    MetadataWrapper's extra visit of every node, which is half the cost. With `wanted` (node ids), the code
+    generation stops once those nodes are done: the code after the last finding is never generated. The
+    documented route is kept as the fallback should LibCST's provider change shape."""
     try:
         provider = PositionProvider()
-        provider._gen_impl(module)
+        state = _StoppingState(default_indent=module.default_indent, default_newline=module.default_newline,
+                               provider=provider)
+        state.left = set(wanted or ())
+        try:
+            module._codegen(state)
+        except Exception:  # noqa: BLE001 - after _Enough, a half-generated ancestor may fail as it unwinds
+            if not wanted or state.left:
+                raise
         return provider._computed
     except AttributeError:  # pragma: no cover - a LibCST without these internals
         return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
 def _locate(module: cst.Module, findings: list[Finding]) -> None:
-    positions = _positions(module)
+    positions = _positions(module, {id(f.node) for f in findings if f.node is not None})
     for f in findings:
         rng = positions.get(f.node) if f.node is not None else None
         if rng is not None:
@@ -267,10 +293,12 @@ def checked_file(path: Path, settings: Settings) -> Checked:
     source = read_source(path)
     if isinstance(source, str):
         return Checked([_failure(shown, source)] if "PRP001" in settings.enabled else [])
-    return Checked(_check_source(path, shown, source, settings), stamp, hashlib.sha256(source).hexdigest())
+    return Checked(check_source(path, shown, source, settings), stamp, hashlib.sha256(source).hexdigest())
 
 
-def _check_source(path: Path, shown: str, source: bytes, settings: Settings) -> list[Finding]:
+def check_source(path: Path, shown: str, source: bytes, settings: Settings) -> list[Finding]:
+    """One file's findings from its bytes, within the CPU-time budget; a failure is a PRP001 finding, never
+    an exception. The findings hold no tree (picklable): a fix is recomputed from the source when asked."""
     relpath = relpath_of(path, settings.config.root)
     try:
         with time_budget(FILE_TIME_BUDGET):

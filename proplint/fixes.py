@@ -17,6 +17,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import libcst as cst
 
@@ -104,14 +105,19 @@ def _rebinds(old: bytes, new: bytes, module: str | None) -> str | None:
     return None
 
 
-def fix_source(source: bytes, path: str, relpath: str, settings: Settings, unsafe: bool) -> FixResult:
+def fix_source(source: bytes, path: str, relpath: str, settings: Settings, unsafe: bool,
+               only: Callable[[Finding], bool] | None = None, rounds: int = MAX_ROUNDS) -> FixResult:
+    """Apply the fixes of `source`'s findings (those `only` accepts, if given) and verify the result.
+
+    `only` and `rounds=1` fix one chosen finding (an editor's quick fix), verified the same way."""
     result = FixResult(path, original=source)
     current = source
-    for _ in range(MAX_ROUNDS):
+    for _ in range(rounds):
         analysis = analyse(current, path, relpath, settings)
         if current is source:
             result.before = [f.code for f in analysis.findings]
-        fixable = [f for f in analysis.findings if _applicable(f, unsafe)]
+        every = [f for f in analysis.findings if _applicable(f, unsafe)]
+        fixable = every if only is None else [f for f in every if only(f)]
         if not fixable or analysis.module is None:
             result.remaining = analysis.findings
             break
@@ -135,7 +141,7 @@ def fix_source(source: bytes, path: str, relpath: str, settings: Settings, unsaf
             return result
         after = analyse(new, path, relpath, settings)
         left = [f for f in after.findings if _applicable(f, unsafe)]
-        if len(left) > len(fixable) - len(chosen) or not (after.parsed or _parses(new)):
+        if len(left) > len(every) - len(chosen) or not (after.parsed or _parses(new)):
             codes = ", ".join(sorted({f.code for f in fixable}))
             result.error = f"fix for {codes} did not remove the finding; file left unchanged"
             return result

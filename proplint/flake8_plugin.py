@@ -5,8 +5,10 @@ and the CLI agree; flake8's own select/ignore/per-file-ignores/noqa then apply a
 off by default are added to flake8's default ignore list. The project index comes from the on-disk
 cache, built once per process per project. A file on which no rule can report, by the needs the last
 full run saved (`proplint.quick`), is answered without importing LibCST or the rules: an editor's
-flake8 process pays for those only on files that may hold a finding. Fixes are not applied under
-flake8: use `proplint fix`.
+flake8 process pays for those only on files that may hold a finding. Such a file whose exact content
+the CLI has checked with the same settings is answered from the CLI's result cache (`.proplint_cache/`,
+keyed by content; the plugin reads it, never writes it). Fixes are not applied under flake8: use
+`proplint fix`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any, Iterator
 from proplint import __version__
 
 _SETTINGS: dict[Any, Any] = {}
+#: project -> the CLI's result cache for the same settings (or None: not usable)
+_RESULTS: dict[Any, Any] = {}
 #: directory -> its settings: the files of one directory share a project (no pyproject.toml re-read)
 _BY_DIR: dict[str, Any] = {}
 
@@ -28,8 +32,16 @@ DEFAULT_OFF = ("PRP002", "PRP406", "PRP411")
 #: directory -> (config, needs key, saved needs or None): the fast path (`proplint.quick`)
 _QUICK: dict[str, Any] = {}
 _QUICK_PROJECTS: dict[Any, Any] = {}
-#: which rules the plugin turns on (all of them; flake8's select/ignore filter the reports)
-_SPEC = "flake8"
+
+
+def _spec(config) -> str:
+    """Which rules the plugin turns on: the configuration's, plus the default-off ones when flake8's or the
+    configuration's selectors name them (flake8's select/ignore then filter the reports)."""
+    return "flake8-all" if _with_default_off(config) else "flake8"
+
+
+def _with_default_off(config) -> bool:
+    return any(Plugin._wanted(code, False, config.select) for code in DEFAULT_OFF)
 
 
 def _start(filename: str) -> Path:
@@ -54,8 +66,8 @@ def _quick(filename: str) -> Any:
             config = load_config(start)
             project = (config.root, config.source)
             if project not in _QUICK_PROJECTS:
-                digest = quick.key(config, _SPEC)
-                _QUICK_PROJECTS[project] = (config, digest, quick.load(config, _SPEC, digest))
+                digest = quick.key(config, _spec(config))
+                _QUICK_PROJECTS[project] = (config, digest, quick.load(config, _spec(config), digest))
             _QUICK[folder] = _QUICK_PROJECTS[project]
         except Exception:  # noqa: BLE001 - the full path reports what is wrong
             _QUICK[folder] = None
@@ -89,15 +101,38 @@ def _load(start: Path, known: Any):
     key = (config.root, config.source)
     if key not in _SETTINGS:
         try:
-            _SETTINGS[key] = make_settings(config, include_default_off=True)
+            # the default-off rules only when something selects them: otherwise the settings are the CLI's,
+            # and so is the key of its result cache
+            _SETTINGS[key] = make_settings(config, include_default_off=_with_default_off(config))
         except Exception as exc:  # a bad catalog must not kill flake8
             _SETTINGS[key] = exc
         else:
             if known and known[1] and known[2] is None:
                 from proplint import quick
 
-                quick.save(_SETTINGS[key], _SPEC, known[1])  # the key was taken before the index was built
+                quick.save(_SETTINGS[key], _spec(config), known[1])  # the key was taken before the index was built
     return _SETTINGS[key]
+
+
+def _cached(filename: str, text: str, settings) -> Any:
+    """The CLI's findings for exactly this text of this file, from its result cache, or None. The cache's key
+    covers everything else a result depends on (proplint's code, catalog, config, rules, project index)."""
+    import hashlib
+
+    from proplint.cache import ResultCache
+
+    project = (settings.config.root, settings.config.source)
+    if project not in _RESULTS:
+        try:
+            cache = ResultCache(settings, enabled=True)
+            _RESULTS[project] = cache if cache.entries else None
+        except Exception:  # noqa: BLE001 - no cache: the file is checked
+            _RESULTS[project] = None
+    cache = _RESULTS[project]
+    if cache is None or filename in ("-", "stdin"):
+        return None
+    digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    return cache.lookup(Path(filename), digest)
 
 
 class Plugin:
@@ -110,6 +145,8 @@ class Plugin:
 
     #: flake8's --select/--extend-select, for rules that are off by default (see `parse_options`)
     _selectors: tuple[str, ...] = ()
+    #: flake8's --disable-noqa: the CLI's cached results have noqa applied, so they are not used then
+    _disable_noqa: bool = False
 
     @classmethod
     def parse_options(cls, options) -> None:
@@ -117,6 +154,7 @@ class Plugin:
         more precisely than the bare `PRP` prefix, exactly as `proplint check --select` decides."""
         cls._selectors = tuple((getattr(options, "select", None) or []) +
                                (getattr(options, "extend_select", None) or []))
+        cls._disable_noqa = bool(getattr(options, "disable_noqa", False))
 
     @classmethod
     def _wanted(cls, code: str, default_enabled: bool, config_select: tuple[str, ...]) -> bool:
@@ -140,19 +178,21 @@ class Plugin:
         if isinstance(settings, Exception):
             yield 1, 0, f"PRP001 proplint configuration error: {settings}", type(self)
             return
-        relpath = relpath_of(Path(self.filename), settings.config.root)
-        try:
-            analysis = analyse(source, self.filename, relpath, settings, noqa=False)
-        except Exception as exc:  # never take flake8 down with us
-            yield 1, 0, f"PRP001 internal error while checking ({type(exc).__name__}: {exc})", type(self)
-            return
+        findings = None if self._disable_noqa else _cached(self.filename, source, settings)
+        if findings is None:
+            relpath = relpath_of(Path(self.filename), settings.config.root)
+            try:
+                findings = analyse(source, self.filename, relpath, settings, noqa=False).findings
+            except Exception as exc:  # never take flake8 down with us
+                yield 1, 0, f"PRP001 internal error while checking ({type(exc).__name__}: {exc})", type(self)
+                return
         from proplint.registry import all_rules
 
         from proplint.noqa import file_noqa, file_suppressed
 
         rules = all_rules()
         directive = file_noqa(source)  # `# proplint: noqa[: codes]`; flake8 honours `# flake8: noqa` itself
-        for f in analysis.findings:
+        for f in findings:
             rule = rules.get(f.code)
             if rule is not None and not self._wanted(f.code, rule.default_enabled, settings.config.select):
                 continue

@@ -106,7 +106,7 @@ def test_the_import_graph_has_no_cycle():
     assert {"proplint.core.context", "proplint.settings"} <= graph["proplint.engine"]
     assert "proplint.registry" in graph["proplint.settings"]
     assert "proplint.core.catalog" in graph["proplint.registry"]
-    assert "proplint.edits" in graph["proplint.engine"]  # imported inside `_check_source`
+    assert "proplint.edits" in graph["proplint.engine"]  # imported inside `check_source`
     cycle = _cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 

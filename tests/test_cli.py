@@ -563,6 +563,34 @@ def test_flake8_answers_a_file_no_rule_can_report_on_without_importing_the_rules
     assert "LIBCST True" in flake8("plain.py")
 
 
+def test_flake8_answers_from_the_clis_result_cache_only_for_the_same_content(tmp_path):
+    """A file the CLI checked (same settings, same bytes) is answered from `.proplint_cache/`; once its
+    content differs, or with --disable-noqa (the cache has noqa applied), it is checked again."""
+    import json
+
+    (tmp_path / "pyproject.toml").write_text("[tool.proplint]\n")
+    client = tmp_path / "client.py"
+    client.write_text("import httpx\n\nc = httpx.AsyncClient()\n")
+    ours = subprocess.run([sys.executable, "-m", "proplint", "check", "."], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert "PRP101" in ours.stdout
+    [results] = (tmp_path / ".proplint_cache").glob("results-*.json")
+    entries = json.loads(results.read_text())
+    [entry] = entries.values()
+    entry["findings"][0]["message"] = "from the cache"  # what only a cache hit can report
+    results.write_text(json.dumps(entries))
+
+    def flake8(*extra: str) -> str:
+        return subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "PRP", *extra, "client.py"],
+                              cwd=tmp_path, capture_output=True, text=True).stdout
+
+    assert "PRP101 from the cache" in flake8()
+    assert "from the cache" not in flake8("--disable-noqa") and "PRP101" in flake8("--disable-noqa")
+    client.write_text("import httpx\n\n\nc = httpx.AsyncClient()\n")
+    out = flake8()
+    assert "client.py:4:5: PRP101" in out and "from the cache" not in out
+
+
 @pytest.mark.parametrize("option, says", [
     (["--select", "E501"], "E501 is not a proplint code prefix"),
     (["--select", "PRP9"], "PRP9 matches no rule"),
