@@ -179,7 +179,8 @@ def units(index, catalog) -> Units:
 def importable_tops(index) -> frozenset[str]:
     """The top-level names the project's modules can be imported under: the first folder (or module) of
     each file's path, the one below each deploy unit's folder (`orders/app/x.py` is `app.x` in its
-    container), and the one below a `src/` folder (`libs/shared/src/shared/x.py`)."""
+    container), the one below a `src/` folder (`libs/shared/src/shared/x.py`), and the first part of each
+    file's module name from the import roots (`services/shared/x.py` is `shared.x` with `src = ["services"]`)."""
 
     def compute(ix) -> frozenset[str]:
         dirs = sorted(ix.units, key=len, reverse=True)
@@ -187,6 +188,9 @@ def importable_tops(index) -> frozenset[str]:
         for rel in ix.files:
             parts = rel[:-3].split("/") if rel.endswith(".py") else rel.split("/")
             out.add(parts[0])
+            name = ix.module_name(rel) if ix.src else None
+            if name:
+                out.add(name.split(".")[0])
             for d in dirs:
                 if d and rel.startswith(d + "/"):
                     out.add(parts[d.count("/") + 1])
