@@ -47,6 +47,13 @@ def nats_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def jetstream_server(tmp_path_factory):
+    server = start_nats(tmp_path_factory.mktemp("jetstream"), jetstream=True)
+    yield server
+    server.stop()
+
+
 # --- the programs -------------------------------------------------------------------------------------
 
 REDIS_PRODUCER = '''\
@@ -236,6 +243,63 @@ if __name__ == "__main__":
 '''
 
 
+JETSTREAM_PRODUCER = '''\
+"""Order service: store a created order in a JetStream stream, with headers."""
+
+import asyncio
+import os
+
+import nats
+import otel_setup  # noqa: F401
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+
+
+async def main() -> None:
+    nc = await nats.connect(f"nats://127.0.0.1:{os.environ['BROKER_PORT']}")
+    js = nc.jetstream()
+    await js.add_stream(name="ORDERS", subjects=["orders.*"])
+    with tracer.start_as_current_span("store_order"):
+        await js.publish("orders.created", b'{"order_id": 1}', headers={"tenant": "t1"})
+    await nc.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+'''
+
+JETSTREAM_CONSUMER = '''\
+"""Billing: a pull consumer that fetches stored orders in batches."""
+
+import asyncio
+import os
+
+import nats
+import otel_setup  # noqa: F401
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+
+
+async def main() -> None:
+    nc = await nats.connect(f"nats://127.0.0.1:{os.environ['BROKER_PORT']}")
+    js = nc.jetstream()
+    sub = await js.pull_subscribe("orders.created", "billing")
+    msgs = await sub.fetch(1, timeout=20)
+    for msg in msgs:
+        with tracer.start_as_current_span("bill_order") as span:
+            span.set_attribute("subject", msg.subject)
+        await msg.ack()
+    await js.delete_stream("ORDERS")
+    await nc.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+'''
+
+
 # --- running them -------------------------------------------------------------------------------------
 
 
@@ -335,6 +399,16 @@ def test_mqtt_v5_user_properties(tmp_path, mosquitto):
 def test_nats_headers(tmp_path, nats_server):
     project = make_project(tmp_path / "nats", NATS_PRODUCER, NATS_CONSUMER)
     prove(project, nats_server.port, "create_order", "bill_order", consumer_first=True)
+    producer = (project / "producer.py").read_text()
+    assert 'headers={**({"tenant": "t1"} or {}), **_carrier}' in producer
+    consumer = (project / "consumer.py").read_text()
+    assert "context=extract(msg.headers or {})" in consumer
+
+
+def test_nats_jetstream_pull_consumer(tmp_path, jetstream_server):
+    # JetStream stores the message with its headers; the pull consumer fetches it after the producer exits
+    project = make_project(tmp_path / "jetstream", JETSTREAM_PRODUCER, JETSTREAM_CONSUMER)
+    prove(project, jetstream_server.port, "store_order", "bill_order", consumer_first=False)
     producer = (project / "producer.py").read_text()
     assert 'headers={**({"tenant": "t1"} or {}), **_carrier}' in producer
     consumer = (project / "consumer.py").read_text()

@@ -34,7 +34,8 @@ class ConsumerWithoutExtract(Rule):
     what_it_does = """
         Finds per-message processing that never restores the carried context: the rest of the block (or
         loop body) after redis-py `brpop`/`blpop`/`xread`/`xreadgroup`, aiokafka `getone`/`getmany` or
-        confluent-kafka `poll`; `async for msg in <AIOKafkaConsumer>`, `for msg in <KafkaConsumer>`, pika
+        confluent-kafka `poll`; the loop over a NATS JetStream pull subscription's `fetch` (`sub = await
+        js.pull_subscribe(...)`); `async for msg in <AIOKafkaConsumer>`, `for msg in <KafkaConsumer>`, pika
         `channel.consume(...)`, aio-pika `queue.iterator()` and nats `sub.messages` loops; the loop over an
         SQS `receive_message` response; and the callbacks given to pika `basic_consume`, aio-pika
         `queue.consume`, paho `on_message`/`message_callback_add`, nats `subscribe(cb=...)` and Pub/Sub
@@ -145,8 +146,42 @@ class ConsumerWithoutExtract(Rule):
               "        await review.insert()\n",
               files={"app/__init__.py": "", "app/models.py": "from beanie import Document\n\n\nclass Review(Document):\n"
                                                             "    grade: int\n"}),
+        # a JetStream pull consumer that continues the publisher's trace from the stored headers
+        Valid("import nats\nfrom opentelemetry import trace\nfrom opentelemetry.propagate import extract\n\n"
+              "tracer = trace.get_tracer(__name__)\n\nasync def run(js):\n    nc = await nats.connect()\n"
+              "    sub = await nc.jetstream().pull_subscribe('orders.created', 'billing')\n"
+              "    for msg in await sub.fetch(10):\n"
+              "        with tracer.start_as_current_span('bill', context=extract(msg.headers or {})):\n"
+              "            await bill(msg.data)\n        await msg.ack()\n", files=OTEL_DEPENDENCY),
+        # a Redis stream consumer group whose entries carry the carrier in their fields
+        Valid("import redis\nfrom opentelemetry import context\nfrom opentelemetry.propagate import extract\n\n"
+              "r = redis.Redis(decode_responses=True)\n\ndef work():\n    while True:\n"
+              "        resp = r.xreadgroup('billing', 'c1', {'orders': '>'}, count=10, block=1000)\n"
+              "        for _, entries in resp:\n            for entry_id, fields in entries:\n"
+              "                token = context.attach(extract(fields))\n                try:\n"
+              "                    bill(fields)\n                finally:\n                    context.detach(token)\n"
+              "                r.xack('orders', 'billing', entry_id)\n", files=OTEL_DEPENDENCY),
     )
     INVALID = (
+        # a JetStream pull consumer: `fetch` returns a batch of stored messages, looped over
+        Invalid("import nats\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n"
+                "async def run():\n    nc = await nats.connect()\n    js = nc.jetstream()\n"
+                "    sub = await js.pull_subscribe('orders.created', 'billing')\n    msgs = await sub.fetch(10)\n"
+                "    for msg in msgs:\n        await bill(msg.data)\n        await msg.ack()\n",
+                fixed="import nats\nfrom opentelemetry import trace\nfrom opentelemetry.propagate import extract\n\n"
+                      "tracer = trace.get_tracer(__name__)\n\n"
+                      "async def run():\n    nc = await nats.connect()\n    js = nc.jetstream()\n"
+                      "    sub = await js.pull_subscribe('orders.created', 'billing')\n    msgs = await sub.fetch(10)\n"
+                      "    for msg in msgs:\n        with tracer.start_as_current_span(f\"{msg.subject} process\", "
+                      "context=extract(msg.headers or {}), kind=trace.SpanKind.CONSUMER):\n"
+                      "            await bill(msg.data)\n            await msg.ack()\n",
+                unsafe=True, files=OTEL_DEPENDENCY),
+        # a Redis stream consumer group: the entries' fields are processed with no context restored
+        Invalid("import redis\n\nr = redis.Redis(decode_responses=True)\n\ndef work():\n    while True:\n"
+                "        resp = r.xreadgroup('billing', 'c1', {'orders': '>'}, count=10, block=1000)\n"
+                "        for _, entries in resp:\n            for entry_id, fields in entries:\n"
+                "                bill(fields)\n                r.xack('orders', 'billing', entry_id)\n",
+                files=OTEL_DEPENDENCY),
         Invalid("from aiokafka import AIOKafkaConsumer\n\nasync def run():\n    consumer = AIOKafkaConsumer('t')\n"
                 "    async for msg in consumer:\n        await handle(msg.value)\n",
                 fixed="from aiokafka import AIOKafkaConsumer\nfrom opentelemetry.propagate import extract\n"
