@@ -39,7 +39,13 @@ class ConsumerWithoutExtract(Rule):
         `channel.consume(...)`, aio-pika `queue.iterator()` and nats `sub.messages` loops; the loop over an
         SQS `receive_message` response; and the callbacks given to pika `basic_consume`, aio-pika
         `queue.consume`, paho `on_message`/`message_callback_add`, nats `subscribe(cb=...)` and Pub/Sub
-        `subscribe(callback=...)` (when the callback is defined in the module).
+        `subscribe(callback=...)` (when the callback is defined in the module). Task handlers: a function made a
+        task by celery `@app.task`/`@shared_task`, `@dramatiq.actor`, `@huey.task()` or taskiq `@broker.task`,
+        a coroutine of the module listed in arq's `functions = [...]` (`WorkerSettings`, `Worker(functions=)`),
+        and the function of the module an rq `enqueue`/`enqueue_call`/`enqueue_in`/`enqueue_at` hands to the
+        worker: their body is the processing, and they are reported without a fix (where the carrier comes
+        back depends on how it was sent: `self.request`, the job's `meta`, a keyword, message options or
+        labels).
     """ + RECEIVERS.replace("A distinctive method name (`lpush`, `rpush`, `xadd`, `basic_publish`,\n"
                               "    `send_and_wait`, `enqueue_job`, `send_with_options`, `send_task`)",
                               "A distinctive method name (`brpop`, `blpop`, `xreadgroup`, `getone`,\n"
@@ -61,6 +67,10 @@ class ConsumerWithoutExtract(Rule):
           (`poll`), `PikaInstrumentor`, `AioPikaInstrumentor`, `Boto3SQSInstrumentor` (iterating the
           `Messages` list), Pub/Sub subscriber tracing (`enable_open_telemetry_tracing=True`). Never the
           aiokafka or kafka-python instrumentors, and none exists for redis-py, paho-mqtt or nats.
+          `CeleryInstrumentor` and taskiq's `TaskiqInstrumentor` / `OpenTelemetryMiddleware` restore around
+          their tasks.
+        - A task module that restores contexts itself somewhere (a celery `task_prerun` handler, a dramatiq or
+          taskiq middleware that extracts): the hook runs around every task.
         - A helper that only returns what it received (`item = r.brpop(k); return item`) is not processing.
         - Processing that reads no context (`readers.py`): every call in it is a builtin, a call of a library
           not instrumented in the consumer's deploy unit, a method of the message, of a parameter annotated
@@ -161,6 +171,77 @@ class ConsumerWithoutExtract(Rule):
               "                token = context.attach(extract(fields))\n                try:\n"
               "                    bill(fields)\n                finally:\n                    context.detach(token)\n"
               "                r.xack('orders', 'billing', entry_id)\n", files=OTEL_DEPENDENCY),
+        # celery: the task restores the headers its sender injected (bind=True: self.request)
+        Valid('from celery import Celery\nfrom opentelemetry import trace\n'
+              'from opentelemetry.propagate import extract, inject\n\ntracer = trace.get_tracer(__name__)\n'
+              'app = Celery("app")\n\n@app.task(bind=True)\ndef count(self, url):\n'
+              '    with tracer.start_as_current_span("count", context=extract(self.request.headers or {})):\n'
+              '        return fetch(url)\n\ndef submit(url):\n'
+              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+              '        inject(carrier)\n        app.send_task("app.count", args=(url,), headers=carrier)\n'
+              '        count.apply_async((url,), headers={"x": "1", **carrier})\n',
+              files=OTEL_DEPENDENCY),
+        # dramatiq: the actor restores the carrier sent in the message options
+        Valid('import dramatiq\nfrom dramatiq.middleware import CurrentMessage\n'
+              'from opentelemetry import trace\nfrom opentelemetry.propagate import extract, inject\n\n'
+              'tracer = trace.get_tracer(__name__)\n\n@dramatiq.actor\ndef count(url):\n'
+              '    message = CurrentMessage.get_current_message()\n'
+              '    with tracer.start_as_current_span("count", context=extract(message.options.get("trace_ctx") or {})):\n'
+              '        return fetch(url)\n\ndef submit(url):\n'
+              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+              '        inject(carrier)\n        count.send_with_options(args=(url,), trace_ctx=carrier)\n',
+              files=OTEL_DEPENDENCY),
+        # huey: the task restores the carrier passed as an argument
+        Valid('from huey import RedisHuey\nfrom opentelemetry import trace\n'
+              'from opentelemetry.propagate import extract, inject\n\ntracer = trace.get_tracer(__name__)\n'
+              'huey = RedisHuey("app")\n\n@huey.task()\ndef add(a, b, trace_ctx=None):\n'
+              '    with tracer.start_as_current_span("add", context=extract(trace_ctx or {})):\n'
+              '        return store(a + b)\n\ndef submit(a, b):\n'
+              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+              '        inject(carrier)\n        add(a, b, trace_ctx=carrier)\n'
+              '        add.schedule((a, b), {"trace_ctx": carrier}, delay=10)\n',
+              files=OTEL_DEPENDENCY),
+        # taskiq: the task restores the labels of its message
+        Valid('from taskiq import Context, TaskiqDepends\nfrom taskiq_redis import ListQueueBroker\n'
+              'from opentelemetry import trace\nfrom opentelemetry.propagate import extract, inject\n\n'
+              'tracer = trace.get_tracer(__name__)\nbroker = ListQueueBroker("redis://localhost")\n\n'
+              '@broker.task\nasync def count(url, context: Context = TaskiqDepends()):\n'
+              '    with tracer.start_as_current_span("count", context=extract(context.message.labels)):\n'
+              '        return await fetch(url)\n\nasync def submit(url):\n'
+              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+              '        inject(carrier)\n        await count.kicker().with_labels(**carrier).kiq(url)\n',
+              files=OTEL_DEPENDENCY),
+        # taskiq: taskiq's OpenTelemetryMiddleware restores the labels around every task
+        Valid('from taskiq_redis import ListQueueBroker\n'
+              'from taskiq.middlewares.opentelemetry_middleware import OpenTelemetryMiddleware\n'
+              'from opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n'
+              'broker = ListQueueBroker("redis://localhost").with_middlewares(OpenTelemetryMiddleware())\n'
+              '\n@broker.task\nasync def count(url):\n    with tracer.start_as_current_span("count"):\n'
+              '        return await fetch(url)\n\nasync def submit(url):\n'
+              '    with tracer.start_as_current_span("submit"):\n        await count.kiq(url)\n',
+              files=OTEL_DEPENDENCY),
+        # arq: a listed job restores the carrier passed as a job keyword
+        Valid('from arq import create_pool\nfrom arq.connections import RedisSettings\n'
+              'from opentelemetry import trace\nfrom opentelemetry.propagate import extract, inject\n\n'
+              'tracer = trace.get_tracer(__name__)\n\nasync def submit(url):\n'
+              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+              '        inject(carrier)\n        redis = await create_pool(RedisSettings())\n'
+              '        await redis.enqueue_job("download", url, trace_ctx=carrier)\n\n'
+              'async def download(ctx, url, trace_ctx=None):\n'
+              '    with tracer.start_as_current_span("download", context=extract(trace_ctx or {})):\n'
+              '        await fetch(url)\n\nclass WorkerSettings:\n    functions = [download]\n',
+              files=OTEL_DEPENDENCY),
+        # rq: the enqueued job restores the carrier of its meta
+        Valid('from redis import Redis\nfrom rq import Queue, get_current_job\n'
+              'from opentelemetry import trace\nfrom opentelemetry.propagate import extract, inject\n\n'
+              'tracer = trace.get_tracer(__name__)\nq = Queue(connection=Redis())\n\ndef count_words(url):\n'
+              '    carrier = get_current_job().meta.get("trace_context") or {}\n'
+              '    with tracer.start_as_current_span("count", context=extract(carrier)):\n'
+              '        return fetch(url)\n\ndef submit(url):\n'
+              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+              '        inject(carrier)\n'
+              '        q.enqueue(count_words, url, meta={"trace_context": carrier})\n',
+              files=OTEL_DEPENDENCY),
     )
     INVALID = (
         # a JetStream pull consumer: `fetch` returns a batch of stored messages, looped over
@@ -224,13 +305,59 @@ class ConsumerWithoutExtract(Rule):
                                                               "    grade: int\n",
                        "app/telemetry.py": "from opentelemetry.instrumentation.pymongo import PymongoInstrumentor\n\n"
                                            "PymongoInstrumentor().instrument()\n"}),
+        # celery: the task body runs in the worker with none of the sender's context
+        Invalid('from celery import Celery\nfrom opentelemetry import trace\n\n'
+                'tracer = trace.get_tracer(__name__)\napp = Celery("app")\n\n@app.task\ndef count(url):\n'
+                '    with tracer.start_as_current_span("count"):\n        return fetch(url)\n\n'
+                'def submit(url):\n    with tracer.start_as_current_span("submit"):\n'
+                '        app.send_task("app.count", args=(url,))\n'
+                '        count.apply_async((url,), headers={"x": "1"})\n',
+                files=OTEL_DEPENDENCY),
+        # dramatiq: an actor
+        Invalid('import dramatiq\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n'
+                '@dramatiq.actor\ndef count(url):\n    with tracer.start_as_current_span("count"):\n'
+                '        return fetch(url)\n\ndef submit(url):\n'
+                '    with tracer.start_as_current_span("submit"):\n        count.send(url)\n',
+                files=OTEL_DEPENDENCY),
+        # huey: a task
+        Invalid('from huey import RedisHuey\nfrom opentelemetry import trace\n\n'
+                'tracer = trace.get_tracer(__name__)\nhuey = RedisHuey("app")\n\n@huey.task()\ndef add(a, b):\n'
+                '    with tracer.start_as_current_span("add"):\n        return store(a + b)\n\n'
+                'def submit(a, b):\n    with tracer.start_as_current_span("submit"):\n        add(a, b)\n'
+                '        add.schedule((a, b), delay=10)\n',
+                files=OTEL_DEPENDENCY),
+        # taskiq: a task
+        Invalid('from taskiq_redis import ListQueueBroker\nfrom opentelemetry import trace\n\n'
+                'tracer = trace.get_tracer(__name__)\nbroker = ListQueueBroker("redis://localhost")\n\n'
+                '@broker.task\nasync def count(url):\n    with tracer.start_as_current_span("count"):\n'
+                '        return await fetch(url)\n\nasync def submit(url):\n'
+                '    with tracer.start_as_current_span("submit"):\n        await count.kiq(url)\n'
+                '        await count.kicker().with_labels(priority=1).kiq(url)\n',
+                files=OTEL_DEPENDENCY),
+        # arq: a coroutine listed in WorkerSettings.functions
+        Invalid('from arq import create_pool\nfrom arq.connections import RedisSettings\n'
+                'from opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n'
+                'async def submit(url):\n    with tracer.start_as_current_span("submit"):\n'
+                '        redis = await create_pool(RedisSettings())\n'
+                '        await redis.enqueue_job("download", url)\n\nasync def download(ctx, url):\n'
+                '    with tracer.start_as_current_span("download"):\n        await fetch(url)\n\n'
+                'class WorkerSettings:\n    functions = [download]\n',
+                files=OTEL_DEPENDENCY),
+        # rq: the function an enqueue() hands to the worker
+        Invalid('from redis import Redis\nfrom rq import Queue\nfrom opentelemetry import trace\n\n'
+                'tracer = trace.get_tracer(__name__)\nq = Queue(connection=Redis())\n\ndef count_words(url):\n'
+                '    with tracer.start_as_current_span("count"):\n        return fetch(url)\n\n'
+                'def submit(url):\n    with tracer.start_as_current_span("submit"):\n'
+                '        q.enqueue(count_words, url)\n',
+                files=OTEL_DEPENDENCY),
     )
 
     @classmethod
     def needs(cls, project: "NeedsContext") -> "Cond":
         """`for m in <receiver>` over an iterated kind (`visit_For`), `<receiver>.<attr> = callback`
         (`visit_Assign`), a receive call or a callback registration (`_consumer_call`, also by a distinctive
-        method on a receiver that cannot be inferred), for the consumers not instrumented here."""
+        method on a receiver that cannot be inferred), a task handler (`visit_FunctionDef`), for the consumers
+        not instrumented here."""
         found = sources(project)
         out = []
         for e in project.catalog.get("consumer"):
@@ -239,6 +366,13 @@ class ConsumerWithoutExtract(Rule):
             if e.form == "iterate":
                 out.append(all_of(words({"for"}), found.of(e.kind)))
                 continue
+            if e.form == "task":  # a def whose decorator makes it of the kind (`MessagingCheck.visit_FunctionDef`)
+                out.append(found.of(e.kind))
+                continue
+            if e.form == "listed":  # a list named for one of `methods`, in a module importing the library
+                tops = {c.split(".")[0] for c in found.clients[e.kind].constructors}
+                out.append(all_of(words(e.methods), any_of(*(found.layout.named(t, prefix=True) for t in tops))))
+                continue
             out.append(all_of(words(e.methods), found.of(e.kind)))
             if e.form in ("call", "batch", "callback"):
                 out.append(words(e.distinctive))
@@ -246,10 +380,14 @@ class ConsumerWithoutExtract(Rule):
 
     @staticmethod
     def message(entry: "Consumer", method: str | None = None, callback: str | None = None,
-                guessed: bool = False) -> str:
-        """For a message received by `method()`, processed by the function `callback`, or (neither) in a loop
-        over the messages."""
+                guessed: bool = False, task: str | None = None) -> str:
+        """For a message received by `method()`, processed by the function `callback` or the task handler
+        `task`, or (none of them) in a loop over the messages."""
         suffix = LOW_CONFIDENCE if guessed else ""
+        if task is not None:
+            return (f"{entry.library} task {task}() runs without restoring the trace context of the code that "
+                    f"enqueued it (extract the carrier sent with the task and start the processing span with "
+                    f"context=)")
         if callback is not None:
             return (f"{entry.library} callback {callback}() processes messages without restoring their trace "
                     f"context {_RESTORE}" + suffix)
