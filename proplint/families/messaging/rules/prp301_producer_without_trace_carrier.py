@@ -54,6 +54,43 @@ RECEIVERS = """
 """
 
 
+#: task-queue twins shared with PRP302 (the same code shows the producer's and the task's side)
+HUEY_VALID = ('from huey import RedisHuey\nfrom opentelemetry import trace\n'
+              'from opentelemetry.propagate import extract, inject\n\ntracer = trace.get_tracer(__name__)\n'
+              'huey = RedisHuey("app")\n\n@huey.task()\ndef add(a, b, trace_ctx=None):\n'
+              '    with tracer.start_as_current_span("add", context=extract(trace_ctx or {})):\n'
+              '        return store(a + b)\n\ndef submit(a, b):\n'
+              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+              '        inject(carrier)\n        add(a, b, trace_ctx=carrier)\n'
+              '        add.schedule((a, b), {"trace_ctx": carrier}, delay=10)\n')
+TASKIQ_VALID = ('from taskiq import Context, TaskiqDepends\nfrom taskiq_redis import ListQueueBroker\n'
+                'from opentelemetry import trace\nfrom opentelemetry.propagate import extract, inject\n\n'
+                'tracer = trace.get_tracer(__name__)\nbroker = ListQueueBroker("redis://localhost")\n\n'
+                '@broker.task\nasync def count(url, context: Context = TaskiqDepends()):\n'
+                '    with tracer.start_as_current_span("count", context=extract(context.message.labels)):\n'
+                '        return await fetch(url)\n\nasync def submit(url):\n'
+                '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+                '        inject(carrier)\n        await count.kicker().with_labels(**carrier).kiq(url)\n')
+TASKIQ_MIDDLEWARE = ('from taskiq_redis import ListQueueBroker\n'
+                     'from taskiq.middlewares.opentelemetry_middleware import OpenTelemetryMiddleware\n'
+                     'from opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n'
+                     'broker = ListQueueBroker("redis://localhost").with_middlewares(OpenTelemetryMiddleware())\n'
+                     '\n@broker.task\nasync def count(url):\n    with tracer.start_as_current_span("count"):\n'
+                     '        return await fetch(url)\n\nasync def submit(url):\n'
+                     '    with tracer.start_as_current_span("submit"):\n        await count.kiq(url)\n')
+HUEY_INVALID = ('from huey import RedisHuey\nfrom opentelemetry import trace\n\n'
+                'tracer = trace.get_tracer(__name__)\nhuey = RedisHuey("app")\n\n@huey.task()\ndef add(a, b):\n'
+                '    with tracer.start_as_current_span("add"):\n        return store(a + b)\n\n'
+                'def submit(a, b):\n    with tracer.start_as_current_span("submit"):\n        add(a, b)\n'
+                '        add.schedule((a, b), delay=10)\n')
+TASKIQ_INVALID = ('from taskiq_redis import ListQueueBroker\nfrom opentelemetry import trace\n\n'
+                  'tracer = trace.get_tracer(__name__)\nbroker = ListQueueBroker("redis://localhost")\n\n'
+                  '@broker.task\nasync def count(url):\n    with tracer.start_as_current_span("count"):\n'
+                  '        return await fetch(url)\n\nasync def submit(url):\n'
+                  '    with tracer.start_as_current_span("submit"):\n        await count.kiq(url)\n'
+                  '        await count.kicker().with_labels(priority=1).kiq(url)\n')
+
+
 class ProducerWithoutTraceCarrier(Rule):
     code = "PRP301"
     name = "producer-without-trace-carrier"
@@ -180,33 +217,13 @@ class ProducerWithoutTraceCarrier(Rule):
               "    await redis.lpush('requests', request.json())\n",
               config={"injectors": ["svc.tracing.capture_trace_context_for_queue"]}),
         # huey: the carrier passed as a task argument (call and schedule), restored in the task
-        Valid('from huey import RedisHuey\nfrom opentelemetry import trace\n'
-              'from opentelemetry.propagate import extract, inject\n\ntracer = trace.get_tracer(__name__)\n'
-              'huey = RedisHuey("app")\n\n@huey.task()\ndef add(a, b, trace_ctx=None):\n'
-              '    with tracer.start_as_current_span("add", context=extract(trace_ctx or {})):\n'
-              '        return store(a + b)\n\ndef submit(a, b):\n'
-              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
-              '        inject(carrier)\n        add(a, b, trace_ctx=carrier)\n'
-              '        add.schedule((a, b), {"trace_ctx": carrier}, delay=10)\n',
+        Valid(HUEY_VALID,
               files=OTEL_DEPENDENCY),
         # taskiq: the carrier sent as labels through the kicker
-        Valid('from taskiq import Context, TaskiqDepends\nfrom taskiq_redis import ListQueueBroker\n'
-              'from opentelemetry import trace\nfrom opentelemetry.propagate import extract, inject\n\n'
-              'tracer = trace.get_tracer(__name__)\nbroker = ListQueueBroker("redis://localhost")\n\n'
-              '@broker.task\nasync def count(url, context: Context = TaskiqDepends()):\n'
-              '    with tracer.start_as_current_span("count", context=extract(context.message.labels)):\n'
-              '        return await fetch(url)\n\nasync def submit(url):\n'
-              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
-              '        inject(carrier)\n        await count.kicker().with_labels(**carrier).kiq(url)\n',
+        Valid(TASKIQ_VALID,
               files=OTEL_DEPENDENCY),
         # taskiq: the broker runs taskiq's OpenTelemetryMiddleware, which injects into the labels
-        Valid('from taskiq_redis import ListQueueBroker\n'
-              'from taskiq.middlewares.opentelemetry_middleware import OpenTelemetryMiddleware\n'
-              'from opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n'
-              'broker = ListQueueBroker("redis://localhost").with_middlewares(OpenTelemetryMiddleware())\n'
-              '\n@broker.task\nasync def count(url):\n    with tracer.start_as_current_span("count"):\n'
-              '        return await fetch(url)\n\nasync def submit(url):\n'
-              '    with tracer.start_as_current_span("submit"):\n        await count.kiq(url)\n',
+        Valid(TASKIQ_MIDDLEWARE,
               files=OTEL_DEPENDENCY),
     )
     INVALID = (
@@ -263,19 +280,10 @@ class ProducerWithoutTraceCarrier(Rule):
         Invalid("from rq import Queue\nfrom redis import Redis\n\nq = Queue(connection=Redis())\n\n"
                 "def schedule(job, arg):\n    q.enqueue(job, arg)\n"),
         # huey: calling a task enqueues it, and so does schedule(); neither carries a context
-        Invalid('from huey import RedisHuey\nfrom opentelemetry import trace\n\n'
-                'tracer = trace.get_tracer(__name__)\nhuey = RedisHuey("app")\n\n@huey.task()\ndef add(a, b):\n'
-                '    with tracer.start_as_current_span("add"):\n        return store(a + b)\n\n'
-                'def submit(a, b):\n    with tracer.start_as_current_span("submit"):\n        add(a, b)\n'
-                '        add.schedule((a, b), delay=10)\n',
+        Invalid(HUEY_INVALID,
                 count=2, files=OTEL_DEPENDENCY),
         # taskiq: kiq() sends the task with no labels carrying the context (directly and through a kicker)
-        Invalid('from taskiq_redis import ListQueueBroker\nfrom opentelemetry import trace\n\n'
-                'tracer = trace.get_tracer(__name__)\nbroker = ListQueueBroker("redis://localhost")\n\n'
-                '@broker.task\nasync def count(url):\n    with tracer.start_as_current_span("count"):\n'
-                '        return await fetch(url)\n\nasync def submit(url):\n'
-                '    with tracer.start_as_current_span("submit"):\n        await count.kiq(url)\n'
-                '        await count.kicker().with_labels(priority=1).kiq(url)\n',
+        Invalid(TASKIQ_INVALID,
                 count=2, files=OTEL_DEPENDENCY),
     )
 

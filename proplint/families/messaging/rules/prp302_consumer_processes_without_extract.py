@@ -15,7 +15,8 @@ import libcst as cst
 from proplint.core.needs import all_of, any_of, words
 from proplint.core.rule import OTEL_DEPENDENCY, UNSAFE, Fix, Invalid, Rule, Valid
 from proplint.families.messaging.needs import sources
-from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import LOW_CONFIDENCE, RECEIVERS
+from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import (
+    HUEY_INVALID, HUEY_VALID, LOW_CONFIDENCE, RECEIVERS, TASKIQ_INVALID, TASKIQ_MIDDLEWARE, TASKIQ_VALID)
 
 if TYPE_CHECKING:
     from proplint.core.context import NeedsContext
@@ -192,33 +193,13 @@ class ConsumerWithoutExtract(Rule):
               '        inject(carrier)\n        count.send_with_options(args=(url,), trace_ctx=carrier)\n',
               files=OTEL_DEPENDENCY),
         # huey: the task restores the carrier passed as an argument
-        Valid('from huey import RedisHuey\nfrom opentelemetry import trace\n'
-              'from opentelemetry.propagate import extract, inject\n\ntracer = trace.get_tracer(__name__)\n'
-              'huey = RedisHuey("app")\n\n@huey.task()\ndef add(a, b, trace_ctx=None):\n'
-              '    with tracer.start_as_current_span("add", context=extract(trace_ctx or {})):\n'
-              '        return store(a + b)\n\ndef submit(a, b):\n'
-              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
-              '        inject(carrier)\n        add(a, b, trace_ctx=carrier)\n'
-              '        add.schedule((a, b), {"trace_ctx": carrier}, delay=10)\n',
+        Valid(HUEY_VALID,
               files=OTEL_DEPENDENCY),
         # taskiq: the task restores the labels of its message
-        Valid('from taskiq import Context, TaskiqDepends\nfrom taskiq_redis import ListQueueBroker\n'
-              'from opentelemetry import trace\nfrom opentelemetry.propagate import extract, inject\n\n'
-              'tracer = trace.get_tracer(__name__)\nbroker = ListQueueBroker("redis://localhost")\n\n'
-              '@broker.task\nasync def count(url, context: Context = TaskiqDepends()):\n'
-              '    with tracer.start_as_current_span("count", context=extract(context.message.labels)):\n'
-              '        return await fetch(url)\n\nasync def submit(url):\n'
-              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
-              '        inject(carrier)\n        await count.kicker().with_labels(**carrier).kiq(url)\n',
+        Valid(TASKIQ_VALID,
               files=OTEL_DEPENDENCY),
         # taskiq: taskiq's OpenTelemetryMiddleware restores the labels around every task
-        Valid('from taskiq_redis import ListQueueBroker\n'
-              'from taskiq.middlewares.opentelemetry_middleware import OpenTelemetryMiddleware\n'
-              'from opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n'
-              'broker = ListQueueBroker("redis://localhost").with_middlewares(OpenTelemetryMiddleware())\n'
-              '\n@broker.task\nasync def count(url):\n    with tracer.start_as_current_span("count"):\n'
-              '        return await fetch(url)\n\nasync def submit(url):\n'
-              '    with tracer.start_as_current_span("submit"):\n        await count.kiq(url)\n',
+        Valid(TASKIQ_MIDDLEWARE,
               files=OTEL_DEPENDENCY),
         # arq: a listed job restores the carrier passed as a job keyword
         Valid('from arq import create_pool\nfrom arq.connections import RedisSettings\n'
@@ -320,19 +301,10 @@ class ConsumerWithoutExtract(Rule):
                 '    with tracer.start_as_current_span("submit"):\n        count.send(url)\n',
                 files=OTEL_DEPENDENCY),
         # huey: a task
-        Invalid('from huey import RedisHuey\nfrom opentelemetry import trace\n\n'
-                'tracer = trace.get_tracer(__name__)\nhuey = RedisHuey("app")\n\n@huey.task()\ndef add(a, b):\n'
-                '    with tracer.start_as_current_span("add"):\n        return store(a + b)\n\n'
-                'def submit(a, b):\n    with tracer.start_as_current_span("submit"):\n        add(a, b)\n'
-                '        add.schedule((a, b), delay=10)\n',
+        Invalid(HUEY_INVALID,
                 files=OTEL_DEPENDENCY),
         # taskiq: a task
-        Invalid('from taskiq_redis import ListQueueBroker\nfrom opentelemetry import trace\n\n'
-                'tracer = trace.get_tracer(__name__)\nbroker = ListQueueBroker("redis://localhost")\n\n'
-                '@broker.task\nasync def count(url):\n    with tracer.start_as_current_span("count"):\n'
-                '        return await fetch(url)\n\nasync def submit(url):\n'
-                '    with tracer.start_as_current_span("submit"):\n        await count.kiq(url)\n'
-                '        await count.kicker().with_labels(priority=1).kiq(url)\n',
+        Invalid(TASKIQ_INVALID,
                 files=OTEL_DEPENDENCY),
         # arq: a coroutine listed in WorkerSettings.functions
         Invalid('from arq import create_pool\nfrom arq.connections import RedisSettings\n'
