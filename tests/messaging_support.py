@@ -126,10 +126,12 @@ def start_mosquitto(workdir: Path) -> Server:
     return _start("mosquitto", [binary, "-c", str(conf)], workdir, port)
 
 
-def start_nats(workdir: Path) -> Server:
+def start_nats(workdir: Path, jetstream: bool = False) -> Server:
+    """nats-server; with `jetstream`, JetStream on (`-js`), its store in `workdir` (`-sd`)."""
     binary = require_binary("nats-server")
     port = free_port()
-    return _start("nats-server", [binary, "-a", "127.0.0.1", "-p", str(port)], workdir, port)
+    extra = ["-js", "-sd", str(workdir / "jetstream")] if jetstream else []
+    return _start("nats-server", [binary, "-a", "127.0.0.1", "-p", str(port), *extra], workdir, port)
 
 
 # --- the OpenTelemetry side of the subprocesses --------------------------------------------------------

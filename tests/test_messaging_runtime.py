@@ -9,6 +9,10 @@ fresh interpreters under the OpenTelemetry SDK:
 3. after the real `python -m proplint fix --unsafe-fixes` on both files, `proplint check` is clean and
    they give one trace: the consumer's CONSUMER span is a child of the producer's span, and the
    consumer's own span is a child of it.
+
+The same for a NATS JetStream stream read by a pull consumer (`nats-server -js`). For a task queue (huey
+on Redis, its worker's own `dequeue`/`execute`), which no fix rewrites, the INVALID code and its VALID
+twin written by hand are run instead: two traces and PRP301/PRP302, then one trace and no finding.
 """
 
 from __future__ import annotations
@@ -43,6 +47,13 @@ def mosquitto(tmp_path_factory):
 @pytest.fixture(scope="module")
 def nats_server(tmp_path_factory):
     server = start_nats(tmp_path_factory.mktemp("nats"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def jetstream_server(tmp_path_factory):
+    server = start_nats(tmp_path_factory.mktemp("jetstream"), jetstream=True)
     yield server
     server.stop()
 
@@ -236,6 +247,63 @@ if __name__ == "__main__":
 '''
 
 
+JETSTREAM_PRODUCER = '''\
+"""Order service: store a created order in a JetStream stream, with headers."""
+
+import asyncio
+import os
+
+import nats
+import otel_setup  # noqa: F401
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+
+
+async def main() -> None:
+    nc = await nats.connect(f"nats://127.0.0.1:{os.environ['BROKER_PORT']}")
+    js = nc.jetstream()
+    await js.add_stream(name="ORDERS", subjects=["orders.*"])
+    with tracer.start_as_current_span("store_order"):
+        await js.publish("orders.created", b'{"order_id": 1}', headers={"tenant": "t1"})
+    await nc.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+'''
+
+JETSTREAM_CONSUMER = '''\
+"""Billing: a pull consumer that fetches stored orders in batches."""
+
+import asyncio
+import os
+
+import nats
+import otel_setup  # noqa: F401
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+
+
+async def main() -> None:
+    nc = await nats.connect(f"nats://127.0.0.1:{os.environ['BROKER_PORT']}")
+    js = nc.jetstream()
+    sub = await js.pull_subscribe("orders.created", "billing")
+    msgs = await sub.fetch(1, timeout=20)
+    for msg in msgs:
+        with tracer.start_as_current_span("bill_order") as span:
+            span.set_attribute("subject", msg.subject)
+        await msg.ack()
+    await js.delete_stream("ORDERS")
+    await nc.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+'''
+
+
 # --- running them -------------------------------------------------------------------------------------
 
 
@@ -339,3 +407,134 @@ def test_nats_headers(tmp_path, nats_server):
     assert 'headers={**({"tenant": "t1"} or {}), **_carrier}' in producer
     consumer = (project / "consumer.py").read_text()
     assert "context=extract(msg.headers or {})" in consumer
+
+
+def test_nats_jetstream_pull_consumer(tmp_path, jetstream_server):
+    # JetStream stores the message with its headers; the pull consumer fetches it after the producer exits
+    project = make_project(tmp_path / "jetstream", JETSTREAM_PRODUCER, JETSTREAM_CONSUMER)
+    prove(project, jetstream_server.port, "store_order", "bill_order", consumer_first=False)
+    producer = (project / "producer.py").read_text()
+    assert 'headers={**({"tenant": "t1"} or {}), **_carrier}' in producer
+    consumer = (project / "consumer.py").read_text()
+    assert "context=extract(msg.headers or {})" in consumer
+
+
+# --- task queues: no fix writes these carriers (a task signature changes), so the proof runs the INVALID
+# code and its VALID twin written by hand, the rule examples' shapes -------------------------------------
+
+HUEY_TASKS = '''\
+"""Billing tasks on a Redis-backed huey."""
+
+import os
+
+from huey import RedisHuey
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+huey = RedisHuey("proof", host="127.0.0.1", port=int(os.environ["BROKER_PORT"]))
+
+
+@huey.task()
+def bill_order(order_id):
+    with tracer.start_as_current_span("bill_order") as span:
+        span.set_attribute("order_id", order_id)
+'''
+
+HUEY_TASKS_RESTORED = '''\
+"""Billing tasks on a Redis-backed huey; the task continues the enqueuer's trace."""
+
+import os
+
+from huey import RedisHuey
+from opentelemetry import trace
+from opentelemetry.propagate import extract
+
+tracer = trace.get_tracer(__name__)
+huey = RedisHuey("proof", host="127.0.0.1", port=int(os.environ["BROKER_PORT"]))
+
+
+@huey.task()
+def bill_order(order_id, trace_ctx=None):
+    with tracer.start_as_current_span("bill_order", context=extract(trace_ctx or {})) as span:
+        span.set_attribute("order_id", order_id)
+'''
+
+HUEY_PRODUCER = '''\
+"""Order service: enqueue the billing task inside the request's span."""
+
+import otel_setup  # noqa: F401
+import tasks
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+
+
+def create_order(order_id):
+    with tracer.start_as_current_span("create_order"):
+        tasks.bill_order(order_id)
+
+
+if __name__ == "__main__":
+    create_order(1)
+'''
+
+HUEY_PRODUCER_INJECTED = '''\
+"""Order service: enqueue the billing task with a carrier of the request's span."""
+
+import otel_setup  # noqa: F401
+import tasks
+from opentelemetry import trace
+from opentelemetry.propagate import inject
+
+tracer = trace.get_tracer(__name__)
+
+
+def create_order(order_id):
+    with tracer.start_as_current_span("create_order"):
+        carrier = {}
+        inject(carrier)
+        tasks.bill_order(order_id, trace_ctx=carrier)
+
+
+if __name__ == "__main__":
+    create_order(1)
+'''
+
+# the worker: huey's own dequeue/execute, as its consumer loop runs them, in a separate process
+HUEY_WORKER = '''\
+import time
+
+import otel_setup  # noqa: F401
+from tasks import huey
+
+deadline = time.monotonic() + 30
+task = None
+while task is None and time.monotonic() < deadline:
+    task = huey.dequeue()
+assert task is not None, "no task was enqueued"
+huey.execute(task)
+'''
+
+
+def _task_findings(project: Path) -> set[tuple[str, str]]:
+    proc = proplint(project, "check", "--no-cache", "--output-format", "json", "producer.py", "tasks.py")
+    assert proc.returncode in (0, 1), proc.stderr
+    return {(Path(d["filename"]).name, d["code"]) for d in json.loads(proc.stdout)}
+
+
+def test_huey_task_queue(tmp_path, redis_server):
+    env = {"BROKER_PORT": str(redis_server.port)}
+    for valid, (tasks, producer) in enumerate([(HUEY_TASKS, HUEY_PRODUCER),
+                                                (HUEY_TASKS_RESTORED, HUEY_PRODUCER_INJECTED)]):
+        project = tmp_path / f"huey{valid}"
+        write_files(project, {"pyproject.toml": "[tool.proplint]\n", "otel_setup.py": OTEL_SETUP,
+                              "tasks.py": tasks, "producer.py": producer, "consumer.py": HUEY_WORKER})
+        expected = set() if valid else {("producer.py", "PRP301"), ("tasks.py", "PRP302")}
+        assert _task_findings(project) == expected
+        produced = spans_from(run_python(["producer.py"], cwd=project, env=env, timeout=60).stdout)
+        consumed = spans_from(run_python(["consumer.py"], cwd=project, env=env, timeout=60).stdout)
+        root, handled = span(produced, "create_order"), span(consumed, "bill_order")
+        if valid:
+            assert handled["trace_id"] == root["trace_id"] and handled["parent_id"] == root["span_id"]
+        else:
+            assert handled["trace_id"] != root["trace_id"] and handled["parent_id"] is None

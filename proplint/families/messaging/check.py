@@ -24,7 +24,7 @@ from proplint.families.messaging.edits import Fixes
 from proplint.families.messaging.facts import imported_after, instrumentor_packages, project_facts
 from proplint.families.messaging.facts import instrumented as library_instrumented
 from proplint.families.messaging.flow import SPAN_METHODS, ExtractFlow
-from proplint.families.messaging.model import Consumer, Producer
+from proplint.families.messaging.model import CALL, Consumer, Producer
 from proplint.families.messaging.needs import PROPAGATOR_METHODS
 from proplint.families.messaging.processing import (assigned_statement, is_docstring, loop_over, only_returns,
                                                     processed_after)
@@ -68,6 +68,13 @@ class MessagingCheck(Check):
                 self.consumers[(e.kind, m)] = e
             for m in e.distinctive:
                 self.distinct_consumers[m] = e
+        #: a producer method `__call__` (CALL) is a call of the object itself: calling a huey task enqueues it
+        self.called_producers = {e.kind: e for e in cat.get("producer") if CALL in e.methods}
+        #: form "task": the functions a decorator makes of a kind; form "listed": functions named in a list of
+        #: one of `methods` (arq's `functions = [...]`)
+        self.task_consumers = {e.kind: e for e in cat.get("consumer") if e.form == "task"}
+        self.listed_consumers = [e for e in cat.get("consumer") if e.form == "listed"]
+        self._listed: dict[str, Consumer] | None = None
         self.options = {(e.kind, m): e for e in cat.get("receive_option") for m in e.methods}
         self.early = list(cat.get("early_import"))
         self.packages = instrumentor_packages(cat)
@@ -157,6 +164,13 @@ class MessagingCheck(Check):
         # attribute, or the called name unless an import aliases it), or of `.extract`/`.inject`
         if contexts and named:
             self._context_call(node)
+        if self.producing and self.called_producers and isinstance(func, (cst.Name, cst.Attribute)) \
+                and (isinstance(func, cst.Name) or self.ctx.qualified_name(func) is not None):
+            receiver = self.receivers.infer(func)
+            producer = self.called_producers.get(receiver.kind or "")
+            if producer is not None:
+                name = func.value if isinstance(func, cst.Name) else func.attr.value
+                self._producer(node, producer, receiver, False, name)
 
     def _method_call(self, node: cst.Call, method: str) -> None:
         receiver = self.receivers.infer(node.func.value)  # type: ignore[attr-defined]
@@ -173,7 +187,8 @@ class MessagingCheck(Check):
             self._receive_option(node, option)
 
     # -- PRP301 / PRP306 / PRP307 ----------------------------------------------------------------------
-    def _producer(self, node: cst.Call, entry: Producer, receiver: Receiver, guessed: bool) -> None:
+    def _producer(self, node: cst.Call, entry: Producer, receiver: Receiver, guessed: bool,
+                  method: str | None = None) -> None:
         if self.instrumented(entry.instrumented_by) or self.receivers.traced(receiver):
             return
         if self.relevance.carried_elsewhere(entry) or self.relevance.external_destination(node) \
@@ -188,14 +203,15 @@ class MessagingCheck(Check):
                         MqttPropertiesOnV3Client.build_fix(self.fixes, receiver.origin, client))
         rule = self.by_code.get(entry.manual_code) if entry.manual_code and self.manual_propagation() \
             else ProducerWithoutTraceCarrier
-        if rule is None or not self.enabled(rule) or any(self.flow.enriched(arg.value) for arg in node.args):
+        if rule is None or not self.enabled(rule) or any(self.flow.enriched(arg.value) for arg in _chain_args(node)):
             return
         bound = self.bound_values()
         if v5 is False and self._gets_properties(receiver):
             # PRP307 reports this client and its fix makes it MQTTv5: fix as if it were (the fixes stay closed)
             v5 = True
         fix = rule.build_fix(self.fixes, node, entry, self.ctx.ancestors, bound, v5)
-        self.report(rule, node, rule.message(entry, node.func.attr.value, guessed), fix)  # type: ignore[union-attr]
+        method = method or node.func.attr.value  # type: ignore[union-attr]
+        self.report(rule, node, rule.message(entry, method, guessed), fix)
 
     def _gets_properties(self, receiver: Receiver) -> bool:
         """Some call of the module passes carrier properties to the client built by `receiver.origin`."""
@@ -302,6 +318,36 @@ class MessagingCheck(Check):
         fix = rule.build_fix(self.fixes, node, entry, message, list(node.body.body)) if message else None
         self.report(rule, node, rule.message(entry), fix)
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        """A task handler (form "task": a function its decorator makes of a kind; form "listed": a function of the
+        module named in a list the library's worker runs) processes a message: its body is the processing."""
+        if not self.consuming or not (self.task_consumers or self.listed_consumers):
+            return
+        entry = None
+        if node.decorators and self.task_consumers:
+            entry = self.task_consumers.get(self.receivers.decorated(node).kind or "")
+        if entry is None and self.listed_consumers and self.ctx.parent() is self.ctx.module:
+            entry = self.listed().get(node.name.value)
+        if entry is None or self.instrumented(entry.restored_by) or self.relevance.carried_elsewhere(entry) \
+                or self.relevance.restored_downstream() or self.relevance.restored_here():
+            return
+        if self.extracts.restores([node.body]) or not self._callback_reads(node):
+            return
+        rule = ConsumerWithoutExtract
+        self.report(rule, node.name, rule.message(entry, task=node.name.value))
+
+    def listed(self) -> dict[str, Consumer]:
+        """Function names listed in this module for a "listed" consumer whose library the module imports."""
+        if self._listed is None:
+            self._listed = {}
+            imported = {q.split(".")[0] for q in self.ctx.resolver.module_scope.imports().values()}
+            for entry in self.listed_consumers:
+                tops = self.relevance.tops.get(entry.kind, set())
+                if tops & imported:
+                    for name in _listed_names(self.ctx.module, set(entry.methods)):
+                        self._listed.setdefault(name, entry)
+        return self._listed
+
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Attribute):
             return
@@ -391,6 +437,60 @@ class MessagingCheck(Check):
             if finder.found:
                 return True
         return False
+
+
+def _chain_args(call: cst.Call) -> list[cst.Arg]:
+    """The arguments of a call and of the calls its receiver is built by (`t.kicker().with_labels(**c).kiq(x)`:
+    a carrier given anywhere in the chain travels with the message)."""
+    out = list(call.args)
+    expr = call.func.value if isinstance(call.func, cst.Attribute) else None
+    while expr is not None:
+        if isinstance(expr, cst.Await):
+            expr = expr.expression
+        elif isinstance(expr, cst.Call):
+            out += expr.args
+            expr = expr.func
+        elif isinstance(expr, cst.Attribute):
+            expr = expr.value
+        else:
+            break
+    return out
+
+
+def _listed_names(module: cst.Module, keys: set[str]) -> list[str]:
+    """Names in the list or tuple literals assigned to one of `keys` (a module or class attribute) or passed as
+    that keyword; an element `func(fn, ...)` names `fn`."""
+    finder = _Listed(keys)
+    visit(module, finder)
+    return finder.names
+
+
+class _Listed(cst.CSTVisitor):
+    def __init__(self, keys: set[str]) -> None:
+        self.keys = keys
+        self.names: list[str] = []
+
+    def _add(self, value: cst.BaseExpression) -> None:
+        if not isinstance(value, (cst.List, cst.Tuple)):
+            return
+        for el in value.elements:
+            item = el.value
+            if isinstance(item, cst.Call) and item.args and item.args[0].keyword is None:
+                item = item.args[0].value
+            if isinstance(item, cst.Name):
+                self.names.append(item.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if any(isinstance(t.target, cst.Name) and t.target.value in self.keys for t in node.targets):
+            self._add(node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.target.value in self.keys and node.value is not None:
+            self._add(node.value)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None and node.keyword.value in self.keys:
+            self._add(node.value)
 
 
 def _names(target: cst.BaseExpression) -> list[cst.Name]:

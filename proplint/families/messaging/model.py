@@ -51,6 +51,10 @@ class ClientMethod:
     decorator: bool = False
 
 
+#: a `[[producer]]` method that is a call of the object itself (`add(1, 2)` enqueues a huey task)
+CALL = "__call__"
+
+
 @role("producer")
 @dataclass(frozen=True)
 class Producer:
@@ -93,7 +97,9 @@ class Consumer:
     kind: str
     #: "iterate": `for msg in <kind>`; "call": `msg = <kind>.m(...)` then the rest of the block;
     #: "batch": `resp = <kind>.m(...)` then `for msg in <resp...>`; "callback": `<kind>.m(..., cb)`;
-    #: "attribute": `<kind>.<attr> = cb`
+    #: "attribute": `<kind>.<attr> = cb`; "task": a function of `kind` (its decorator makes it one), whose body
+    #: is the processing; "listed": a function of the module named in a list assigned to (or passed as) one
+    #: of `methods` in a module importing the library (arq's `functions = [...]`)
     form: str
     library: str
     methods: tuple[str, ...] = ()

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from proplint.core.cst import last_part
 from proplint.core.needs import NEVER, Cond, all_of, any_of, words
 from proplint.families.messaging.facts import instrumented, instrumentor_packages, project_facts, split_ctor
+from proplint.families.messaging.model import CALL
 
 if TYPE_CHECKING:
     from proplint.core.context import NeedsContext
@@ -99,8 +100,13 @@ class Sources:
     def produced(self, manual_code: str) -> Cond:
         """A producer method on a receiver of its kind, or a distinctive method on a receiver that cannot be
         inferred (`MessagingCheck._lookup`), for the entries of `producers(manual_code)`."""
-        return any_of(*(any_of(all_of(words(e.methods), self.of(e.kind)), words(e.distinctive))
-                        for e in self.producers(manual_code)))
+        out = []
+        for e in self.producers(manual_code):
+            named = [m for m in e.methods if m != CALL]
+            out.append(any_of(all_of(words(named), self.of(e.kind)) if named else NEVER, words(e.distinctive)))
+            if CALL in e.methods:  # the object itself is called: a receiver of the kind is enough
+                out.append(self.of(e.kind))
+        return any_of(*out)
 
 
 def sources(project: "NeedsContext") -> Sources:

@@ -63,6 +63,12 @@ class Relevance:
         return (self.ctx.project.deployed and not index.launcher and not index.facts("instrumented")
                 and unit not in traced_units(index))
 
+    def restored_here(self) -> bool:
+        """This module restores received contexts somewhere (it calls an extractor, or the project's helper):
+        a task module whose hook (a celery `task_prerun` handler, a dramatiq or taskiq middleware) restores
+        the context around every task."""
+        return self.ctx.module_name in restoring_modules(self.ctx.index, self.ctx.catalog, self.ctx.config)
+
     def library_unused(self, kind: str, guessed: bool) -> bool:
         """A call matched by its method name only (`guessed`) while the project imports the library of that
         kind nowhere: the receiver is something else (rq's `Queue.enqueue_job` is not arq's)."""

@@ -37,7 +37,7 @@ PRODUCED = """
     - The library's OpenTelemetry instrumentor is called anywhere in the project (or runs zero-code), where
       it injects: `AIOKafkaInstrumentor`, `KafkaInstrumentor`, `ConfluentKafkaInstrumentor` (see PRP305),
       `PikaInstrumentor`, `AioPikaInstrumentor`, `Boto3SQSInstrumentor` (SQS), `BotocoreInstrumentor` (SNS),
-      `CeleryInstrumentor`; Pub/Sub with `enable_open_telemetry_tracing=True` in the client's options.
+      `CeleryInstrumentor`, taskiq's `TaskiqInstrumentor` or `OpenTelemetryMiddleware` (labels); Pub/Sub with `enable_open_telemetry_tracing=True` in the client's options.
       Never for redis-py, paho-mqtt, nats, rq, arq or dramatiq: no instrumentation injects for them
       (redis-py's only makes CLIENT spans for the commands).
 """
@@ -48,10 +48,47 @@ RECEIVERS = """
         `conn.channel()`, `channel.default_exchange`, `nc.jetstream()`), annotations, `with ... as x`,
         `self.x = ...` and decorated tasks (`@app.task`, `@shared_task`, `@dramatiq.actor`, also imported from
         another module of the project). A distinctive method name (`lpush`, `rpush`, `xadd`, `basic_publish`,
-        `send_and_wait`, `enqueue_job`, `send_with_options`, `send_task`) also matches on a receiver proplint
-        cannot infer, and the message says so; an ambiguous one (`send`, `publish`, `produce`, `put`,
+        `send_and_wait`, `enqueue_job`, `send_with_options`, `send_task`, `kiq`) also matches on a receiver
+        proplint cannot infer, and the message says so; an ambiguous one (`send`, `publish`, `produce`, `put`,
         `enqueue`) never does: `sock.send(data)` is never a finding.
 """
+
+
+#: task-queue twins shared with PRP302 (the same code shows the producer's and the task's side)
+HUEY_VALID = ('from huey import RedisHuey\nfrom opentelemetry import trace\n'
+              'from opentelemetry.propagate import extract, inject\n\ntracer = trace.get_tracer(__name__)\n'
+              'huey = RedisHuey("app")\n\n@huey.task()\ndef add(a, b, trace_ctx=None):\n'
+              '    with tracer.start_as_current_span("add", context=extract(trace_ctx or {})):\n'
+              '        return store(a + b)\n\ndef submit(a, b):\n'
+              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+              '        inject(carrier)\n        add(a, b, trace_ctx=carrier)\n'
+              '        add.schedule((a, b), {"trace_ctx": carrier}, delay=10)\n')
+TASKIQ_VALID = ('from taskiq import Context, TaskiqDepends\nfrom taskiq_redis import ListQueueBroker\n'
+                'from opentelemetry import trace\nfrom opentelemetry.propagate import extract, inject\n\n'
+                'tracer = trace.get_tracer(__name__)\nbroker = ListQueueBroker("redis://localhost")\n\n'
+                '@broker.task\nasync def count(url, context: Context = TaskiqDepends()):\n'
+                '    with tracer.start_as_current_span("count", context=extract(context.message.labels)):\n'
+                '        return await fetch(url)\n\nasync def submit(url):\n'
+                '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+                '        inject(carrier)\n        await count.kicker().with_labels(**carrier).kiq(url)\n')
+TASKIQ_MIDDLEWARE = ('from taskiq_redis import ListQueueBroker\n'
+                     'from taskiq.middlewares.opentelemetry_middleware import OpenTelemetryMiddleware\n'
+                     'from opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n'
+                     'broker = ListQueueBroker("redis://localhost").with_middlewares(OpenTelemetryMiddleware())\n'
+                     '\n@broker.task\nasync def count(url):\n    with tracer.start_as_current_span("count"):\n'
+                     '        return await fetch(url)\n\nasync def submit(url):\n'
+                     '    with tracer.start_as_current_span("submit"):\n        await count.kiq(url)\n')
+HUEY_INVALID = ('from huey import RedisHuey\nfrom opentelemetry import trace\n\n'
+                'tracer = trace.get_tracer(__name__)\nhuey = RedisHuey("app")\n\n@huey.task()\ndef add(a, b):\n'
+                '    with tracer.start_as_current_span("add"):\n        return store(a + b)\n\n'
+                'def submit(a, b):\n    with tracer.start_as_current_span("submit"):\n        add(a, b)\n'
+                '        add.schedule((a, b), delay=10)\n')
+TASKIQ_INVALID = ('from taskiq_redis import ListQueueBroker\nfrom opentelemetry import trace\n\n'
+                  'tracer = trace.get_tracer(__name__)\nbroker = ListQueueBroker("redis://localhost")\n\n'
+                  '@broker.task\nasync def count(url):\n    with tracer.start_as_current_span("count"):\n'
+                  '        return await fetch(url)\n\nasync def submit(url):\n'
+                  '    with tracer.start_as_current_span("submit"):\n        await count.kiq(url)\n'
+                  '        await count.kicker().with_labels(priority=1).kiq(url)\n')
 
 
 class ProducerWithoutTraceCarrier(Rule):
@@ -66,7 +103,9 @@ class ProducerWithoutTraceCarrier(Rule):
         `Exchange.publish`; boto3 SQS `send_message`, `send_message_batch` and SNS `publish`,
         `publish_batch`; paho-mqtt `publish`; nats `publish`, `request` and JetStream `publish`;
         google-cloud-pubsub `publish`; celery `delay`, `apply_async`, `send_task`; rq `enqueue*`; arq
-        `enqueue_job`; dramatiq `send`, `send_with_options`; huey `enqueue`.
+        `enqueue_job`; dramatiq `send`, `send_with_options`; huey `enqueue`, a call of a `@huey.task()` function
+        and its `schedule`; taskiq `kiq` (also through `task.kicker()...`). A carrier given to any call of the
+        chain that builds the sender counts (`task.kicker().with_labels(**carrier).kiq(x)`).
     """ + RECEIVERS
     why = """
         The current span lives in a ContextVar of the producing process; a message carries nothing of it
@@ -128,7 +167,7 @@ class ProducerWithoutTraceCarrier(Rule):
         dict literal, or `json.dumps` of one (directly or through a name bound to it in the function), the
         carrier is added under the `trace_context` key (`trace-context-key`): unsafe, because it changes
         the wire format and the consumer must read it (PRP302's fix does). rq, arq, dramatiq and huey get
-        no fix: their carriers need a change in the job's signature or a middleware.
+        no fix, nor does taskiq: their carriers need a change in the job's signature or a middleware.
     """
     VALID = (
         # a generic stream wrapper: its callers choose the stream and build the fields (they are reported)
@@ -177,6 +216,15 @@ class ProducerWithoutTraceCarrier(Rule):
               "redis = Redis()\n\nasync def submit(request):\n    request.trace_context = capture_trace_context_for_queue()\n"
               "    await redis.lpush('requests', request.json())\n",
               config={"injectors": ["svc.tracing.capture_trace_context_for_queue"]}),
+        # huey: the carrier passed as a task argument (call and schedule), restored in the task
+        Valid(HUEY_VALID,
+              files=OTEL_DEPENDENCY),
+        # taskiq: the carrier sent as labels through the kicker
+        Valid(TASKIQ_VALID,
+              files=OTEL_DEPENDENCY),
+        # taskiq: the broker runs taskiq's OpenTelemetryMiddleware, which injects into the labels
+        Valid(TASKIQ_MIDDLEWARE,
+              files=OTEL_DEPENDENCY),
     )
     INVALID = (
         # the same list, taken off one message at a time by a worker: a queue
@@ -233,6 +281,12 @@ class ProducerWithoutTraceCarrier(Rule):
                       "    client.publish('alerts', payload, qos=1, properties=_properties)\n", files=OTEL_DEPENDENCY),
         Invalid("from rq import Queue\nfrom redis import Redis\n\nq = Queue(connection=Redis())\n\n"
                 "def schedule(job, arg):\n    q.enqueue(job, arg)\n"),
+        # huey: calling a task enqueues it, and so does schedule(); neither carries a context
+        Invalid(HUEY_INVALID,
+                count=2, files=OTEL_DEPENDENCY),
+        # taskiq: kiq() sends the task with no labels carrying the context (directly and through a kicker)
+        Invalid(TASKIQ_INVALID,
+                count=2, files=OTEL_DEPENDENCY),
     )
 
     @classmethod

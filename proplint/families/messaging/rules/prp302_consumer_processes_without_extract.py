@@ -15,7 +15,8 @@ import libcst as cst
 from proplint.core.needs import all_of, any_of, words
 from proplint.core.rule import OTEL_DEPENDENCY, UNSAFE, Fix, Invalid, Rule, Valid
 from proplint.families.messaging.needs import sources
-from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import LOW_CONFIDENCE
+from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import (
+    HUEY_INVALID, HUEY_VALID, LOW_CONFIDENCE, TASKIQ_INVALID, TASKIQ_MIDDLEWARE, TASKIQ_VALID)
 
 if TYPE_CHECKING:
     from proplint.core.context import NeedsContext
@@ -34,11 +35,18 @@ class ConsumerWithoutExtract(Rule):
     what_it_does = """
         Finds per-message processing that never restores the carried context: the rest of the block (or
         loop body) after redis-py `brpop`/`blpop`/`xread`/`xreadgroup`, aiokafka `getone`/`getmany` or
-        confluent-kafka `poll`; `async for msg in <AIOKafkaConsumer>`, `for msg in <KafkaConsumer>`, pika
+        confluent-kafka `poll`; the loop over a NATS JetStream pull subscription's `fetch` (`sub = await
+        js.pull_subscribe(...)`); `async for msg in <AIOKafkaConsumer>`, `for msg in <KafkaConsumer>`, pika
         `channel.consume(...)`, aio-pika `queue.iterator()` and nats `sub.messages` loops; the loop over an
         SQS `receive_message` response; and the callbacks given to pika `basic_consume`, aio-pika
         `queue.consume`, paho `on_message`/`message_callback_add`, nats `subscribe(cb=...)` and Pub/Sub
-        `subscribe(callback=...)` (when the callback is defined in the module).
+        `subscribe(callback=...)` (when the callback is defined in the module). Task handlers: a function made a
+        task by celery `@app.task`/`@shared_task`, `@dramatiq.actor`, `@huey.task()` or taskiq `@broker.task`,
+        a coroutine of the module listed in arq's `functions = [...]` (`WorkerSettings`, `Worker(functions=)`),
+        and the function of the module an rq `enqueue`/`enqueue_call`/`enqueue_in`/`enqueue_at` hands to the
+        worker: their body is the processing, and they are reported without a fix (where the carrier comes
+        back depends on how it was sent: `self.request`, the job's `meta`, a keyword, message options or
+        labels).
 
         Receivers are inferred as for PRP301 (constructors, factories, objects derived from them, annotations,
         `with ... as x`, `self.x = ...`). A distinctive method name (`brpop`, `blpop`, `xreadgroup`, `getone`,
@@ -62,6 +70,10 @@ class ConsumerWithoutExtract(Rule):
           (`poll`), `PikaInstrumentor`, `AioPikaInstrumentor`, `Boto3SQSInstrumentor` (iterating the
           `Messages` list), Pub/Sub subscriber tracing (`enable_open_telemetry_tracing=True`). Never the
           aiokafka or kafka-python instrumentors, and none exists for redis-py, paho-mqtt or nats.
+          `CeleryInstrumentor` and taskiq's `TaskiqInstrumentor` / `OpenTelemetryMiddleware` restore around
+          their tasks.
+        - A task module that restores contexts itself somewhere (a celery `task_prerun` handler, a dramatiq or
+          taskiq middleware that extracts): the hook runs around every task.
         - A helper that only returns what it received (`item = r.brpop(k); return item`) is not processing.
         - Processing that reads no context (`readers.py`): every call in it is a builtin, a call of a library
           not instrumented in the consumer's deploy unit, a method of the message, of a parameter annotated
@@ -147,8 +159,93 @@ class ConsumerWithoutExtract(Rule):
               "        await review.insert()\n",
               files={"app/__init__.py": "", "app/models.py": "from beanie import Document\n\n\nclass Review(Document):\n"
                                                             "    grade: int\n"}),
+        # a JetStream pull consumer that continues the publisher's trace from the stored headers
+        Valid("import nats\nfrom opentelemetry import trace\nfrom opentelemetry.propagate import extract\n\n"
+              "tracer = trace.get_tracer(__name__)\n\nasync def run(js):\n    nc = await nats.connect()\n"
+              "    sub = await nc.jetstream().pull_subscribe('orders.created', 'billing')\n"
+              "    for msg in await sub.fetch(10):\n"
+              "        with tracer.start_as_current_span('bill', context=extract(msg.headers or {})):\n"
+              "            await bill(msg.data)\n        await msg.ack()\n", files=OTEL_DEPENDENCY),
+        # a Redis stream consumer group whose entries carry the carrier in their fields
+        Valid("import redis\nfrom opentelemetry import context\nfrom opentelemetry.propagate import extract\n\n"
+              "r = redis.Redis(decode_responses=True)\n\ndef work():\n    while True:\n"
+              "        resp = r.xreadgroup('billing', 'c1', {'orders': '>'}, count=10, block=1000)\n"
+              "        for _, entries in resp:\n            for entry_id, fields in entries:\n"
+              "                token = context.attach(extract(fields))\n                try:\n"
+              "                    bill(fields)\n                finally:\n                    context.detach(token)\n"
+              "                r.xack('orders', 'billing', entry_id)\n", files=OTEL_DEPENDENCY),
+        # celery: the task restores the headers its sender injected (bind=True: self.request)
+        Valid('from celery import Celery\nfrom opentelemetry import trace\n'
+              'from opentelemetry.propagate import extract, inject\n\ntracer = trace.get_tracer(__name__)\n'
+              'app = Celery("app")\n\n@app.task(bind=True)\ndef count(self, url):\n'
+              '    with tracer.start_as_current_span("count", context=extract(self.request.headers or {})):\n'
+              '        return fetch(url)\n\ndef submit(url):\n'
+              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+              '        inject(carrier)\n        app.send_task("app.count", args=(url,), headers=carrier)\n'
+              '        count.apply_async((url,), headers={"x": "1", **carrier})\n',
+              files=OTEL_DEPENDENCY),
+        # dramatiq: the actor restores the carrier sent in the message options
+        Valid('import dramatiq\nfrom dramatiq.middleware import CurrentMessage\n'
+              'from opentelemetry import trace\nfrom opentelemetry.propagate import extract, inject\n\n'
+              'tracer = trace.get_tracer(__name__)\n\n@dramatiq.actor\ndef count(url):\n'
+              '    message = CurrentMessage.get_current_message()\n'
+              '    with tracer.start_as_current_span("count", context=extract(message.options.get("trace_ctx") or {})):\n'
+              '        return fetch(url)\n\ndef submit(url):\n'
+              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+              '        inject(carrier)\n        count.send_with_options(args=(url,), trace_ctx=carrier)\n',
+              files=OTEL_DEPENDENCY),
+        # huey: the task restores the carrier passed as an argument
+        Valid(HUEY_VALID,
+              files=OTEL_DEPENDENCY),
+        # taskiq: the task restores the labels of its message
+        Valid(TASKIQ_VALID,
+              files=OTEL_DEPENDENCY),
+        # taskiq: taskiq's OpenTelemetryMiddleware restores the labels around every task
+        Valid(TASKIQ_MIDDLEWARE,
+              files=OTEL_DEPENDENCY),
+        # arq: a listed job restores the carrier passed as a job keyword
+        Valid('from arq import create_pool\nfrom arq.connections import RedisSettings\n'
+              'from opentelemetry import trace\nfrom opentelemetry.propagate import extract, inject\n\n'
+              'tracer = trace.get_tracer(__name__)\n\nasync def submit(url):\n'
+              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+              '        inject(carrier)\n        redis = await create_pool(RedisSettings())\n'
+              '        await redis.enqueue_job("download", url, trace_ctx=carrier)\n\n'
+              'async def download(ctx, url, trace_ctx=None):\n'
+              '    with tracer.start_as_current_span("download", context=extract(trace_ctx or {})):\n'
+              '        await fetch(url)\n\nclass WorkerSettings:\n    functions = [download]\n',
+              files=OTEL_DEPENDENCY),
+        # rq: the enqueued job restores the carrier of its meta
+        Valid('from redis import Redis\nfrom rq import Queue, get_current_job\n'
+              'from opentelemetry import trace\nfrom opentelemetry.propagate import extract, inject\n\n'
+              'tracer = trace.get_tracer(__name__)\nq = Queue(connection=Redis())\n\ndef count_words(url):\n'
+              '    carrier = get_current_job().meta.get("trace_context") or {}\n'
+              '    with tracer.start_as_current_span("count", context=extract(carrier)):\n'
+              '        return fetch(url)\n\ndef submit(url):\n'
+              '    with tracer.start_as_current_span("submit"):\n        carrier = {}\n'
+              '        inject(carrier)\n'
+              '        q.enqueue(count_words, url, meta={"trace_context": carrier})\n',
+              files=OTEL_DEPENDENCY),
     )
     INVALID = (
+        # a JetStream pull consumer: `fetch` returns a batch of stored messages, looped over
+        Invalid("import nats\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n"
+                "async def run():\n    nc = await nats.connect()\n    js = nc.jetstream()\n"
+                "    sub = await js.pull_subscribe('orders.created', 'billing')\n    msgs = await sub.fetch(10)\n"
+                "    for msg in msgs:\n        await bill(msg.data)\n        await msg.ack()\n",
+                fixed="import nats\nfrom opentelemetry import trace\nfrom opentelemetry.propagate import extract\n\n"
+                      "tracer = trace.get_tracer(__name__)\n\n"
+                      "async def run():\n    nc = await nats.connect()\n    js = nc.jetstream()\n"
+                      "    sub = await js.pull_subscribe('orders.created', 'billing')\n    msgs = await sub.fetch(10)\n"
+                      "    for msg in msgs:\n        with tracer.start_as_current_span(f\"{msg.subject} process\", "
+                      "context=extract(msg.headers or {}), kind=trace.SpanKind.CONSUMER):\n"
+                      "            await bill(msg.data)\n            await msg.ack()\n",
+                unsafe=True, files=OTEL_DEPENDENCY),
+        # a Redis stream consumer group: the entries' fields are processed with no context restored
+        Invalid("import redis\n\nr = redis.Redis(decode_responses=True)\n\ndef work():\n    while True:\n"
+                "        resp = r.xreadgroup('billing', 'c1', {'orders': '>'}, count=10, block=1000)\n"
+                "        for _, entries in resp:\n            for entry_id, fields in entries:\n"
+                "                bill(fields)\n                r.xack('orders', 'billing', entry_id)\n",
+                files=OTEL_DEPENDENCY),
         Invalid("from aiokafka import AIOKafkaConsumer\n\nasync def run():\n    consumer = AIOKafkaConsumer('t')\n"
                 "    async for msg in consumer:\n        await handle(msg.value)\n",
                 fixed="from aiokafka import AIOKafkaConsumer\nfrom opentelemetry.propagate import extract\n"
@@ -191,13 +288,50 @@ class ConsumerWithoutExtract(Rule):
                                                               "    grade: int\n",
                        "app/telemetry.py": "from opentelemetry.instrumentation.pymongo import PymongoInstrumentor\n\n"
                                            "PymongoInstrumentor().instrument()\n"}),
+        # celery: the task body runs in the worker with none of the sender's context
+        Invalid('from celery import Celery\nfrom opentelemetry import trace\n\n'
+                'tracer = trace.get_tracer(__name__)\napp = Celery("app")\n\n@app.task\ndef count(url):\n'
+                '    with tracer.start_as_current_span("count"):\n        return fetch(url)\n\n'
+                'def submit(url):\n    with tracer.start_as_current_span("submit"):\n'
+                '        app.send_task("app.count", args=(url,))\n'
+                '        count.apply_async((url,), headers={"x": "1"})\n',
+                files=OTEL_DEPENDENCY),
+        # dramatiq: an actor
+        Invalid('import dramatiq\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n'
+                '@dramatiq.actor\ndef count(url):\n    with tracer.start_as_current_span("count"):\n'
+                '        return fetch(url)\n\ndef submit(url):\n'
+                '    with tracer.start_as_current_span("submit"):\n        count.send(url)\n',
+                files=OTEL_DEPENDENCY),
+        # huey: a task
+        Invalid(HUEY_INVALID,
+                files=OTEL_DEPENDENCY),
+        # taskiq: a task
+        Invalid(TASKIQ_INVALID,
+                files=OTEL_DEPENDENCY),
+        # arq: a coroutine listed in WorkerSettings.functions
+        Invalid('from arq import create_pool\nfrom arq.connections import RedisSettings\n'
+                'from opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n'
+                'async def submit(url):\n    with tracer.start_as_current_span("submit"):\n'
+                '        redis = await create_pool(RedisSettings())\n'
+                '        await redis.enqueue_job("download", url)\n\nasync def download(ctx, url):\n'
+                '    with tracer.start_as_current_span("download"):\n        await fetch(url)\n\n'
+                'class WorkerSettings:\n    functions = [download]\n',
+                files=OTEL_DEPENDENCY),
+        # rq: the function an enqueue() hands to the worker
+        Invalid('from redis import Redis\nfrom rq import Queue\nfrom opentelemetry import trace\n\n'
+                'tracer = trace.get_tracer(__name__)\nq = Queue(connection=Redis())\n\ndef count_words(url):\n'
+                '    with tracer.start_as_current_span("count"):\n        return fetch(url)\n\n'
+                'def submit(url):\n    with tracer.start_as_current_span("submit"):\n'
+                '        q.enqueue(count_words, url)\n',
+                files=OTEL_DEPENDENCY),
     )
 
     @classmethod
     def needs(cls, project: "NeedsContext") -> "Cond":
         """`for m in <receiver>` over an iterated kind (`visit_For`), `<receiver>.<attr> = callback`
         (`visit_Assign`), a receive call or a callback registration (`_consumer_call`, also by a distinctive
-        method on a receiver that cannot be inferred), for the consumers not instrumented here."""
+        method on a receiver that cannot be inferred), a task handler (`visit_FunctionDef`), for the consumers
+        not instrumented here."""
         found = sources(project)
         out = []
         for e in project.catalog.get("consumer"):
@@ -206,6 +340,13 @@ class ConsumerWithoutExtract(Rule):
             if e.form == "iterate":
                 out.append(all_of(words({"for"}), found.of(e.kind)))
                 continue
+            if e.form == "task":  # a def whose decorator makes it of the kind (`MessagingCheck.visit_FunctionDef`)
+                out.append(found.of(e.kind))
+                continue
+            if e.form == "listed":  # a list named for one of `methods`, in a module importing the library
+                tops = {c.split(".")[0] for c in found.clients[e.kind].constructors}
+                out.append(all_of(words(e.methods), any_of(*(found.layout.named(t, prefix=True) for t in tops))))
+                continue
             out.append(all_of(words(e.methods), found.of(e.kind)))
             if e.form in ("call", "batch", "callback"):
                 out.append(words(e.distinctive))
@@ -213,10 +354,14 @@ class ConsumerWithoutExtract(Rule):
 
     @staticmethod
     def message(entry: "Consumer", method: str | None = None, callback: str | None = None,
-                guessed: bool = False) -> str:
-        """For a message received by `method()`, processed by the function `callback`, or (neither) in a loop
-        over the messages."""
+                guessed: bool = False, task: str | None = None) -> str:
+        """For a message received by `method()`, processed by the function `callback` or the task handler
+        `task`, or (none of them) in a loop over the messages."""
         suffix = LOW_CONFIDENCE if guessed else ""
+        if task is not None:
+            return (f"{entry.library} task {task}() runs without restoring the trace context of the code that "
+                    f"enqueued it (extract the carrier sent with the task and start the processing span with "
+                    f"context=)")
         if callback is not None:
             return (f"{entry.library} callback {callback}() processes messages without restoring their trace "
                     f"context {_RESTORE}" + suffix)
