@@ -157,6 +157,20 @@ def collect_messaging_facts(tree: ast.Module, imports: dict, module: str | None,
     if clients:
         out["clients"] = clients
 
+    # a client kept on an application's state (`app.state.producer = AIOKafkaProducer(...)` in a lifespan or a
+    # start-up hook) and used as `request.app.state.producer` elsewhere: keyed by the attribute's name
+    state = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute) \
+                        and target.value.attr == "state":
+                    kind = _kind_of_call(node.value, imports, ctors)
+                    if kind:
+                        state[target.attr] = kind
+    if state:
+        out["state_clients"] = state
+
     tasks = {}
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -196,11 +210,14 @@ def project_facts(index: ProjectIndex) -> dict[str, Any]:
     if cached is not None and cached[0] is index:
         return cached[1]
     merged: dict[str, Any] = {"injectors": set(), "sites": [], "clients": {}, "tasks": {}, "modules": {},
-                              "libraries": set()}
+                              "libraries": set(), "state_clients": {}}
     for rel, facts in index.facts("messaging"):
         module = index.module_name(rel)
         merged["injectors"].update(tuple(u) for u in facts.get("injectors", ()))
         merged["libraries"].update(facts.get("libraries", ()))
+        for name, kind in facts.get("state_clients", {}).items():
+            # one attribute name bound to clients of two kinds in the project says nothing
+            merged["state_clients"][name] = kind if merged["state_clients"].get(name, kind) == kind else None
         for site in facts.get("instrument_sites", ()):
             merged["sites"].append({**site, "module": module})
         if module:

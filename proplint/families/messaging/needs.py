@@ -57,6 +57,9 @@ class Sources:
         self.project: dict[str, set[str]] = {}
         for q, kind in facts["clients"].items():
             self.project.setdefault(kind, set()).add(last_part(q))
+        for name, kind in facts["state_clients"].items():
+            if kind is not None:  # `request.app.state.<name>` (`Receivers._infer`)
+                self.project.setdefault(kind, set()).add(name)
         for q, desc in facts["tasks"].items():
             # ["kind", k]: made by a catalog decorator; ["method", base, attr]: by `@base.attr`, of the kind a
             # decorator client method of that name returns (`_project_task`; the base's kind is not checked)

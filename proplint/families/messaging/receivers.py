@@ -149,6 +149,10 @@ class Receivers:
             attr = self_attribute(expr)
             if attr is not None:
                 return self._self_attribute(attr, depth)
+            if isinstance(expr.value, cst.Attribute) and expr.value.attr.value == "state":
+                kind = project_facts(self.ctx.index)["state_clients"].get(expr.attr.value)
+                if kind is not None:  # `request.app.state.producer`, set up as a client elsewhere
+                    return Receiver(kind, True, None)
             q = self.ctx.qualified_name(expr)
             if q is not None:
                 return self._from_qualname(q) or OTHER

@@ -42,11 +42,18 @@ PRODUCED = """
       (redis-py's only makes CLIENT spans for the commands).
 """
 
+#: an application that keeps its Kafka producer on `app.state` (FastAPI/Starlette lifespan)
+_STATE_APP = {"app/__init__.py": "", "app/main.py": (
+    "from contextlib import asynccontextmanager\n\nfrom aiokafka import AIOKafkaProducer\n\n\n"
+    "@asynccontextmanager\nasync def lifespan(app):\n    app.state.producer = AIOKafkaProducer(bootstrap_servers='k:9092')\n"
+    "    await app.state.producer.start()\n    yield\n")}
+
 RECEIVERS = """
         Receivers are inferred: constructors and factories (`redis.Redis(...)`, `Redis.from_url(...)`,
         `await nats.connect()`, `boto3.client("sqs")`), objects derived from them (`r.pipeline()`,
         `conn.channel()`, `channel.default_exchange`, `nc.jetstream()`), annotations, `with ... as x`,
-        `self.x = ...` and decorated tasks (`@app.task`, `@shared_task`, `@dramatiq.actor`, also imported from
+        `self.x = ...`, an application's state (`request.app.state.producer`, set to a client anywhere in the
+        project) and decorated tasks (`@app.task`, `@shared_task`, `@dramatiq.actor`, also imported from
         another module of the project). A distinctive method name (`lpush`, `rpush`, `xadd`, `basic_publish`,
         `send_and_wait`, `enqueue_job`, `send_with_options`, `send_task`, `kiq`) also matches on a receiver
         proplint cannot infer, and the message says so; an ambiguous one (`send`, `publish`, `produce`, `put`,
@@ -170,6 +177,11 @@ class ProducerWithoutTraceCarrier(Rule):
         no fix, nor does taskiq: their carriers need a change in the job's signature or a middleware.
     """
     VALID = (
+        # a client kept on the application's state, used from a route with a carrier
+        Valid("import json\n\nfrom opentelemetry.propagate import inject\n\n\nasync def create(request, body):\n"
+              "    carrier = {}\n    inject(carrier)\n    headers = [(k, v.encode()) for k, v in carrier.items()]\n"
+              "    await request.app.state.producer.send('orders', value=json.dumps(body).encode(), headers=headers)\n",
+              files={**OTEL_DEPENDENCY, **_STATE_APP}, path="app/routes.py"),
         # a generic stream wrapper: its callers choose the stream and build the fields (they are reported)
         Valid("import redis.asyncio as redis\n\n\nclass Client:\n    def __init__(self):\n"
               "        self._r = redis.Redis()\n\n    async def xadd(self, stream, fields, maxlen=None):\n"
@@ -227,6 +239,11 @@ class ProducerWithoutTraceCarrier(Rule):
               files=OTEL_DEPENDENCY),
     )
     INVALID = (
+        # the twin: the state's producer sends without one (`send` alone is too common a name to match on an
+        # unknown receiver; the client set up on `app.state` makes it known)
+        Invalid("import json\n\n\nasync def create(request, body):\n"
+                "    await request.app.state.producer.send('orders', value=json.dumps(body).encode())\n",
+                files={**OTEL_DEPENDENCY, **_STATE_APP}, path="app/routes.py"),
         # the same list, taken off one message at a time by a worker: a queue
         Invalid("import json\nimport redis\n\nr = redis.Redis()\n\ndef remember(user, error):\n"
                 "    r.lpush('failures', json.dumps({'user': user, 'error': error}))\n\ndef work():\n"
