@@ -29,6 +29,8 @@ from proplint.families.messaging.needs import PROPAGATOR_METHODS
 from proplint.families.messaging.processing import (assigned_statement, is_docstring, loop_over, only_returns,
                                                     processed_after)
 from proplint.core.readers import Readers
+from proplint.families.messaging.outbox import carries_context, outbox_names, outbox_write
+from proplint.families.messaging.outbox import message as outbox_message
 from proplint.families.messaging.receivers import Receiver, Receivers, import_aliases, string_literal
 from proplint.families.messaging.relevance import Relevance
 from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import ProducerWithoutTraceCarrier
@@ -111,6 +113,8 @@ class MessagingCheck(Check):
         self.carrier_calls = {*PROPAGATOR_METHODS, *map(last_part, helpers)}
         self._aliases: set[str] | None = None
         self.relevance = Relevance(ctx)
+        #: the project's own outbox API (`outbox.py`): writing an entry there is producing a message
+        self.outboxes = outbox_names(ctx.index) if self.enabled(ProducerWithoutTraceCarrier) else frozenset()
         self.readers = Readers(ctx, project_facts(ctx.index)["clients"],
                                {e.name: e.library for e in cat.get("message_client")})
 
@@ -164,6 +168,10 @@ class MessagingCheck(Check):
         # attribute, or the called name unless an import aliases it), or of `.extract`/`.inject`
         if contexts and named:
             self._context_call(node)
+        if self.producing and self.outboxes:
+            name = outbox_write(node, self.outboxes)
+            if name is not None and not carries_context(self, node):
+                self.report(ProducerWithoutTraceCarrier, node, outbox_message(name, self.fixes.injector()[0]))
         if self.producing and self.called_producers and isinstance(func, (cst.Name, cst.Attribute)) \
                 and (isinstance(func, cst.Name) or self.ctx.qualified_name(func) is not None):
             receiver = self.receivers.infer(func)

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from proplint.core.rule import OTEL_DEPENDENCY, Fix, Invalid, Rule, Valid
+from proplint.core.needs import any_of, words
 from proplint.families.messaging.needs import sources
+from proplint.families.messaging.outbox import outbox_names
 
 if TYPE_CHECKING:
     from proplint.core.context import NeedsContext
@@ -41,6 +43,13 @@ PRODUCED = """
       Never for redis-py, paho-mqtt, nats, rq, arq or dramatiq: no instrumentation injects for them
       (redis-py's only makes CLIENT spans for the commands).
 """
+
+#: a project's transactional outbox: the repository stores envelopes; a relay publishes them later
+_OUTBOX_LIB = {"app/__init__.py": "", "app/outbox.py": (
+    "class OutboxManager:\n    async def publish_to_outbox(self, topic, event_data, session=None):\n"
+    "        session.add({'topic': topic, 'payload': event_data.model_dump()})\n")}
+_OUTBOX_CALL = ("\n\nasync def register(outbox_manager, session, user):\n"
+                "    envelope = Envelope(event_type='user.registered', data=user, metadata={})\n")
 
 #: an application that keeps its Kafka producer on `app.state` (FastAPI/Starlette lifespan)
 _STATE_APP = {"app/__init__.py": "", "app/main.py": (
@@ -113,6 +122,13 @@ class ProducerWithoutTraceCarrier(Rule):
         `enqueue_job`; dramatiq `send`, `send_with_options`; huey `enqueue`, a call of a `@huey.task()` function
         and its `schedule`; taskiq `kiq` (also through `task.kicker()...`). A carrier given to any call of the
         chain that builds the sender counts (`task.kicker().with_labels(**carrier).kiq(x)`).
+
+        Also an event written to the project's own transactional outbox for a relay to publish later: a call of
+        a function or method it defines whose name says it writes to the outbox (`publish_to_outbox`,
+        `add_to_outbox`) or the construction of an outbox entry class it defines (`EventOutbox(...)`), when no
+        argument carries an injected context and the function around it injects none. Its own module (the
+        repository) and wrappers that pass their parameters on are not reported. No fix: where the carrier goes
+        (the entry's headers, the envelope's metadata) is the project's choice.
     """ + RECEIVERS
     why = """
         The current span lives in a ContextVar of the producing process; a message carries nothing of it
@@ -177,6 +193,12 @@ class ProducerWithoutTraceCarrier(Rule):
         no fix, nor does taskiq: their carriers need a change in the job's signature or a middleware.
     """
     VALID = (
+        # an outbox entry whose envelope carries the context: the relay's publish continues the request's trace
+        Valid("from opentelemetry.propagate import inject\n\nfrom app.models import Envelope" + _OUTBOX_CALL +
+              "    inject(envelope.metadata)\n"
+              "    await outbox_manager.publish_to_outbox('users', event_data=envelope, session=session)\n",
+              files={**OTEL_DEPENDENCY, **_OUTBOX_LIB, "app/models.py": "class Envelope:\n    pass\n"},
+              path="app/users.py"),
         # a client kept on the application's state, used from a route with a carrier
         Valid("import json\n\nfrom opentelemetry.propagate import inject\n\n\nasync def create(request, body):\n"
               "    carrier = {}\n    inject(carrier)\n    headers = [(k, v.encode()) for k, v in carrier.items()]\n"
@@ -239,6 +261,11 @@ class ProducerWithoutTraceCarrier(Rule):
               files=OTEL_DEPENDENCY),
     )
     INVALID = (
+        # the twin: the outbox entry is stored with no carrier; the relay publishes it in a new trace
+        Invalid("from app.models import Envelope" + _OUTBOX_CALL +
+                "    await outbox_manager.publish_to_outbox('users', event_data=envelope, session=session)\n",
+                files={**OTEL_DEPENDENCY, **_OUTBOX_LIB, "app/models.py": "class Envelope:\n    pass\n"},
+                path="app/users.py"),
         # the twin: the state's producer sends without one (`send` alone is too common a name to match on an
         # unknown receiver; the client set up on `app.state` makes it known)
         Invalid("import json\n\n\nasync def create(request, body):\n"
@@ -310,7 +337,7 @@ class ProducerWithoutTraceCarrier(Rule):
     def needs(cls, project: "NeedsContext") -> "Cond":
         """A producer method on a receiver of its kind, or a distinctive method on a receiver that cannot be
         inferred, for the producers not instrumented here that report PRP301 (not their `manual_code`)."""
-        return sources(project).produced("")
+        return any_of(sources(project).produced(""), words(outbox_names(project.index)))
 
     @staticmethod
     def message(entry: "Producer", method: str, guessed: bool) -> str:
