@@ -15,8 +15,8 @@ names (`collect_outbox_names`), so the prefilter knows them. It is reported as P
   `traceparent=`, `carrier=`, the configured `trace-context-key`);
 * the enclosing function injects a context anywhere (an injector, or one of the project's own injector
   helpers: it propagates by hand), or is itself part of the outbox (its name says so, or its module defines
-  the outbox API: the repository reading rows back into entries), or only passes its own parameters on (a
-  wrapper: the carrier belongs to what its callers build).
+  the outbox API: the repository reading rows back into entries), or stores an envelope its caller handed
+  it (`event_data=completion_data`, a parameter: a wrapper, the carrier belongs to what its callers build).
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from proplint.families.messaging.check import MessagingCheck
 
 _OUTBOX = re.compile(r"outbox", re.IGNORECASE)
+#: keywords that pass the entry's payload: an envelope handed in by the caller makes the call a wrapper
+_PAYLOAD_KEYWORDS = frozenset({"event_data", "event", "envelope", "event_envelope", "payload", "data", "message",
+                               "body", "msg", "entry"})
 _CARRIER_KEYWORDS = frozenset({"headers", "trace_context", "traceparent", "carrier", "trace_headers"})
 
 
@@ -118,6 +121,9 @@ def carries_context(check: "MessagingCheck", node: cst.Call) -> bool:
     values = [a.value for a in node.args if not isinstance(a.value, (cst.SimpleString, cst.Integer, cst.Float))]
     if values and all(isinstance(v, cst.Name) and v.value in params for v in values):
         return True  # a wrapper: the carrier belongs to what its callers build
+    if any(isinstance(a.value, cst.Name) and a.value.value in params - {"self", "cls"}
+           and (a.keyword is None or a.keyword.value in _PAYLOAD_KEYWORDS) for a in node.args):
+        return True  # the envelope comes from the callers (`event_data=completion_data`): so does its carrier
     calls = _Calls(({*check.carrier_calls} | _own_injectors(check.ctx.index)) - {"extract"})
     visit(fn.body, calls)
     return calls.found
