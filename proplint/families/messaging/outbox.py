@@ -16,7 +16,10 @@ names (`collect_outbox_names`), so the prefilter knows them. It is reported as P
 * the enclosing function injects a context anywhere (an injector, or one of the project's own injector
   helpers: it propagates by hand), or is itself part of the outbox (its name says so, or its module defines
   the outbox API: the repository reading rows back into entries), or stores an envelope its caller handed
-  it (`event_data=completion_data`, a parameter: a wrapper, the carrier belongs to what its callers build).
+  it (`event_data=completion_data`, a parameter: a wrapper, the carrier belongs to what its callers build);
+* its topic is named by constants (`topic=topic_name(ProcessingEvent.USER_REGISTERED)`) that no other
+  application file of a service that restores contexts names: nothing in the project that continues traces
+  consumes the event.
 """
 
 from __future__ import annotations
@@ -103,8 +106,67 @@ class _Calls(cst.CSTVisitor):
         return not self.found
 
 
+class _Constants(cst.CSTVisitor):
+    """Upper-case attribute names (`ProcessingEvent.STUDENT_MATCHING_REQUESTED`) in an expression."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        name = node.attr.value
+        if name.isupper() and len(name) > 3:
+            self.names.add(name)
+
+
+def _readers_of(index, catalog) -> dict[str, frozenset[str]]:
+    """Upper-case name -> the application files (not tests, scripts or command-line tools) that refer to it in
+    another module (`core/reach.py`'s references) and belong to a deploy unit (`core/units.py`) where some
+    file restores a received context (calls an extractor or one of the project's extractor helpers)."""
+    from proplint.core.relevance import path_kind
+    from proplint.core.units import units
+
+    def compute(ix) -> dict[str, frozenset[str]]:
+        helpers = {e.name.rsplit(".", 1)[-1] for e in catalog.get("extractor")}
+        helpers |= {q.rsplit(".", 1)[-1] for _, f in ix.facts("messaging.restoring")
+                    for q in f.get("extractor_helpers", ())}
+        of = units(ix, catalog).of
+        restoring = {of(rel).path for rel, f in ix.facts("messaging.restoring")
+                     if not path_kind(rel) and (f.get("restorers") or any(
+                         q.rsplit(".", 1)[-1] in helpers for q in f.get("calls", ())))}
+        out: dict[str, set[str]] = {}
+        for rel, facts in ix.files.items():
+            if facts.get("refs") and path_kind(rel) is None and of(rel).path in restoring:
+                for name in facts["refs"]:
+                    if name.isupper():
+                        out.setdefault(name, set()).add(rel)
+        return {k: frozenset(v) for k, v in out.items()}
+
+    return index.derived("messaging.outbox_readers", compute)
+
+
+def nobody_reads(check: "MessagingCheck", node: cst.Call) -> bool:
+    """The event's topic is named by constants (`topic=topic_name(ProcessingEvent.X)`) that no other
+    application file of a service restoring contexts names: no consumer there continues its trace."""
+    found = _Constants()
+    bound = check.bound_values()
+    for arg in node.args:
+        if arg.keyword is None or arg.keyword.value in ("topic", "event_type", "queue", "subject", "channel"):
+            value = arg.value
+            if isinstance(value, cst.Name) and value.value in bound:
+                value = bound[value.value]  # `topic = topic_name(ProcessingEvent.X)` earlier in the function
+            visit(value, found)
+    if not found.names:
+        return False
+    readers = _readers_of(check.ctx.index, check.ctx.catalog)
+    here = check.ctx.relpath
+    return not any(readers.get(name, frozenset()) - {here} for name in found.names)
+
+
 def carries_context(check: "MessagingCheck", node: cst.Call) -> bool:
-    """The write, or the function around it, carries a context (see the module docstring)."""
+    """The write, or the function around it, carries a context (see the module docstring), or nobody reads
+    the event (`nobody_reads`)."""
+    if nobody_reads(check, node):
+        return True
     keys = _CARRIER_KEYWORDS | {check.ctx.config.trace_context_key}
     if any(a.keyword is not None and a.keyword.value in keys for a in node.args):
         return True
