@@ -48,6 +48,20 @@ def add_to_text(text: str, findings: list[Finding]) -> tuple[str, int]:
     return "".join(lines), changed
 
 
+def line_edit(text: str, line: int, code: str) -> tuple[int, str, str] | None:
+    """How to silence `code` reported at `line` (1-based), as an editor's "ignore for this line" needs it: (the
+    physical line that takes the comment, its text, its new text), without line endings; None when the line
+    is already silenced. The same placement as `add_to_text`."""
+    new, changed = add_to_text(text, [Finding(code, "", "", line)])
+    if not changed:
+        return None
+    before, after = text.splitlines(), new.splitlines()
+    for i, (a, b) in enumerate(zip(before, after)):
+        if a != b:
+            return i + 1, a, b
+    return None
+
+
 def add_noqa(path: Path, findings: list[Finding]) -> tuple[int, str | None]:
     """Add the comments to the file at `path`: (comments added or extended, an error or None)."""
     from proplint.fixes import atomic_replace

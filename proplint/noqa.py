@@ -59,30 +59,6 @@ def noqa_line_map(text: str) -> dict[int, str]:
     return mapping
 
 
-def add_noqa(text: str, line: int, code: str) -> tuple[int, str, str] | None:
-    """How to silence `code` reported at `line` (1-based): (the physical line that takes the comment, its
-    text, its new text), without line endings. The comment goes on the last line flake8 joins with `line`
-    (after a multi-line string or a backslash continuation, where a comment is legal); `code` is added to a
-    `# noqa: ...` already there, else `  # noqa: CODE` is appended. None if the line is already silenced."""
-    physical = io.StringIO(text).readlines()
-    target = line
-    for lo, hi in token_groups(text) or ():
-        if lo <= line <= hi:
-            target = hi
-            break
-    if not 0 < target <= len(physical):
-        return None
-    old = physical[target - 1].rstrip("\r\n")
-    match = NOQA.search(old)
-    if match is not None:
-        if suppressed(code, old):
-            return None
-        if match.group("codes"):
-            end = match.start() + len(match.group(0).rstrip(", \t"))
-            return target, old, f"{old[:end]},{code}{old[end:]}"
-    return target, old, f"{old.rstrip()}  # noqa: {code}"
-
-
 def suppressed(code: str, line_text: str) -> bool:
     match = NOQA.search(line_text)
     if match is None:

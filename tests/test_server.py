@@ -190,10 +190,10 @@ async def test_a_second_file_changes_the_first_files_findings(client: LanguageCl
 
 
 def test_ignore_for_this_line_adds_to_an_existing_noqa():
-    from proplint.noqa import add_noqa
+    from proplint.add_noqa import line_edit as add_noqa
 
     text = 'a = f(1)  # noqa: PRP2\nb = """\nx"""\nc = 1 + \\\n    2\nd = 1  # noqa\n'
-    assert add_noqa(text, 1, "PRP101") == (1, "a = f(1)  # noqa: PRP2", "a = f(1)  # noqa: PRP2,PRP101")
+    assert add_noqa(text, 1, "PRP101") == (1, "a = f(1)  # noqa: PRP2", "a = f(1)  # noqa: PRP2, PRP101")
     assert add_noqa(text, 2, "PRP101") == (3, 'x"""', 'x"""  # noqa: PRP101')  # after the string, not in it
     assert add_noqa(text, 4, "PRP101") == (5, "    2", "    2  # noqa: PRP101")  # not after a backslash
     assert add_noqa(text, 1, "PRP203") is None  # PRP2 already silences it

@@ -30,7 +30,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from proplint import __version__
-from proplint.noqa import add_noqa
+from proplint.add_noqa import line_edit
 from proplint.server import worker
 
 log = logging.getLogger("proplint.server")
@@ -349,7 +349,7 @@ async def _resolve(ls: ProplintServer, action: types.CodeAction) -> types.CodeAc
 
 
 def _noqa_edit(ls: ProplintServer, doc, d: types.Diagnostic) -> types.WorkspaceEdit | None:
-    where = add_noqa(doc.source, int(d.data.get("line") or d.range.start.line + 1), str(d.code))
+    where = line_edit(doc.source, int(d.data.get("line") or d.range.start.line + 1), str(d.code))
     if where is None:
         return None
     line, old, new = where
