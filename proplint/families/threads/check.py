@@ -152,21 +152,12 @@ class ThreadContextCheck(Check):
             return None
         return next((f for f in cls.body.body if isinstance(f, cst.FunctionDef) and f.name.value == "run"), None)
 
-    def _runs_in_own_context(self, cls: cst.ClassDef, run: cst.FunctionDef) -> bool:
-        """The class stores `self.<x> = contextvars.copy_context()` and its run() calls `self.<x>.run(...)`:
-        read from this module's text, which is newer than the project index while a fix is verified."""
-        stored = _StoredContexts(self.ctx)
-        cls.visit(stored)
-        if not stored.names:
-            return False
-        runs = _AttrRuns()
-        run.visit(runs)
-        return bool(runs.names & stored.names)
-
-    def _runs_in_stored_context(self, fn: cst.FunctionDef) -> bool:
-        """The target runs its work in a context its object copied when it was made: `self._context =
-        contextvars.copy_context()` in the class, `self._context.run(work)` in the target."""
-        cls = self.ctx.enclosing(cst.ClassDef)
+    def _runs_in_stored_context(self, fn: cst.FunctionDef, cls: cst.CSTNode | None = None) -> bool:
+        """The method `fn` runs its work in a context its object copied when it was made: `self._context =
+        contextvars.copy_context()` in the class (`cls`, else the class around the node being visited),
+        `self._context.run(work)` in `fn`. For a Thread subclass of this module, read from the module's
+        text, which is newer than the project index while a fix is verified."""
+        cls = cls or self.ctx.enclosing(cst.ClassDef)
         if not isinstance(cls, cst.ClassDef):
             return False
         stored = _StoredContexts(self.ctx)
@@ -246,7 +237,7 @@ class ThreadContextCheck(Check):
         if run is not None and (is_service_loop(run) or hosts_long_lived(self.ctx, run)
                                 or not self.readers.reads([run.body], set(), run)):
             return  # its run() loops for good, hosts an event loop, or reads no context
-        if cls is not None and run is not None and self._runs_in_own_context(cls, run):
+        if cls is not None and run is not None and self._runs_in_stored_context(run, cls):
             return
         if self.flag_state is not None:
             if self.flag_state != "on":
