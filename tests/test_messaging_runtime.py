@@ -13,7 +13,7 @@ fresh interpreters under the OpenTelemetry SDK:
 The same for a NATS JetStream stream read by a pull consumer (`nats-server -js`). For the task queues, which
 no fix rewrites, the INVALID code and its VALID twin written by hand are run instead: two traces and
 PRP301/PRP302, then one trace and no finding. huey and rq run on redis-server with their own workers (huey's
-`dequeue`/`execute`, rq's `SimpleWorker`) in a process of their own; dramatiq on its own test double,
+`dequeue`/`execute`, rq's `dequeue_any` and `SimpleWorker.execute_job`) in a process of their own; dramatiq on its own test double,
 `StubBroker`, with its own `Worker` threads. (taskiq's `InMemoryBroker` is no proof: it runs the task in
 the sender's event loop, in a copy of the sender's context, so even the INVALID code gives one trace.)
 """
@@ -551,7 +551,7 @@ def test_huey_task_queue(tmp_path, redis_server):
 
 
 # rq on the real redis-server; the worker is rq's own SimpleWorker (the job runs in the worker's process,
-# not a fork of it), in burst mode, in a process of its own. The job is enqueued from its module (the worker
+# not a fork of it), in a process of its own. The job is enqueued from its module (the worker
 # imports it by that name).
 RQ_TASKS = '''\
 """Billing jobs on rq."""
@@ -610,13 +610,17 @@ import tasks
 tasks.create_order(1)
 '''
 
+# rq's own dequeue and the SimpleWorker's execute_job, the calls its work loop makes per job (work() itself
+# hangs in its pub/sub teardown with rq 3.0 and redis-py 8)
 RQ_WORKER = '''\
 import otel_setup  # noqa: F401
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 
 from tasks import q
 
-assert SimpleWorker([q], connection=q.connection).work(burst=True), "no job was run"
+job, queue = Queue.dequeue_any([q], 30, connection=q.connection)
+SimpleWorker([q], connection=q.connection).execute_job(job, queue)
+assert job.get_status() == "finished", job.get_status()
 '''
 
 
