@@ -10,9 +10,12 @@ fresh interpreters under the OpenTelemetry SDK:
    they give one trace: the consumer's CONSUMER span is a child of the producer's span, and the
    consumer's own span is a child of it.
 
-The same for a NATS JetStream stream read by a pull consumer (`nats-server -js`). For a task queue (huey
-on Redis, its worker's own `dequeue`/`execute`), which no fix rewrites, the INVALID code and its VALID
-twin written by hand are run instead: two traces and PRP301/PRP302, then one trace and no finding.
+The same for a NATS JetStream stream read by a pull consumer (`nats-server -js`). For the task queues, which
+no fix rewrites, the INVALID code and its VALID twin written by hand are run instead: two traces and
+PRP301/PRP302, then one trace and no finding. huey and rq run on redis-server with their own workers (huey's
+`dequeue`/`execute`, rq's `dequeue_any` and `SimpleWorker.execute_job`) in a process of their own; dramatiq on its own test double,
+`StubBroker`, with its own `Worker` threads. (taskiq's `InMemoryBroker` is no proof: it runs the task in
+the sender's event loop, in a copy of the sender's context, so even the INVALID code gives one trace.)
 """
 
 from __future__ import annotations
@@ -522,19 +525,183 @@ def _task_findings(project: Path) -> set[tuple[str, str]]:
     return {(Path(d["filename"]).name, d["code"]) for d in json.loads(proc.stdout)}
 
 
-def test_huey_task_queue(tmp_path, redis_server):
-    env = {"BROKER_PORT": str(redis_server.port)}
-    for valid, (tasks, producer) in enumerate([(HUEY_TASKS, HUEY_PRODUCER),
-                                                (HUEY_TASKS_RESTORED, HUEY_PRODUCER_INJECTED)]):
-        project = tmp_path / f"huey{valid}"
-        write_files(project, {"pyproject.toml": "[tool.proplint]\n", "otel_setup.py": OTEL_SETUP,
-                              "tasks.py": tasks, "producer.py": producer, "consumer.py": HUEY_WORKER})
-        expected = set() if valid else {("producer.py", "PRP301"), ("tasks.py", "PRP302")}
-        assert _task_findings(project) == expected
-        produced = spans_from(run_python(["producer.py"], cwd=project, env=env, timeout=60).stdout)
-        consumed = spans_from(run_python(["consumer.py"], cwd=project, env=env, timeout=60).stdout)
-        root, handled = span(produced, "create_order"), span(consumed, "bill_order")
-        if valid:
-            assert handled["trace_id"] == root["trace_id"] and handled["parent_id"] == root["span_id"]
+def prove_twins(root: Path, env: dict, invalid: dict, valid: dict, reported: set[tuple[str, str]]) -> None:
+    """The INVALID project (files by name) gives two traces and the `reported` findings; its hand-written
+    VALID twin one trace (the task's span a child of the producer's) and no finding. `consumer.py`, when
+    given, is the worker, run after the producer in a process of its own."""
+    for is_valid, files in enumerate([invalid, valid]):
+        project = root / ("valid" if is_valid else "invalid")
+        write_files(project, {"pyproject.toml": "[tool.proplint]\n", "otel_setup.py": OTEL_SETUP, **files})
+        assert _task_findings(project) == (set() if is_valid else reported)
+        spans = spans_from(run_python(["producer.py"], cwd=project, env=env, timeout=60).stdout)
+        if "consumer.py" in files:
+            spans += spans_from(run_python(["consumer.py"], cwd=project, env=env, timeout=60).stdout)
+        root_span, handled = span(spans, "create_order"), span(spans, "bill_order")
+        if is_valid:
+            assert handled["trace_id"] == root_span["trace_id"] and handled["parent_id"] == root_span["span_id"]
         else:
-            assert handled["trace_id"] != root["trace_id"] and handled["parent_id"] is None
+            assert handled["trace_id"] != root_span["trace_id"] and handled["parent_id"] is None
+
+
+def test_huey_task_queue(tmp_path, redis_server):
+    prove_twins(tmp_path, {"BROKER_PORT": str(redis_server.port)},
+                {"tasks.py": HUEY_TASKS, "producer.py": HUEY_PRODUCER, "consumer.py": HUEY_WORKER},
+                {"tasks.py": HUEY_TASKS_RESTORED, "producer.py": HUEY_PRODUCER_INJECTED, "consumer.py": HUEY_WORKER},
+                {("producer.py", "PRP301"), ("tasks.py", "PRP302")})
+
+
+# rq on the real redis-server; the worker is rq's own SimpleWorker (the job runs in the worker's process,
+# not a fork of it), in a process of its own. The job is enqueued from its module (the worker
+# imports it by that name).
+RQ_TASKS = '''\
+"""Billing jobs on rq."""
+
+import os
+
+from opentelemetry import trace
+from redis import Redis
+from rq import Queue
+
+tracer = trace.get_tracer(__name__)
+q = Queue("proof", connection=Redis(host="127.0.0.1", port=int(os.environ["BROKER_PORT"])))
+
+
+def bill_order(order_id):
+    with tracer.start_as_current_span("bill_order") as span:
+        span.set_attribute("order_id", order_id)
+
+
+def create_order(order_id):
+    with tracer.start_as_current_span("create_order"):
+        q.enqueue(bill_order, order_id)
+'''
+
+RQ_TASKS_CARRIED = '''\
+"""Billing jobs on rq; the job continues the enqueuer's trace (a carrier in the job's meta)."""
+
+import os
+
+from opentelemetry import trace
+from opentelemetry.propagate import extract, inject
+from redis import Redis
+from rq import Queue, get_current_job
+
+tracer = trace.get_tracer(__name__)
+q = Queue("proof", connection=Redis(host="127.0.0.1", port=int(os.environ["BROKER_PORT"])))
+
+
+def bill_order(order_id):
+    carrier = get_current_job().meta.get("trace_context") or {}
+    with tracer.start_as_current_span("bill_order", context=extract(carrier)) as span:
+        span.set_attribute("order_id", order_id)
+
+
+def create_order(order_id):
+    with tracer.start_as_current_span("create_order"):
+        carrier = {}
+        inject(carrier)
+        q.enqueue(bill_order, order_id, meta={"trace_context": carrier})
+'''
+
+TASKS_PRODUCER = '''\
+import otel_setup  # noqa: F401
+import tasks
+
+tasks.create_order(1)
+'''
+
+# rq's own dequeue and the SimpleWorker's execute_job, the calls its work loop makes per job (work() itself
+# hangs in its pub/sub teardown with rq 3.0 and redis-py 8)
+RQ_WORKER = '''\
+import otel_setup  # noqa: F401
+from rq import Queue, SimpleWorker
+
+from tasks import q
+
+job, queue = Queue.dequeue_any([q], 30, connection=q.connection)
+SimpleWorker([q], connection=q.connection).execute_job(job, queue)
+assert job.get_status() == "finished", job.get_status()
+'''
+
+
+def test_rq_task_queue(tmp_path, redis_server):
+    prove_twins(tmp_path, {"BROKER_PORT": str(redis_server.port)},
+                {"tasks.py": RQ_TASKS, "producer.py": TASKS_PRODUCER, "consumer.py": RQ_WORKER},
+                {"tasks.py": RQ_TASKS_CARRIED, "producer.py": TASKS_PRODUCER, "consumer.py": RQ_WORKER},
+                {("tasks.py", "PRP301"), ("tasks.py", "PRP302")})
+
+
+# dramatiq with its own test double, StubBroker, and its own Worker, in the producer's process: the worker's
+# threads start with an empty context, as a worker process would.
+DRAMATIQ_TASKS = '''\
+"""Billing actors on dramatiq."""
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+broker = StubBroker()
+dramatiq.set_broker(broker)
+
+
+@dramatiq.actor
+def bill_order(order_id):
+    with tracer.start_as_current_span("bill_order") as span:
+        span.set_attribute("order_id", order_id)
+
+
+def create_order(order_id):
+    with tracer.start_as_current_span("create_order"):
+        bill_order.send(order_id)
+'''
+
+DRAMATIQ_TASKS_CARRIED = '''\
+"""Billing actors on dramatiq; the actor continues the sender's trace (a carrier in the message options)."""
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage
+from opentelemetry import trace
+from opentelemetry.propagate import extract, inject
+
+tracer = trace.get_tracer(__name__)
+broker = StubBroker()
+broker.add_middleware(CurrentMessage())
+dramatiq.set_broker(broker)
+
+
+@dramatiq.actor
+def bill_order(order_id):
+    message = CurrentMessage.get_current_message()
+    with tracer.start_as_current_span("bill_order", context=extract(message.options.get("trace_ctx") or {})) as span:
+        span.set_attribute("order_id", order_id)
+
+
+def create_order(order_id):
+    with tracer.start_as_current_span("create_order"):
+        carrier = {}
+        inject(carrier)
+        bill_order.send_with_options(args=(order_id,), trace_ctx=carrier)
+'''
+
+DRAMATIQ_PRODUCER = '''\
+import otel_setup  # noqa: F401
+from dramatiq import Worker
+
+import tasks
+
+tasks.create_order(1)
+worker = Worker(tasks.broker, worker_timeout=50)
+worker.start()
+tasks.broker.join(tasks.bill_order.queue_name, fail_fast=True)
+worker.join()
+worker.stop()
+'''
+
+
+def test_dramatiq_task_queue(tmp_path):
+    prove_twins(tmp_path, {},
+                {"tasks.py": DRAMATIQ_TASKS, "producer.py": DRAMATIQ_PRODUCER},
+                {"tasks.py": DRAMATIQ_TASKS_CARRIED, "producer.py": DRAMATIQ_PRODUCER},
+                {("tasks.py", "PRP301"), ("tasks.py", "PRP302")})

@@ -229,3 +229,79 @@ def test_factory_fix_sends_trace_id_from_contextvar(tmp_path, server):
     assert out.stdout.strip() == "200"
     [req] = server.for_path("after")
     assert req.headers.get("x-trace-id") == trace_id, req.headers
+
+
+# --- factory profile, a client closed in `finally` (issue #13) ---------------------------------------------
+
+OTEL_FACTORY_MODULE = '''\
+from contextlib import asynccontextmanager
+
+import httpx
+from opentelemetry.propagate import inject
+
+
+async def _inject(request):
+    inject(request.headers)
+
+
+@asynccontextmanager
+async def traced_client(**kwargs):
+    async with httpx.AsyncClient(event_hooks={"request": [_inject]}, **kwargs) as client:
+        yield client
+'''
+
+CLOSING_APP = '''\
+import httpx
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+
+
+async def call(url):
+    with tracer.start_as_current_span("caller"):
+        client = httpx.AsyncClient(timeout=10.0)
+        try:
+            response = await client.get(url)
+            response.raise_for_status()
+        finally:
+            await client.aclose()
+'''
+
+
+def test_factory_fix_of_a_client_closed_in_finally_joins_the_callers_trace(tmp_path, server):
+    root = tmp_path / "closingproj"
+    write_files(root, {
+        "pyproject.toml": '[project]\nname = "svc"\nversion = "0"\n\n[tool.proplint]\n'
+                          'http-client-factory = "svc.http:traced_client"\n',
+        "svc/__init__.py": "",
+        "svc/http.py": OTEL_FACTORY_MODULE,
+        "app.py": CLOSING_APP,
+    })
+    app = root / "app.py"
+
+    before_check = run_proplint("check", str(root), cwd=root)
+    reported = [line for line in before_check.stdout.splitlines() if "PRP101" in line]
+    assert len(reported) == 1 and "app.py" in reported[0], before_check.stdout
+
+    # Before: the raw client sends no traceparent.
+    spans = _run_otel_app(root, server, "before")
+    assert [s["name"] for s in spans] == ["caller"], spans
+    [req] = server.for_path("before")
+    assert "traceparent" not in req.headers, req.headers
+
+    # The fix is unsafe: a plain `fix` leaves the file alone; --unsafe-fixes rewrites it and it is clean.
+    safe_only = run_proplint("fix", str(root), cwd=root)
+    assert app.read_text(encoding="utf-8") == CLOSING_APP, safe_only.stdout + safe_only.stderr
+    _fix_and_check_clean(root, "--unsafe-fixes")
+    fixed = app.read_text(encoding="utf-8")
+    assert "async with traced_client(timeout=10.0) as client:" in fixed, fixed
+    assert "aclose" not in fixed and "httpx.AsyncClient" not in fixed, fixed
+    assert "from svc.http import traced_client" in fixed, fixed
+
+    # After: the request carries the caller span's trace, the caller span as its parent.
+    spans = _run_otel_app(root, server, "after")
+    [caller] = [s for s in spans if s["name"] == "caller"]
+    [req] = server.for_path("after")
+    match = re.match(TRACEPARENT, req.headers.get("traceparent", ""))
+    assert match, req.headers
+    assert match.groups() == (caller["trace_id"], caller["span_id"])

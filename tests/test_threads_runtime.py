@@ -1,4 +1,5 @@
-"""Runtime proof of the PRP201-PRP205 fixes under the OpenTelemetry SDK (in-memory exporter).
+"""Runtime proof of the PRP201-PRP205 fixes under the OpenTelemetry SDK (in-memory exporter); PRP201's
+includes its (unsafe) fix of a Thread subclass that overrides run().
 
 Each scenario is a small program in a temporary project. It runs in a fresh interpreter before the fix
 (the worker's span is a new root: no parent, another trace id; the caller's request-id ContextVar is
@@ -75,6 +76,41 @@ SCENARIOS = {
                 t = threading.Thread(target=work, args=("thread",), kwargs={"delay": 0.01})
                 t.start()
                 t.join()
+
+
+        handle()
+        report()
+    ''',
+    # Thread subclasses overriding run(), one without an __init__ (its name passed through to Thread's),
+    # one with its own
+    "PRP201-subclass": '''
+        import threading
+
+        from harness import report, request_id, tracer, work
+
+
+        class Named(threading.Thread):
+            def run(self):
+                work(self.name, 0.01)
+
+
+        class Tagged(threading.Thread):
+            def __init__(self, tag):
+                super().__init__(daemon=True)
+                self.tag = tag
+
+            def run(self):
+                work(self.tag, 0.01)
+
+
+        def handle():
+            with tracer.start_as_current_span("caller"):
+                request_id.set("req-42")
+                threads = [Named(name="subclass-named"), Tagged("subclass-tagged")]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
 
 
         handle()
@@ -199,8 +235,10 @@ SCENARIOS = {
     ''',
 }
 
-WORKERS = {"PRP201": 1, "PRP202": 1, "PRP203-submit": 4, "PRP203-map": 8, "PRP204": 1, "PRP205": 4,
+WORKERS = {"PRP201": 1, "PRP201-subclass": 2, "PRP202": 1, "PRP203-submit": 4, "PRP203-map": 8, "PRP204": 1, "PRP205": 4,
            "PRP205-map": 8}
+#: scenarios whose fix is unsafe (applied with --unsafe-fixes)
+UNSAFE = {"PRP201-subclass"}
 
 
 def _run(project: Path) -> dict:
@@ -255,7 +293,10 @@ def test_fix_propagates_the_span_and_the_request_id(tmp_path, name):
     check = run_proplint("check", "--no-cache", "--output-format", "json", "app.py", cwd=project)
     assert {f["code"] for f in json.loads(check.stdout)} == {code}, check.stdout
 
-    fixed = run_proplint("fix", "--no-cache", "app.py", cwd=project)
+    if name in UNSAFE:
+        run_proplint("fix", "--no-cache", "app.py", cwd=project)
+        assert (project / "app.py").read_text() == original, "an unsafe fix was applied without --unsafe-fixes"
+    fixed = run_proplint("fix", "--no-cache", *(["--unsafe-fixes"] if name in UNSAFE else []), "app.py", cwd=project)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     after_text = (project / "app.py").read_text()
     assert after_text != original

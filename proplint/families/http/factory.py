@@ -1,7 +1,8 @@
 """The traced client factory profile (`http-client-factory` configured): which client constructions the
 project's factory builds, the factory's own body (never reported), whether a call's arguments fit the
 factory's signature, and the finding every HTTP rule reports there: the construction swapped for the
-factory (safe when the project's factory takes the arguments). Used by all four HTTP rules."""
+factory (safe when the project's factory takes the arguments), or, for a client closed in `finally`, the
+`try` turned into the factory's `with` (unsafe). Used by all four HTTP rules."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import libcst as cst
 
 from proplint.core.context import FileContext
 from proplint.core.rule import SAFE, UNSAFE, Fix, ImportRequest
+from proplint.families.http.edits import closing_try_fix
 from proplint.families.http.model import HttpClient, HttpLibrary
 
 FACTORY_EXAMPLE_CONFIG = {"http-client-factory": "svc.http:traced_client"}
@@ -78,7 +80,10 @@ class FactoryProfile:
             or (kind == "cm" and in_with and not is_async_with)
             or (kind is None and in_with and is_async_with == entry.is_async)
         )
-        if not fixable:
+        closing = None
+        if not fixable and kind in ("async_cm", "cm") and not in_with:
+            closing = closing_try_fix(self.ctx, node, self.name, kind == "async_cm")
+        if not fixable and closing is None:
             return message + " (no automatic fix for this use)", None
         drops = [a.keyword.value for a in node.args if a.keyword and a.keyword.value in library.transport_drops]
         safe = self.accepts(node)
@@ -87,6 +92,11 @@ class FactoryProfile:
             safe = False
             note = f"; check {', '.join(drops)}=: httpx ignores it once the factory sets transport="
         top = self.name.split(".")[0]
+        if closing is not None:  # the client's own lifetime becomes the factory's: always unsafe
+            kw = "async with" if kind == "async_cm" else "with"
+            return message + note, Fix(UNSAFE, f"Replace {entry.name} and its close in finally with "
+                                               f"`{kw} {self.name}(...)`", replacements=closing,
+                                       imports=[ImportRequest(self.module, top)])
         fix = Fix(
             SAFE if safe else UNSAFE,
             f"Replace {entry.name} with {target}",

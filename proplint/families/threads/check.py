@@ -138,21 +138,26 @@ class ThreadContextCheck(Check):
             return
         self._report_lost(s, covered)
 
-    def _run_method(self, qualname: str) -> cst.FunctionDef | None:
-        """The `run()` of a thread subclass defined in this module."""
+    def _local_class(self, qualname: str) -> cst.ClassDef | None:
+        """A thread subclass defined at the top of this module."""
         owner, _, name = qualname.rpartition(".")
         if owner and owner != self.ctx.module_name:
             return None
-        for stmt in self.ctx.module.body:
-            if isinstance(stmt, cst.ClassDef) and stmt.name.value == name and isinstance(stmt.body, cst.IndentedBlock):
-                return next((f for f in stmt.body.body if isinstance(f, cst.FunctionDef) and f.name.value == "run"),
-                            None)
-        return None
+        return next((s for s in self.ctx.module.body if isinstance(s, cst.ClassDef) and s.name.value == name
+                     and isinstance(s.body, cst.IndentedBlock)), None)
 
-    def _runs_in_stored_context(self, fn: cst.FunctionDef) -> bool:
-        """The target runs its work in a context its object copied when it was made: `self._context =
-        contextvars.copy_context()` in the class, `self._context.run(work)` in the target."""
-        cls = self.ctx.enclosing(cst.ClassDef)
+    @staticmethod
+    def _run_method(cls: cst.ClassDef | None) -> cst.FunctionDef | None:
+        if cls is None:
+            return None
+        return next((f for f in cls.body.body if isinstance(f, cst.FunctionDef) and f.name.value == "run"), None)
+
+    def _runs_in_stored_context(self, fn: cst.FunctionDef, cls: cst.CSTNode | None = None) -> bool:
+        """The method `fn` runs its work in a context its object copied when it was made: `self._context =
+        contextvars.copy_context()` in the class (`cls`, else the class around the node being visited),
+        `self._context.run(work)` in `fn`. For a Thread subclass of this module, read from the module's
+        text, which is newer than the project index while a fix is verified."""
+        cls = cls or self.ctx.enclosing(cst.ClassDef)
         if not isinstance(cls, cst.ClassDef):
             return False
         stored = _StoredContexts(self.ctx)
@@ -227,16 +232,20 @@ class ThreadContextCheck(Check):
             return
         if any(self.flow.carry(a.value) is not None for a in node.args if not a.star):
             return  # `TimeoutThread(t, contextvars.copy_context().run, fn)`: its run() calls the context's run
-        run = self._run_method(qualname)
+        cls = self._local_class(qualname)
+        run = self._run_method(cls)
         if run is not None and (is_service_loop(run) or hosts_long_lived(self.ctx, run)
                                 or not self.readers.reads([run.body], set(), run)):
             return  # its run() loops for good, hosts an event loop, or reads no context
+        if cls is not None and run is not None and self._runs_in_stored_context(run, cls):
+            return
         if self.flag_state is not None:
             if self.flag_state != "on":
                 self.report(ReliesOnThreadInheritContext, node,
                             ReliesOnThreadInheritContext.run_message(label, self.flag_state))
             return
-        self.report(self.by_code[spawner.code], node, ThreadWithoutContext.run_message(label))
+        fix = ThreadWithoutContext.build_run_fix(cls if run is not None else None, self.ctx.catalog)
+        self.report(self.by_code[spawner.code], node, ThreadWithoutContext.run_message(label), fix)
 
     def executor_method(self, node: cst.Call, entry, copies: bool, method: str) -> None:
         if method not in (*entry.submit, *entry.map, *entry.other):

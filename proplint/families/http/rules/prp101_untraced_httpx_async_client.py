@@ -68,7 +68,10 @@ class UntracedAsyncClient(Rule):
     fix_safety = """
         With a factory that is an async context manager, `async with httpx.AsyncClient(<args>) as c:`
         becomes `async with <factory>(<args>) as c:` and the import is added; a factory that returns a
-        client replaces any construction. The fix is safe when the factory is defined in the project and
+        client replaces any construction. A client closed in `finally` (`c = httpx.AsyncClient(<args>)`
+        directly followed by `try: <body> finally: await c.aclose()`, nothing else in the `finally`, no
+        `except`/`else`, `c` not used after it) becomes `async with <factory>(<args>) as c: <body>`,
+        always unsafe: the factory, not the code, then decides how the client is opened and closed. The fix is safe when the factory is defined in the project and
         its signature takes the arguments (or `**kwargs`); unsafe otherwise, and unsafe when the call
         passes `verify=`, `cert=`, `http2=`, `limits=`, `proxy=` or `trust_env=` while the factory sets
         `transport=` (httpx ignores them once a transport is given).
@@ -159,6 +162,21 @@ class UntracedAsyncClient(Rule):
                 fixed='import httpx\n\nfrom svc.http import traced_client\n\nasync def f(url):\n'
                       '    async with traced_client(timeout=5.0) as client:\n'
                       '        return await client.get(url)\n',
+                config=FACTORY_EXAMPLE_CONFIG, files=FACTORY_EXAMPLE_FILE),
+        # a client closed in `finally` becomes the factory's `async with` (comments and layout kept)
+        Invalid("import httpx\n\n\nasync def fetch(url):\n    # one client, two calls\n"
+                "    client = httpx.AsyncClient(timeout=5.0)\n    try:\n        first = await client.get(url)\n"
+                "        # then where it points\n        return await client.get(first.headers['location'])\n"
+                "    finally:\n        await client.aclose()\n",
+                fixed="import httpx\n\nfrom svc.http import traced_client\n\n\nasync def fetch(url):\n"
+                      "    # one client, two calls\n    async with traced_client(timeout=5.0) as client:\n"
+                      "        first = await client.get(url)\n        # then where it points\n"
+                      "        return await client.get(first.headers['location'])\n",
+                unsafe=True, config=FACTORY_EXAMPLE_CONFIG, files=FACTORY_EXAMPLE_FILE),
+        # ... not when the `try` also handles errors, or the client outlives it: reported, no fix
+        Invalid("import httpx\n\nasync def fetch(url):\n    client = httpx.AsyncClient()\n    try:\n"
+                "        return await client.get(url)\n    except httpx.HTTPError:\n        return None\n"
+                "    finally:\n        await client.aclose()\n",
                 config=FACTORY_EXAMPLE_CONFIG, files=FACTORY_EXAMPLE_FILE),
         Invalid("import httpx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
                 "HTTPXClientInstrumentor().instrument()\nclient = httpx.AsyncClient()\n",

@@ -56,7 +56,9 @@ class UntracedSyncHttpx(Rule):
         For `c = httpx.Client(...)` and `with httpx.Client(...) as c:` the fix inserts
         `HTTPXClientInstrumentor.instrument_client(c)` (safe when `opentelemetry-instrumentation-httpx` is a
         dependency, unsafe otherwise); with a factory that returns a client, the construction is replaced by
-        the factory (safety as for PRP101). The request functions have no instance to instrument: no fix;
+        the factory (safety as for PRP101), and with a factory that is a context manager, `c =
+        httpx.Client(...)` closed by `try: ... finally: c.close()` becomes `with <factory>(...) as c:`
+        (unsafe, as PRP101's `async with`). The request functions have no instance to instrument: no fix;
         instrument globally at startup or pass `headers=` filled by `opentelemetry.propagate.inject`.
     """
     VALID = (
@@ -76,6 +78,15 @@ class UntracedSyncHttpx(Rule):
                 fixed="import httpx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
                       "\nwith httpx.Client() as c:\n    HTTPXClientInstrumentor.instrument_client(c)\n    c.get('/')\n",
                 files={"requirements.txt": "opentelemetry-instrumentation-httpx\n"}),
+        # with a sync factory (a context manager): a client closed in `finally` becomes its `with`
+        Invalid("import httpx\n\ndef health(url):\n    client = httpx.Client()\n    try:\n"
+                "        return client.get(url).status_code\n    finally:\n        client.close()\n",
+                fixed="import httpx\n\nfrom svc.http import traced_client\n\ndef health(url):\n"
+                      "    with traced_client() as client:\n        return client.get(url).status_code\n",
+                unsafe=True, config={"http-client-factory": "svc.http:traced_client"},
+                files={"svc/http.py": "import contextlib\nimport httpx\n\n@contextlib.contextmanager\n"
+                                      "def traced_client(**kwargs):\n    with httpx.Client(**kwargs) as client:\n"
+                                      "        yield client\n"}),
     )
 
     @classmethod

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from proplint.core.needs import Cond
-from proplint.core.rule import SAFE, Fix, Invalid, Rule, Valid
+from proplint.core.rule import SAFE, UNSAFE, Fix, Invalid, Rule, Valid
 from proplint.families.threads.edits import append_keyword, context_wrapper, thread_call_fix
 from proplint.families.threads.model import CONTEXT_KEYWORD, ThreadSpawner
 from proplint.families.threads.needs import reported_by_entries
 from proplint.families.threads.rules.common import INSTRUMENTED, PROPAGATED, REQUEST_ID, SERVICE
+from proplint.families.threads.subclass import run_in_captured_context
 
 if TYPE_CHECKING:
     from proplint.core.catalog import Catalog
@@ -68,8 +69,17 @@ class ThreadWithoutContext(Rule):
         passes `context=contextvars.copy_context()` instead. The copy is taken when the thread is created
         (the 3.14 flag copies at `start()`); the difference only shows when the caller changes its
         ContextVars between the two. No fix when a `*args`/`**kwargs` argument may hold the target or
-        `args`, for a subclass that overrides `__init__`, or for a subclass overriding `run()` (capture
-        the context in `__init__`/`start()` and run the body inside it).
+        `args`, or for a subclass that overrides `__init__` (and keeps `Thread.run`).
+
+        A subclass overriding `run()`, defined in the file that starts it, gets an unsafe fix: its
+        `__init__` (a new `__init__(self, *args, **kwargs)` calling `super().__init__`, or its own, right
+        after the `super().__init__(...)` call) stores `self._caller_context = contextvars.copy_context()`,
+        and `run()` becomes `self._caller_context.run(self._run)`, the original body moved unchanged to
+        `_run`. (Not `self._context`: Python 3.14's `Thread` keeps its own context there and enters it
+        around `run()`.) Unsafe because the class changes shape: the context is the creator's, which is not
+        the starter's when the object is made earlier than it is started; subclasses that override `_run`
+        or call `run()` differently, and code that introspects `__init__`'s signature, see a different
+        class. No fix for a decorated or `async` `run`, or a class defined in another file.
     """
     VALID = (
         # periodic housekeeping: a `while True` loop that sleeps between rounds outlives any request
@@ -163,8 +173,28 @@ class ThreadWithoutContext(Rule):
         Invalid("import threading\n\nclass Poller:\n    def poll_now(self):\n"
                 "        threading.Thread(target=self._loop).start()\n\n    def _loop(self):\n        while True:\n"
                 "            self.tick()\n"),
+        # a subclass overriding run(): the creator's context captured in a new __init__, the body run in it
         Invalid("import threading\n\nclass Worker(threading.Thread):\n    def run(self):\n        work()\n\n"
-                "def handle():\n    Worker().start()\n"),
+                "def handle():\n    Worker().start()\n",
+                fixed="import contextvars\nimport threading\n\nclass Worker(threading.Thread):\n"
+                      "    def __init__(self, *args, **kwargs):\n        super().__init__(*args, **kwargs)\n"
+                      "        self._caller_context = contextvars.copy_context()\n\n"
+                      "    def run(self):\n        self._caller_context.run(self._run)\n\n"
+                      "    def _run(self):\n        work()\n\ndef handle():\n    Worker().start()\n",
+                unsafe=True),
+        # ... in its own __init__, right after Thread.__init__ (before it starts itself); comments stay put
+        Invalid("import threading\n\n\nclass Job(threading.Thread):\n    \"\"\"One order.\"\"\"\n\n"
+                "    def __init__(self, order):\n        super().__init__(name='job')\n        self.order = order\n"
+                "        self.start()\n\n    # the job itself\n    def run(self):  # Thread.run\n"
+                "        send(self.order)  # may retry\n\n\ndef handle(order):\n    Job(order)\n",
+                fixed="import contextvars\nimport threading\n\n\nclass Job(threading.Thread):\n"
+                      "    \"\"\"One order.\"\"\"\n\n    def __init__(self, order):\n"
+                      "        super().__init__(name='job')\n        self._caller_context = contextvars.copy_context()\n"
+                      "        self.order = order\n        self.start()\n\n    # the job itself\n"
+                      "    def run(self):  # Thread.run\n        self._caller_context.run(self._run)\n\n"
+                      "    def _run(self):\n        send(self.order)  # may retry\n\n\ndef handle(order):\n"
+                      "    Job(order)\n",
+                unsafe=True),
         Invalid("from svc.threads import Thread\n\ndef handle(work):\n    Thread(target=work).start()\n",
                 fixed='import contextvars\n\nfrom svc.threads import Thread\n\ndef handle(work):\n'
                       '    Thread(target=contextvars.copy_context().run, args=(work,)).start()\n',
@@ -204,3 +234,15 @@ class ThreadWithoutContext(Rule):
             new = thread_call_fix(call, spawner, value)
             how = "Run the target in contextvars.copy_context()"
         return Fix(SAFE, how, [(call, new)], imports) if new is not None else None
+
+    @staticmethod
+    def build_run_fix(cls: cst.ClassDef | None, catalog: "Catalog") -> Fix | None:
+        """The subclass (defined in this module) captures `contextvars.copy_context()` in `__init__` and its
+        `run()` runs the original body, moved to `_run`, in it (`subclass.py`). Unsafe: see `fix_safety`."""
+        if cls is None:
+            return None
+        capture, imports = context_wrapper(catalog, "context")
+        new = run_in_captured_context(cls, capture)
+        if new is None:
+            return None
+        return Fix(UNSAFE, "Capture the creator's context in __init__ and run the body in it", [(cls, new)], imports)
