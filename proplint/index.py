@@ -25,7 +25,7 @@ from typing import Any, Callable
 from proplint import __version__
 from proplint.config import Config
 from proplint.core.catalog import Catalog
-from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast
+from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast, all_nodes, walk
 from proplint.core.family import Collector
 from proplint.core.relevance import collect_tracing, path_kind, tracing_tokens
 from proplint.core.reach import reference_names
@@ -53,14 +53,14 @@ def _instrumented(tree, imports, module, config, catalog) -> list[str]:
     functions = {e.name: e.library for e in catalog.get("instrumentor") if e.kind == "function"}
     instances: dict[str, str] = {}
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             q = ast_qualname(node.value.func, imports)
             if q in classes:
                 for t in node.targets:
                     if isinstance(t, ast.Name):
                         instances[t.id] = classes[q]
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
@@ -128,7 +128,7 @@ def _factory(tree, imports, module, config, catalog) -> dict[str, Any] | None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
             constructs: list[str] = []
             transport = False
-            for sub in ast.walk(node):
+            for sub in walk(node):
                 if isinstance(sub, ast.Call):
                     q = ast_qualname(sub.func, imports)
                     if q:

@@ -31,7 +31,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from proplint.core.ast_names import ast_qualname
+from proplint.core.ast_names import ast_qualname, all_nodes
 from proplint.core.relevance import REQUEST_SCOPED, path_kind
 
 def activity_tokens(catalog) -> tuple[bytes, ...]:
@@ -59,7 +59,7 @@ def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[s
     by_name = {e.name: e for e in entries if not e.method}
     methods = {e.name: e for e in entries if e.method}
     instances: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             q = ast_qualname(node.value.func, imports)
             if q and q.startswith("opentelemetry.instrumentation."):
@@ -68,7 +68,7 @@ def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[s
                         instances[t.id] = q
     found: dict[str, set[str]] = {"source": set(), "entry": set(), "reader": set()}
     packages: set[str] = set()
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             attr = node.func.attr
             if attr in methods:
