@@ -237,8 +237,14 @@ class ProjectIndex:
         return self.derived("referenced", compute)
 
     def facts(self, name: str) -> list[tuple[str, Any]]:
-        """(relpath, value) for every file with a non-empty value of collector `name`."""
-        return [(rel, f[name]) for rel, f in sorted(self.files.items()) if f.get(name)]
+        """(relpath, value) for every file with a non-empty value of collector `name`. Listed once per index
+        (checks ask for it on every file: a scan and a sort of the whole project each time made the cost per
+        file grow with the project's size)."""
+        key = f"facts:{name}"
+        found = self._derived.get(key)
+        if found is None:
+            found = self._derived[key] = tuple((rel, f[name]) for rel, f in sorted(self.files.items()) if f.get(name))
+        return list(found)
 
     def derived(self, key: str, compute: Callable[["ProjectIndex"], Any]) -> Any:
         """`compute(self)`, memoized per index: project-wide data a family derives from the facts."""
@@ -247,7 +253,8 @@ class ProjectIndex:
         return self._derived[key]
 
     def instrumented(self, library: str) -> bool:
-        return any(library in libs for _, libs in self.facts("instrumented"))
+        return library in self.derived("instrumented", lambda ix: frozenset(
+            lib for _, libs in ix.facts("instrumented") for lib in libs))
 
     def has_dependency(self, dist: str) -> bool:
         return normalise_dist(dist) in self.deps
@@ -287,7 +294,8 @@ class ProjectIndex:
         return self.facts("tracing")
 
     def project_contextvars(self) -> list[str]:
-        return [v for _, names in self.facts("contextvars") for v in names]
+        return list(self.derived("contextvars", lambda ix: tuple(v for _, names in ix.facts("contextvars")
+                                                                  for v in names)))
 
 
 def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
