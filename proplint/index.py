@@ -25,7 +25,7 @@ from typing import Any, Callable
 from proplint import __version__
 from proplint.config import Config
 from proplint.core.catalog import Catalog
-from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast
+from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast, all_nodes, walk
 from proplint.core.family import Collector
 from proplint.core.relevance import collect_tracing, path_kind, tracing_tokens
 from proplint.core.reach import reference_names
@@ -53,14 +53,14 @@ def _instrumented(tree, imports, module, config, catalog) -> list[str]:
     functions = {e.name: e.library for e in catalog.get("instrumentor") if e.kind == "function"}
     instances: dict[str, str] = {}
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             q = ast_qualname(node.value.func, imports)
             if q in classes:
                 for t in node.targets:
                     if isinstance(t, ast.Name):
                         instances[t.id] = classes[q]
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
@@ -128,7 +128,7 @@ def _factory(tree, imports, module, config, catalog) -> dict[str, Any] | None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
             constructs: list[str] = []
             transport = False
-            for sub in ast.walk(node):
+            for sub in walk(node):
                 if isinstance(sub, ast.Call):
                     q = ast_qualname(sub.func, imports)
                     if q:
@@ -237,8 +237,14 @@ class ProjectIndex:
         return self.derived("referenced", compute)
 
     def facts(self, name: str) -> list[tuple[str, Any]]:
-        """(relpath, value) for every file with a non-empty value of collector `name`."""
-        return [(rel, f[name]) for rel, f in sorted(self.files.items()) if f.get(name)]
+        """(relpath, value) for every file with a non-empty value of collector `name`. Listed once per index
+        (checks ask for it on every file: a scan and a sort of the whole project each time made the cost per
+        file grow with the project's size)."""
+        key = f"facts:{name}"
+        found = self._derived.get(key)
+        if found is None:
+            found = self._derived[key] = tuple((rel, f[name]) for rel, f in sorted(self.files.items()) if f.get(name))
+        return list(found)
 
     def derived(self, key: str, compute: Callable[["ProjectIndex"], Any]) -> Any:
         """`compute(self)`, memoized per index: project-wide data a family derives from the facts."""
@@ -247,7 +253,8 @@ class ProjectIndex:
         return self._derived[key]
 
     def instrumented(self, library: str) -> bool:
-        return any(library in libs for _, libs in self.facts("instrumented"))
+        return library in self.derived("instrumented", lambda ix: frozenset(
+            lib for _, libs in ix.facts("instrumented") for lib in libs))
 
     def has_dependency(self, dist: str) -> bool:
         return normalise_dist(dist) in self.deps
@@ -287,7 +294,8 @@ class ProjectIndex:
         return self.facts("tracing")
 
     def project_contextvars(self) -> list[str]:
-        return [v for _, names in self.facts("contextvars") for v in names]
+        return list(self.derived("contextvars", lambda ix: tuple(v for _, names in ix.facts("contextvars")
+                                                                  for v in names)))
 
 
 def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,

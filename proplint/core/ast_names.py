@@ -18,6 +18,40 @@ def parse_ast(source: bytes | str) -> ast.Module:
         return ast.parse(source)
 
 
+_AST = ast.AST
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """`ast.walk(node)` as a list, in the same (breadth-first) order, at about half the cost: no generator per
+    node and no `iter_fields`/`iter_child_nodes` calls."""
+    out = [node]
+    append = out.append
+    i = 0
+    while i < len(out):
+        n = out[i]
+        i += 1
+        for name in n._fields:
+            value = getattr(n, name, None)
+            if isinstance(value, _AST):
+                append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, _AST):
+                        append(item)
+    return out
+
+
+_LAST_TREE: list = [None, []]
+
+
+def all_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of a tree (`walk`), listed once and reused by the collectors and gates that read the same
+    tree (the last tree asked for is kept; trees are never changed after parsing)."""
+    if _LAST_TREE[0] is not tree:
+        _LAST_TREE[:] = [tree, walk(tree)]
+    return _LAST_TREE[1]
+
+
 def module_name_for(relpath: str, src: tuple[str, ...] = ()) -> str | None:
     """`src/svc/shared/http_client.py` -> `svc.shared.http_client` (relative to the project root). With import
     roots (`src = ["services"]` in `[tool.proplint]`, ruff's setting), a file under one is named from the

@@ -35,6 +35,8 @@ from __future__ import annotations
 import ast
 import re
 
+from proplint.core.ast_names import all_nodes
+
 #: `from pkg.mod import (a, b as c)` and `import pkg.mod as m, other`
 #: (matched after a line break: the text is searched with one prepended, twice as fast as a `^` in MULTILINE)
 _FROM_IMPORT = re.compile(rb"\n[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*(?:\\\n[^\n]*)*)")
@@ -162,7 +164,7 @@ def _used_in_module(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
     as recursion, does not make it reached)."""
     first, last = _span(stmt)
     word = re.compile(rf"\b{re.escape(name)}\b")
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         lineno = getattr(node, "lineno", None)
         if lineno is None or first <= lineno <= last:
             continue

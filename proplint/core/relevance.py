@@ -27,7 +27,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 
-from proplint.core.ast_names import ast_qualname
+from proplint.core.ast_names import ast_qualname, all_nodes
 
 #: folder name -> the kind of code it holds (any folder on the path counts)
 NON_APPLICATION_DIRS = {
@@ -180,7 +180,7 @@ def regions(tree: ast.Module, imports: dict[str, str]) -> list[Region]:
                               'the `if __name__ == "__main__":` block'))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             has_main = has_main or node.name == "main"
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             end = node.end_lineno or node.lineno
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
@@ -190,7 +190,7 @@ def regions(tree: ast.Module, imports: dict[str, str]) -> list[Region]:
                 commands = True
                 out.append(Region(first, end, "cli", f"the command-line command `{node.name}`"))
     builds_parser = any(isinstance(n, ast.Call) and _qualname(n.func, imports) in (
-        "argparse.ArgumentParser", "optparse.OptionParser") for n in ast.walk(tree))
+        "argparse.ArgumentParser", "optparse.OptionParser") for n in all_nodes(tree))
     if ((builds_parser or commands or _imported(imports, ("fire", "docopt"))) and (main_guard or has_main or commands)
             and _imported(imports, CLI_MODULES) and not _imported(imports, SERVER_MODULES)):
         last = max((getattr(n, "end_lineno", None) or n.lineno for n in tree.body), default=1)

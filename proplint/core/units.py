@@ -31,7 +31,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from proplint.core.ast_names import ast_qualname
+from proplint.core.ast_names import ast_qualname, all_nodes
 from proplint.core.relevance import REQUEST_SCOPED, path_kind
 
 def activity_tokens(catalog) -> tuple[bytes, ...]:
@@ -58,8 +58,9 @@ def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[s
     entries = [e for e in catalog.get("trace_activity") if e.kind != "instrumentation"]
     by_name = {e.name: e for e in entries if not e.method}
     methods = {e.name: e for e in entries if e.method}
+    last_names = {name.rsplit(".", 1)[-1] for name in by_name}
     instances: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             q = ast_qualname(node.value.func, imports)
             if q and q.startswith("opentelemetry.instrumentation."):
@@ -68,7 +69,7 @@ def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[s
                         instances[t.id] = q
     found: dict[str, set[str]] = {"source": set(), "entry": set(), "reader": set()}
     packages: set[str] = set()
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             attr = node.func.attr
             if attr in methods:
@@ -84,8 +85,12 @@ def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[s
                     found[entry.does].add(f"calls {q.rsplit('.', 1)[-1]}.{attr}()")
                     if q.startswith("opentelemetry.instrumentation.") and q.count(".") >= 3:
                         packages.add(q.split(".")[2])
-        elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load):
-            q = ast_qualname(node, imports)
+        elif isinstance(node, ast.Attribute) and node.attr in last_names and isinstance(node.ctx, ast.Load):
+            q = ast_qualname(node, imports)  # ends with `.attr`: only then can it be one of `by_name`
+            if q in by_name:
+                found[by_name[q].does].add(f"uses {q}")
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            q = imports.get(node.id)  # what `ast_qualname` gives a bare name
             if q in by_name:
                 found[by_name[q].does].add(f"uses {q}")
     out: dict[str, list[str]] = {k: sorted(v)[:3] for k, v in found.items() if v}

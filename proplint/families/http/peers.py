@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import libcst as cst
 
 from proplint.core.context import FileContext
-from proplint.core.ast_names import ast_qualname
+from proplint.core.ast_names import ast_qualname, all_nodes, walk
 from proplint.core.cst import code_of, keyword_arg
 from proplint.core.relevance import external_name, path_kind, vendor_module
 from proplint.core.units import importable_tops, units
@@ -328,7 +328,7 @@ def wanted_types(tree: ast.Module, imports, module, config, catalog) -> list[str
     found: set[str] = set()
 
     def names(annotation: ast.AST | None) -> None:
-        for n in ast.walk(annotation) if annotation is not None else ():
+        for n in walk(annotation) if annotation is not None else ():
             if isinstance(n, ast.Name) and n.id in classes:
                 found.add(n.id)
             elif isinstance(n, ast.Attribute) and n.attr in classes:
@@ -336,7 +336,7 @@ def wanted_types(tree: ast.Module, imports, module, config, catalog) -> list[str
             elif isinstance(n, ast.Constant) and isinstance(n.value, str):
                 found.update(w for w in re.findall(r"\w+", n.value) if w in classes)
 
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.arg):
             names(node.annotation)
         elif isinstance(node, ast.AnnAssign):
@@ -386,14 +386,14 @@ def traced_builders(tree: ast.Module, imports, module, config, catalog) -> dict[
     for node in tree.body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
-        built = [n for n in ast.walk(node) if isinstance(n, ast.Call) and ast_qualname(n.func, imports) in clients]
+        built = [n for n in walk(node) if isinstance(n, ast.Call) and ast_qualname(n.func, imports) in clients]
         if not built:
             continue
         named = re.search(r"trac|otel|telemetry|instrument", f"{module}.{node.name}", re.IGNORECASE)
         traced = any(k.arg == "trace_configs" or (named and k.arg in ("transport", "event_hooks"))
                      for c in built for k in c.keywords)
         traced = traced or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                               and n.func.attr in ("instrument_client", "inject") for n in ast.walk(node))
+                               and n.func.attr in ("instrument_client", "inject") for n in walk(node))
         if traced:
             out[f"{module}:{node.name}"] = ast_qualname(built[0].func, imports) or ""
     return out

@@ -40,7 +40,7 @@ from proplint.families.hygiene.rules.prp412_sync_only_decorator_wrapper import S
 from proplint.families.hygiene.tasks import Tasks
 from proplint.families.hygiene.tokens import Tokens
 from proplint.families.hygiene.variables import Variables
-from proplint.core.ast_names import ast_imports, parse_ast
+from proplint.core.ast_names import ast_imports, parse_ast, all_nodes
 
 
 class HygieneCheck(Check):
@@ -127,7 +127,7 @@ class HygieneCheck(Check):
                                for name, f in module_decorators(tree, imports, self.ctx.catalog).items()},
                 "applied": {a[0] for a in applications(tree, imports, mod or "", self.ctx.catalog)},
                 "loop": loop_module(tree, imports, self.ctx.catalog),
-                "async": any(isinstance(n, ast.AsyncFunctionDef) for n in ast.walk(tree)),
+                "async": any(isinstance(n, ast.AsyncFunctionDef) for n in all_nodes(tree)),
             }
         return self._local
 

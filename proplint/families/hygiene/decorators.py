@@ -20,7 +20,7 @@ import ast
 import re
 from typing import Any, Iterator
 
-from proplint.core.ast_names import ast_qualname
+from proplint.core.ast_names import all_nodes, ast_qualname, walk
 
 #: A project helper that tells coroutine functions apart (`is_async_callable`, `_is_coro`): trusted.
 _AWARE_HELPER = re.compile(r"^_*(is_?async|iscoroutine|is_?coro|is_?awaitable|isawaitable)", re.IGNORECASE)
@@ -28,15 +28,6 @@ _AWARE_HELPER = re.compile(r"^_*(is_?async|iscoroutine|is_?coro|is_?awaitable|is
 _SCOPE_WORD = re.compile(r"span|scope|trace|timer|timed|timing|measure", re.IGNORECASE)
 
 _DEF = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-_LAST_TREE: list = [None, []]
-
-
-def all_nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node of a tree, listed once and reused by the collectors that run on the same tree."""
-    if _LAST_TREE[0] is not tree:
-        _LAST_TREE[:] = [tree, list(ast.walk(tree))]
-    return _LAST_TREE[1]
 
 
 def _defs_in(body: list[ast.stmt]) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -181,7 +172,7 @@ def _wrapper_facts(w: ast.FunctionDef, param: str, imports: dict, voc: Vocabular
         if isinstance(anc, ast.Try) and anc.finalbody and not after:
             if any(_start(n) <= _start(first) <= _end(n) for n in anc.body):
                 after = "its `finally` block runs"
-                kinds = {voc.markers.get(_last_name(c.func) or "") for s in anc.finalbody for c in ast.walk(s)
+                kinds = {voc.markers.get(_last_name(c.func) or "") for s in anc.finalbody for c in walk(s)
                          if isinstance(c, ast.Call)}
                 bracket = bracket or next((_BRACKET_KINDS[k] for k in ("span", "scope", "timing", "log")
                                            if k in kinds), "")
@@ -246,8 +237,8 @@ def _returns_name(fn: ast.AST, name: str) -> set[str]:
     forms: set[str] = set()
     for r in own_nodes(fn):
         if isinstance(r, ast.Return) and r.value is not None:
-            called = {id(n.func) for n in ast.walk(r.value) if isinstance(n, ast.Call)}
-            for n in ast.walk(r.value):
+            called = {id(n.func) for n in walk(r.value) if isinstance(n, ast.Call)}
+            for n in walk(r.value):
                 if isinstance(n, ast.Name) and n.id == name:
                     forms.add("plain" if id(n) in called else "factory")
     return forms
@@ -269,7 +260,7 @@ def analyse_decorator(d: ast.FunctionDef, imports: dict, voc: Vocabulary,
         if param is None:
             continue
         returned = {n.id for r in own_nodes(c) if isinstance(r, ast.Return) and r.value is not None
-                    for n in ast.walk(r.value) if isinstance(n, ast.Name)}
+                    for n in walk(r.value) if isinstance(n, ast.Name)}
         wrappers = [w for w in _defs_in(c.body) if w.name in returned and _calls_param(w, param)]
         if not wrappers:
             continue
@@ -286,7 +277,7 @@ def analyse_decorator(d: ast.FunctionDef, imports: dict, voc: Vocabulary,
             if not forms:
                 continue
         handles: set[str] = set()
-        for n in ast.walk(d):
+        for n in walk(d):
             if isinstance(n, ast.Call):
                 kinds = voc.checks.get(ast_qualname(n.func, imports) or "")
                 if kinds:

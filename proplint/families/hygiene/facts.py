@@ -12,8 +12,8 @@ from __future__ import annotations
 import ast
 from typing import Any, Iterable
 
-from proplint.families.hygiene.decorators import all_nodes, project_decorators, project_reexports, resolve_decorator
-from proplint.core.ast_names import ast_qualname
+from proplint.families.hygiene.decorators import project_decorators, project_reexports, resolve_decorator
+from proplint.core.ast_names import all_nodes, ast_qualname, walk
 
 
 def loop_module(tree: ast.Module, imports: dict, catalog) -> bool:
@@ -55,19 +55,19 @@ def collect_cv_sets(tree, imports, module, config, catalog) -> dict[str, list[st
              for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
     out: dict[str, set[str]] = {}
 
-    def walk(body, path):
+    def visit(body, path):
         for node in body:
             if isinstance(node, ast.ClassDef):
-                walk(node.body, f"{path}.{node.name}")
+                visit(node.body, f"{path}.{node.name}")
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 here = f"{path}.{node.name}"
-                for n in ast.walk(node):
+                for n in walk(node):
                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in set_methods:
                         q = ast_qualname(n.func.value, imports, module, local)
                         if q:
                             out.setdefault(q, set()).add(here)
 
-    walk(tree.body, module)
+    visit(tree.body, module)
     return {k: sorted(v) for k, v in out.items()}
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from proplint.core.catalog import Catalog
 from proplint.config import Config
-from proplint.core.ast_names import ast_qualname
+from proplint.core.ast_names import ast_qualname, all_nodes, walk
 from proplint.index import ProjectIndex
 
 
@@ -114,7 +114,7 @@ def collect_messaging_facts(tree: ast.Module, imports: dict, module: str | None,
     # an injector can only be called where it (or a module on its path) is imported: skip the walk otherwise
     imported = set(imports.values())
     reachable = any(q == v or q.startswith(v + ".") for q in injectors for v in imported)
-    for node in ast.walk(tree) if reachable else ():
+    for node in all_nodes(tree) if reachable else ():
         if isinstance(node, ast.Call):
             calls.append(node)
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
@@ -131,7 +131,7 @@ def collect_messaging_facts(tree: ast.Module, imports: dict, module: str | None,
     statements = list(_module_level(tree))
     sites = []
     for i, stmt in enumerate(statements):
-        for node in ast.walk(stmt) if isinstance(stmt, ast.Expr) else ():
+        for node in walk(stmt) if isinstance(stmt, ast.Expr) else ():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "instrument" \
                     and isinstance(node.func.value, ast.Call):
                 library = instrumentors.get(ast_qualname(node.func.value.func, imports) or "")
@@ -271,14 +271,14 @@ def collect_restoring(tree: ast.Module, imports: dict, module: str | None, confi
     helpers = []  # the restorer definitions: calls inside them are the helper's, not a use of it
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and module:
-            called = {ast_qualname(n.func, imports) for n in ast.walk(stmt) if isinstance(n, ast.Call)}
+            called = {ast_qualname(n.func, imports) for n in walk(stmt) if isinstance(n, ast.Call)}
             if called & extractors:
                 defs.append(f"{module}.{stmt.name}")
                 helpers.append(stmt)
                 if _helper_of(stmt, imports, extractors, returns=True):
                     own_extractors.append(f"{module}.{stmt.name}")  # the project's own (`proplint init`)
                     if not any(isinstance(n, ast.Call) and (_attr(n.func) == "attach" or ast_qualname(
-                            n.func, imports) == "opentelemetry.context.attach") for n in ast.walk(stmt)):
+                            n.func, imports) == "opentelemetry.context.attach") for n in walk(stmt)):
                         handing_back.append(f"{module}.{stmt.name}")  # restores nothing by itself
             elif called & injectors and _helper_of(stmt, imports, injectors, returns=False):
                 filling.append(f"{module}.{stmt.name}")  # the project's own injector (`proplint init`)
@@ -290,10 +290,10 @@ def collect_restoring(tree: ast.Module, imports: dict, module: str | None, confi
         out["extractor_helpers"] = own_extractors
     if handing_back:
         out["returning_extractors"] = handing_back
-    inside = {id(n) for h in helpers for n in ast.walk(h)}
+    inside = {id(n) for h in helpers for n in walk(h)}
     calls = set()
     fields: dict[str, set[str]] = {}
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.Call) and id(node) not in inside:
             q = ast_qualname(node.func, imports)
             if q and (q in extractors or any(w in q.rsplit(".", 1)[-1].lower() for w in _TRACING_WORDS)):
@@ -317,14 +317,14 @@ def _helper_of(fn: ast.AST, imports: dict, names: set[str], returns: bool) -> bo
     extractor, hands the result back (returns it, or yields under it as a context manager)."""
     args = fn.args  # type: ignore[attr-defined]
     params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)} - {"self", "cls"}
-    for n in ast.walk(fn):
+    for n in walk(fn):
         if isinstance(n, ast.Call) and ast_qualname(n.func, imports) in names and n.args:
-            roots = {x.id for x in ast.walk(n.args[0]) if isinstance(x, ast.Name)}
+            roots = {x.id for x in walk(n.args[0]) if isinstance(x, ast.Name)}
             if roots & params:
                 if not returns:
                     return True
                 return any(isinstance(x, (ast.Return, ast.Yield)) and x.value is not None
-                           for x in ast.walk(fn)) or any(isinstance(x, ast.Yield) for x in ast.walk(fn))
+                           for x in walk(fn)) or any(isinstance(x, ast.Yield) for x in walk(fn))
     return False
 
 
@@ -403,7 +403,7 @@ def collect_taken(tree: ast.Module, imports: dict, module: str | None, config: C
                   catalog: Catalog) -> list[str]:
     """The `taken_by` and `stored_by` methods this file calls (`blpop`, `lrange`...)."""
     names = {m for e in catalog.get("producer") for m in (*e.taken_by, *e.stored_by)}
-    return sorted({n.func.attr for n in ast.walk(tree)
+    return sorted({n.func.attr for n in all_nodes(tree)
                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in names})
 
 

@@ -34,7 +34,8 @@ class ExtractFlow:
         self.propagators = catalog.names("propagator_class")
         #: configured extractors the index knows hand the context back (return it, or yield it as a context
         #: manager) without attaching it: called as a bare statement, they restore nothing
-        known = {q for _, f in ctx.index.facts("messaging.restoring") for q in f.get("returning_extractors", ())}
+        known = ctx.index.derived("messaging.returning_extractors", lambda ix: frozenset(
+            q for _, f in ix.facts("messaging.restoring") for q in f.get("returning_extractors", ())))
         self.returning = {c for c in ctx.config.extractors if c in known or any(k.endswith("." + c) for k in known)}
         self._extracted_names: dict[int, dict[str, bool]] = {}
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from proplint.core.cst import last_part
 from proplint.families.threads.lifetime import is_service_loop_ast
-from proplint.core.ast_names import ast_qualname
+from proplint.core.ast_names import ast_qualname, all_nodes, walk
 
 if TYPE_CHECKING:
     from proplint.config import Config
@@ -33,7 +33,7 @@ def _context_calls(catalog) -> set[str]:
 
 
 def _calls_any(fn: ast.AST, imports: dict, names: set[str]) -> bool:
-    for node in ast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, ast.Call):
             if ast_qualname(node.func, imports) in names:
                 return True
@@ -49,7 +49,7 @@ def _is_none(node: ast.AST) -> bool:
 
 
 def _calls_self_start(fn: ast.AST) -> bool:
-    for node in ast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "start" \
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == "self":
             return True
@@ -91,13 +91,13 @@ def _hosts_long_lived_ast(fn: ast.AST, imports: dict, catalog) -> bool:
     methods = {e.name for e in entries if e.method}
     names = {e.name for e in entries if not e.method}
     return any(isinstance(n, ast.Call) and ((isinstance(n.func, ast.Attribute) and n.func.attr in methods)
-                                            or ast_qualname(n.func, imports) in names) for n in ast.walk(fn))
+                                            or ast_qualname(n.func, imports) in names) for n in walk(fn))
 
 
 def collect_flag_mentions(tree, imports, module, config, catalog) -> bool:
     """The code relies on Python 3.14's thread_inherit_context: it reads `sys.flags.thread_inherit_context`,
     passes `-X thread_inherit_context=1`, or sets `PYTHON_THREAD_INHERIT_CONTEXT` to "1"."""
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.Attribute) and node.attr == "thread_inherit_context" and \
                 ast_qualname(node.value, imports) == "sys.flags":
             return True

@@ -18,6 +18,7 @@ from proplint.families.hygiene.decorators import brackets, module_decorators, pr
 from proplint.families.hygiene.edits import async_branch_fix, find_wrapper
 from proplint.families.hygiene.decorators import scoped_decorators
 from proplint.families.hygiene.needs import bracket, last, scope, target
+from proplint.core.ast_names import all_nodes, walk
 
 if TYPE_CHECKING:
     from proplint.core.context import AstFile, NeedsContext
@@ -288,11 +289,11 @@ class SyncWrapperOnCoroutineFunction(Rule):
                      if brackets(settle(facts, span_cms))}
             names |= project_scoped
             names |= {alias for alias, q in f.imports.items() if q.rsplit(".", 1)[-1] in names}
-            for node in ast.walk(f.tree):
+            for node in all_nodes(f.tree):
                 if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.decorator_list:
                     continue
                 if not (isinstance(node, ast.AsyncFunctionDef) or node.returns is not None or any(
-                        isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node))):
+                        isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk(node))):
                     continue
                 for dec in node.decorator_list:
                     expr = dec
