@@ -705,3 +705,89 @@ def test_dramatiq_task_queue(tmp_path):
                 {"tasks.py": DRAMATIQ_TASKS, "producer.py": DRAMATIQ_PRODUCER},
                 {"tasks.py": DRAMATIQ_TASKS_CARRIED, "producer.py": DRAMATIQ_PRODUCER},
                 {("tasks.py", "PRP301"), ("tasks.py", "PRP302")})
+
+
+# celery on the real redis-server, with a real worker (`celery worker`, solo pool) in a process of its own: the
+# driver stops it with SIGTERM (a warm shutdown, so the worker prints its spans at exit) once it has logged the
+# task as done. The carrier travels in the message's headers and comes back in `self.request`.
+CELERY_TASKS = '''\
+"""Billing tasks on celery."""
+
+import os
+
+from celery import Celery
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+app = Celery("tasks", broker=f"redis://127.0.0.1:{os.environ['BROKER_PORT']}/0")
+
+
+@app.task
+def bill_order(order_id):
+    with tracer.start_as_current_span("bill_order") as span:
+        span.set_attribute("order_id", order_id)
+
+
+def create_order(order_id):
+    with tracer.start_as_current_span("create_order"):
+        bill_order.delay(order_id)
+'''
+
+CELERY_TASKS_CARRIED = '''\
+"""Billing tasks on celery; the task continues the caller's trace (a carrier in the message's headers)."""
+
+import os
+
+from celery import Celery
+from opentelemetry import trace
+from opentelemetry.propagate import extract, inject
+
+tracer = trace.get_tracer(__name__)
+app = Celery("tasks", broker=f"redis://127.0.0.1:{os.environ['BROKER_PORT']}/0")
+
+
+@app.task(bind=True)
+def bill_order(self, order_id):
+    carrier = self.request.get("trace_context") or {}
+    with tracer.start_as_current_span("bill_order", context=extract(carrier)) as span:
+        span.set_attribute("order_id", order_id)
+
+
+def create_order(order_id):
+    with tracer.start_as_current_span("create_order"):
+        carrier = {}
+        inject(carrier)
+        bill_order.apply_async((order_id,), headers={"trace_context": carrier})
+'''
+
+CELERY_WORKER_APP = '''\
+import otel_setup  # noqa: F401
+from tasks import app
+
+app.conf.worker_redirect_stdouts = False  # the spans are printed on stdout at exit
+'''
+
+CELERY_WORKER = '''\
+"""A real celery worker (solo pool) in a process of its own, stopped with SIGTERM once it logged the task."""
+
+import signal
+import subprocess
+import sys
+
+worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "worker_app", "worker", "--pool=solo", "-c", "1",
+                           "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+for line in worker.stderr:
+    if "succeeded in" in line or "raised unexpected" in line:
+        break
+worker.send_signal(signal.SIGTERM)
+out, _ = worker.communicate(timeout=30)
+print(out, end="")
+'''
+
+
+def test_celery_task_queue(tmp_path, redis_server):
+    worker = {"producer.py": TASKS_PRODUCER, "consumer.py": CELERY_WORKER, "worker_app.py": CELERY_WORKER_APP}
+    prove_twins(tmp_path, {"BROKER_PORT": str(redis_server.port)},
+                {"tasks.py": CELERY_TASKS, **worker}, {"tasks.py": CELERY_TASKS_CARRIED, **worker},
+                {("tasks.py", "PRP301"), ("tasks.py", "PRP302")})

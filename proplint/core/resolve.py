@@ -324,7 +324,7 @@ class Resolver:
                 return None
         if isinstance(ann, cst.Subscript):
             base = self.qualified_name(ann.value)
-            if base in ("typing.Optional", "typing.Annotated") and ann.slice:
+            if (base in ("typing.Optional", "typing.Annotated") or _injection_marker(base)) and ann.slice:
                 first = ann.slice[0].slice
                 if isinstance(first, cst.Index):
                     return self.annotation_type(first.value)
@@ -420,3 +420,16 @@ class _SelfAttributeFinder(cst.CSTVisitor):
             self.found.append(("annotation", node.annotation.annotation, None))
             if node.value is not None:
                 self.found.append(("value", node.value, self._func[-1] if self._func else None))
+
+
+#: generics that mark a parameter a dependency-injection container fills, with the injected type first:
+#: dishka's `FromDishka[T]` (also from its framework integrations), injector's `Inject[T]`, wireup's
+#: `Injected[T]`; `def handler(producer: FromDishka[AIOKafkaProducer])` has a producer of that type
+_INJECTION_MARKERS = {"dishka": "FromDishka", "injector": "Inject", "wireup": "Injected"}
+
+
+def _injection_marker(qualified: str | None) -> bool:
+    if not qualified:
+        return False
+    top, _, last = qualified.partition(".")
+    return _INJECTION_MARKERS.get(top) == qualified.rsplit(".", 1)[-1]

@@ -60,9 +60,10 @@ _STATE_APP = {"app/__init__.py": "", "app/main.py": (
 RECEIVERS = """
         Receivers are inferred: constructors and factories (`redis.Redis(...)`, `Redis.from_url(...)`,
         `await nats.connect()`, `boto3.client("sqs")`), objects derived from them (`r.pipeline()`,
-        `conn.channel()`, `channel.default_exchange`, `nc.jetstream()`), annotations, `with ... as x`,
-        `self.x = ...`, an application's state (`request.app.state.producer`, set to a client anywhere in the
-        project) and decorated tasks (`@app.task`, `@shared_task`, `@dramatiq.actor`, also imported from
+        `conn.channel()`, `channel.default_exchange`, `nc.jetstream()`), annotations (also under a
+        dependency-injection marker: dishka's `FromDishka[T]`), `with ... as x`, `self.x = ...`, an
+        application's state (`request.app.state.producer`, set to a client anywhere in the project) and
+        decorated tasks (`@app.task`, `@shared_task`, `@dramatiq.actor`, also imported from
         another module of the project). A distinctive method name (`lpush`, `rpush`, `xadd`, `basic_publish`,
         `send_and_wait`, `enqueue_job`, `send_with_options`, `send_task`, `kiq`) also matches on a receiver
         proplint cannot infer, and the message says so; an ambiguous one (`send`, `publish`, `produce`, `put`,
@@ -193,6 +194,13 @@ class ProducerWithoutTraceCarrier(Rule):
         no fix, nor does taskiq: their carriers need a change in the job's signature or a middleware.
     """
     VALID = (
+        # a producer a dependency-injection container hands in (dishka's `FromDishka[...]`), with a carrier
+        Valid("import json\n\nfrom aiokafka import AIOKafkaProducer\nfrom dishka import FromDishka\n"
+              "from opentelemetry.propagate import inject\n\n\n"
+              "async def create(body: dict, producer: FromDishka[AIOKafkaProducer]):\n"
+              "    carrier = {}\n    inject(carrier)\n    headers = [(k, v.encode()) for k, v in carrier.items()]\n"
+              "    await producer.send('orders', value=json.dumps(body).encode(), headers=headers)\n",
+              files=OTEL_DEPENDENCY),
         # an outbox entry whose envelope carries the context: the relay's publish continues the request's trace
         Valid("from opentelemetry.propagate import inject\n\nfrom app.models import Envelope" + _OUTBOX_CALL +
               "    inject(envelope.metadata)\n"
@@ -261,6 +269,11 @@ class ProducerWithoutTraceCarrier(Rule):
               files=OTEL_DEPENDENCY),
     )
     INVALID = (
+        # the twin: the injected producer sends without one
+        Invalid("import json\n\nfrom aiokafka import AIOKafkaProducer\nfrom dishka import FromDishka\n\n\n"
+                "async def create(body: dict, producer: FromDishka[AIOKafkaProducer]):\n"
+                "    await producer.send('orders', value=json.dumps(body).encode())\n",
+                files=OTEL_DEPENDENCY),
         # the twin: the outbox entry is stored with no carrier; the relay publishes it in a new trace
         Invalid("from app.models import Envelope" + _OUTBOX_CALL +
                 "    await outbox_manager.publish_to_outbox('users', event_data=envelope, session=session)\n",
