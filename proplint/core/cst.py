@@ -166,3 +166,32 @@ def too_long(statement: cst.CSTNode, depth: int, unit: str, width: int) -> bool:
     """`statement`, written at block `depth`, has a line longer than `width` characters."""
     lines = _EMPTY.code_for_node(statement).splitlines()
     return any(len(unit * depth) + len(text) > width for text in lines)
+
+
+class AttributeStores(cst.CSTVisitor):
+    """The values stored into `<owner>.<attr>` (any attribute when `attr` is None) under a node:
+    `self.url = BASE + "/x"`, `_local.loop = asyncio.new_event_loop()`. `opaque`: it is also changed in
+    place (`+=`) or through `setattr(<owner>, ...)`, so the values do not say all it holds."""
+
+    def __init__(self, owner: str, attr: str | None = None) -> None:
+        self.owner = owner
+        self.attr = attr
+        self.values: list[cst.BaseExpression] = []
+        self.opaque = False
+
+    def _matches(self, target: cst.BaseExpression) -> bool:
+        return isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+            and target.value.value == self.owner and (self.attr is None or target.attr.value == self.attr)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if any(self._matches(t.target) for t in node.targets):
+            self.values.append(node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if self._matches(node.target):
+            self.opaque = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == "setattr" and node.args \
+                and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == self.owner:
+            self.opaque = True

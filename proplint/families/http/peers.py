@@ -35,7 +35,7 @@ import libcst as cst
 
 from proplint.core.context import FileContext
 from proplint.core.ast_names import ast_qualname, all_nodes, walk
-from proplint.core.cst import code_of, keyword_arg
+from proplint.core.cst import AttributeStores, code_of, keyword_arg
 from proplint.core.relevance import external_name, path_kind, vendor_module
 from proplint.core.units import importable_tops, units
 
@@ -282,7 +282,7 @@ class Peers:
             if isinstance(cls, cst.ClassDef):
                 found = self.constants().get(f"{self.ctx.module_name}.{cls.name.value}.{expr.attr.value}")
                 if found is None and depth < 3:  # `self.bz_url = settings.BUGFILER_API_URL + "/rest/bug"`
-                    finder = _SelfBindings(expr.attr.value)
+                    finder = AttributeStores("self", expr.attr.value)
                     cls.visit(finder)
                     texts = [self._text(v, depth + 1) for v in finder.values]
                     if texts and not finder.opaque and all(t is not None for t in texts):
@@ -517,22 +517,3 @@ def _local_values(ctx: FileContext, name: str) -> list[cst.BaseExpression]:
     return []
 
 
-class _SelfBindings(cst.CSTVisitor):
-    """The values `self.<name>` is assigned in a class (`self.url = BASE + "/x"` in `__init__`)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.values: list[cst.BaseExpression] = []
-        self.opaque = False
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for t in node.targets:
-            target = t.target
-            if isinstance(target, cst.Attribute) and target.attr.value == self.name and isinstance(
-                    target.value, cst.Name) and target.value.value == "self":
-                self.values.append(node.value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        target = node.target
-        if isinstance(target, cst.Attribute) and target.attr.value == self.name:
-            self.opaque = True

@@ -10,7 +10,7 @@ from typing import Any
 
 import libcst as cst
 
-from proplint.core.cst import short
+from proplint.core.cst import AttributeStores, short
 from proplint.core.walk import visit
 from proplint.families.hygiene.facts import foreign_thread_locals
 from proplint.families.hygiene.rules.prp402_contextvar_not_module_level import ContextVarNotModuleLevel
@@ -150,37 +150,11 @@ class Variables:
         self.check.report(ThreadingLocalInAsync, node, ThreadingLocalInAsync.use_message(q, fn.name.value))
 
 
-class _Stores(cst.CSTVisitor):
-    """The values stored into `<name>.<attr>` in a module (`setattr(<name>, ...)` counts as opaque)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.values: list[cst.BaseExpression] = []
-        self.opaque = False
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for t in node.targets:
-            target = t.target
-            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
-                    and target.value.value == self.name:
-                self.values.append(node.value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        target = node.target
-        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == self.name:
-            self.opaque = True
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == "setattr" and node.args \
-                and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == self.name:
-            self.opaque = True
-
-
 def _caches_built_objects(module: cst.Module, name: str) -> bool:
     """Every value the module stores on thread-local `name` is an object it builds by a call (an event loop, a
     client, a connection per thread), or `None` to reset it: a per-thread resource cache. A value taken from a request (a name, an
     attribute: `_local.user = request.user`) makes it request state."""
-    stores = _Stores(name)
+    stores = AttributeStores(name)
     visit(module, stores)
     built = [v for v in stores.values if not (isinstance(v, cst.Name) and v.value == "None")]  # a reset
     return bool(built) and not stores.opaque and all(isinstance(v, cst.Call) for v in built)
