@@ -12,6 +12,7 @@ A part is made its own project root (`Config(root=part)`), whatever pyproject.to
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import subprocess
 import sys
@@ -29,8 +30,12 @@ root = Path(sys.argv[1]).resolve()
 config = Config(root=root) if sys.argv[2] == "own" else load_config(root)
 settings = make_settings(config, use_cache=False, jobs=1)
 files = list(iter_python_files([root], config))
-passed = sum(1 for p in files if settings.possible(p.read_bytes()) & settings.enabled - {"PRP001"})
-print(len(files), passed, len(check_paths(files, settings, jobs=1)))
+passed = lines = 0
+for p in files:
+    data = p.read_bytes()
+    lines += data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    passed += bool(settings.possible(data) & settings.enabled - {"PRP001"})
+print(len(files), passed, len(check_paths(files, settings, jobs=1)), lines)
 """
 
 #: folders of a monorepo that hold one part per subfolder
@@ -49,8 +54,9 @@ def parts(root: Path) -> list[Path]:
     return out
 
 
-def measure(roots: list[Path], own: bool) -> tuple[int, int, int, float]:
-    total = [0, 0, 0]
+def measure(roots: list[Path], own: bool) -> tuple[int, int, int, float, int]:
+    """(files, files through the prefilter, findings, CPU seconds, lines) summed over `roots`."""
+    total = [0, 0, 0, 0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     for r in roots:
         out = subprocess.run([sys.executable, "-c", _ONE, str(r), "own" if own else "config"],
@@ -62,17 +68,32 @@ def measure(roots: list[Path], own: bool) -> tuple[int, int, int, float]:
             total[i] += int(v)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return total[0], total[1], total[2], cpu
+    return total[0], total[1], total[2], cpu, total[3]
+
+
+def growth(root: Path) -> dict:
+    """The figures of one project: checked as one, and as the sum of its parts."""
+    pieces = parts(root)
+    whole = measure([root], own=False)
+    split = measure(pieces, own=True)
+    keys = ("files", "passed", "findings", "cpu", "lines")
+    return {"root": str(root), "parts": len(pieces), "whole": dict(zip(keys, whole)),
+            "split": dict(zip(keys, split))}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("root")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON (for run.py)")
     args = parser.parse_args(argv)
-    root = Path(args.root).resolve()
-    pieces = parts(root)
-    whole = measure([root], own=False)
-    split = measure(pieces, own=True)
+    data = growth(Path(args.root).resolve())
+    if args.json:
+        print(json.dumps(data))
+        return 0
+    keys = ("files", "passed", "findings", "cpu")
+    whole = [data["whole"][k] for k in keys]
+    split = [data["split"][k] for k in keys]
+    pieces = range(data["parts"])
     print("| run | projects | files | through the prefilter | findings | CPU (s) |")
     print("|-----|------:|------:|------:|------:|------:|")
     print(f"| one project | 1 | {whole[0]:,} | {whole[1]:,} | {whole[2]:,} | {whole[3]:.1f} |")

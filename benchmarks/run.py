@@ -40,6 +40,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import fetch_corpus  # noqa: E402  (this folder)
+import fetch_corpus2  # noqa: E402  (this folder)
 
 CORPUS = fetch_corpus.CORPUS
 VENV = HERE / ".venv"
@@ -496,6 +497,136 @@ for key, n, restrict in (("cumulative", 15, r"proplint/|libcst/|/ast\.py"), ("cu
 """
 
 
+# --- three projects side by side ---------------------------------------------------------------------
+
+PROJECTS_SAVED = LOGS / "projects.json"
+PROJECTS_START, PROJECTS_END = "<!-- projects:start -->", "<!-- projects:end -->"
+#: the real monorepo of the real-world set (`benchmarks/realworld/run.py` checks it out there)
+DEFAULT_MONOREPO = HERE / "realworld" / "_checkouts" / "paunchygent+huleedu"
+
+
+def project_targets(monorepo: Path | None) -> list[tuple[str, Path]]:
+    """The first corpus, the second corpus and the monorepo (each skipped with a note when absent)."""
+    out = [("corpus 1", CORPUS)]
+    missing2 = [d.name for _, _, d in fetch_corpus2.package_dirs() if not (d / fetch_corpus2.MARKER).is_file()]
+    if missing2:
+        print(f"  corpus 2 incomplete ({', '.join(missing2[:3])}...): run python benchmarks/fetch_corpus2.py; "
+              "skipped", flush=True)
+    else:
+        (fetch_corpus2.CORPUS / "pyproject.toml").write_text(fetch_corpus2.CORPUS_PYPROJECT)
+        out.append(("corpus 2", fetch_corpus2.CORPUS))
+    if monorepo is not None and monorepo.is_dir():
+        out.append((f"monorepo {monorepo.name}", monorepo))
+    else:
+        print(f"  monorepo {monorepo} not found; skipped (--monorepo PATH)", flush=True)
+    return out
+
+
+def measure_projects(monorepo: Path | None, rounds: int) -> dict:
+    """Cold `proplint check --no-cache`, plain flake8 and ruff on each project, in this one run and
+    alternating (the order rotates every round), then the growth figures (benchmarks/growth.py)."""
+    proplint, flake8_alone, ruff = _bin(VENV, "proplint"), _bin(VENV_NOPLUGIN, "flake8"), _bin(VENV, "ruff")
+    commands = {
+        "proplint": lambda: [proplint, "check", "--no-cache", "."],
+        "flake8": lambda: [flake8_alone, "--isolated", "."],
+        "ruff": lambda: [ruff, "check", "--isolated", "--no-cache", "."],
+    }
+    result: dict = {"rounds": rounds, "projects": [], "load": [list(os.getloadavg())]}
+    for label, root in project_targets(monorepo):
+        print(f"{label} ({root}):", flush=True)
+        runs: dict[str, list[dict]] = {k: [] for k in commands}
+        order = list(commands)
+        for r in range(rounds):
+            for tool in order[r % 3:] + order[:r % 3]:
+                m = measure(f"{label}: {tool} (round {r + 1})", commands[tool](), root)
+                if not m.ok:
+                    raise SystemExit(f"{label}: {tool} failed: exit {m.returncode}: {m.stderr_tail}")
+                runs[tool].append({"cpu": m.cpu, "wall": m.wall, "out": m.stdout_lines})
+        print(f"  growth: {label} as one project vs the sum of its parts (--jobs 1, no cache)", flush=True)
+        proc = subprocess.run([str(_bin(VENV, "python")), str(HERE / "growth.py"), "--json", str(root)],
+                              capture_output=True, text=True, check=True)
+        growth = json.loads(proc.stdout.strip().splitlines()[-1])
+        w, p = growth["whole"], growth["split"]
+        print(f"  one project {w['cpu']:.1f} s CPU, {w['passed']} files through the prefilter; "
+              f"{growth['parts']} parts {p['cpu']:.1f} s, {p['passed']} files", flush=True)
+        result["projects"].append({"label": label, "root": str(root), "runs": runs, "growth": growth})
+    result["load"].append(list(os.getloadavg()))
+    return result
+
+
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs) if xs else 0.0
+
+
+def projects_section(data: dict) -> str:
+    out: list[str] = []
+    w = out.append
+    w("## Three projects side by side: cold check and growth")
+    w("")
+    load = data.get("load", [[0, 0, 0], [0, 0, 0]])
+    w(f"Measured {data.get('date', '')} with proplint at {data.get('repo_state', '?')}, on the shared 2-core "
+      f"machine (1-min load average {load[0][0]:.1f} before, {load[-1][0]:.1f} after; others were working "
+      f"on it: wall times move with their load, CPU is the figure to compare). For each project, "
+      f"{data['rounds']} round(s) of the three tools one after another in the same run, the order rotating "
+      "each round (mean of the rounds): `proplint check --no-cache .` (default jobs), plain "
+      "`flake8 --isolated .` (`.venv-noplugin`: no plugin) and `ruff check --isolated --no-cache .`.")
+    w("")
+    w("| project | files | lines | proplint CPU (s) | wall (s) | flake8 CPU (s) | wall (s) | ruff CPU (s) | "
+      "wall (s) | proplint / flake8, CPU | wall | target ≤ 0.5× (CPU) |")
+    w("|---------|------:|------:|------:|------:|------:|------:|------:|------:|------:|------:|------|")
+    targets = []
+    for proj in data["projects"]:
+        r, g = proj["runs"], proj["growth"]
+        pc, pw = _mean([x["cpu"] for x in r["proplint"]]), _mean([x["wall"] for x in r["proplint"]])
+        fc, fw = _mean([x["cpu"] for x in r["flake8"]]), _mean([x["wall"] for x in r["flake8"]])
+        rc, rw = _mean([x["cpu"] for x in r["ruff"]]), _mean([x["wall"] for x in r["ruff"]])
+        ratio = pc / fc if fc else 0.0
+        ok = ratio <= 0.5
+        verdict = "met" if ok else f"missed by {ratio - 0.5:.2f}× ({pc - fc / 2:+.1f} s CPU)"
+        targets.append(_target(ok, f"{proj['label']}: cold proplint ≤ 0.5× plain flake8 (CPU): {ratio:.2f}×"))
+        w(f"| {proj['label']} | {g['whole']['files']:,} | {g['whole'].get('lines', 0):,} | {pc:.1f} | {pw:.1f} | "
+          f"{fc:.1f} | {fw:.1f} | {rc:.1f} | {rw:.1f} | {ratio:.2f}× | {pw / fw if fw else 0:.2f}× | {verdict} |")
+    w("")
+    w("Growth (`benchmarks/growth.py`: each row a fresh process per project, `--jobs 1`, no cache, CPU of the "
+      "children): the project checked as one against the sum of its parts each checked as a project of its own "
+      "(a corpus: its packages; the monorepo: `services/*`, `libs/*` and the other top-level folders), with the "
+      "files that pass the prefilter (some enabled rule can still report) and the findings.")
+    w("")
+    w("| project | parts | one project CPU (s) | sum of parts CPU (s) | one / sum | target ≤ 1.1× | "
+      "through the prefilter: one / sum | findings: one / sum |")
+    w("|---------|------:|------:|------:|------:|------|------:|------:|")
+    for proj in data["projects"]:
+        g = proj["growth"]
+        one, split = g["whole"], g["split"]
+        ratio = one["cpu"] / split["cpu"] if split["cpu"] else 0.0
+        ok = ratio <= 1.1
+        verdict = "met" if ok else f"missed by {ratio - 1.1:.2f}×"
+        targets.append(_target(ok, f"{proj['label']}: one project ≤ 1.1× the sum of its parts (CPU): {ratio:.2f}×"))
+        w(f"| {proj['label']} | {g['parts']} | {one['cpu']:.1f} | {split['cpu']:.1f} | {ratio:.2f}× | {verdict} | "
+          f"{one['passed']:,} / {split['passed']:,} | {one['findings']:,} / {split['findings']:,} |")
+    w("")
+    for t in targets:
+        w(f"- {t}")
+    w("")
+    return "\n".join(out)
+
+
+def write_projects_block(data: dict) -> None:
+    """Put the section into RESULTS.md between its markers (before the editor latency if there are none)."""
+    block = f"{PROJECTS_START}\n{projects_section(data)}{PROJECTS_END}"
+    text = RESULTS.read_text() if RESULTS.is_file() else ""
+    if PROJECTS_START in text:
+        head, rest = text.split(PROJECTS_START, 1)
+        text = head + block + rest.split(PROJECTS_END, 1)[1]
+    elif "## Editor latency" in text:
+        head, rest = text.split("## Editor latency", 1)
+        text = head + block + "\n\n## Editor latency" + rest
+    else:
+        text += "\n" + block + "\n"
+    RESULTS.write_text(text)
+    print(f"wrote the projects section of {RESULTS.relative_to(REPO)}")
+
+
 # --- report ------------------------------------------------------------------------------------------
 
 
@@ -559,6 +690,9 @@ def write_results(ctx: dict) -> None:
     w("- **output lines**: lines printed on stdout (findings for proplint / flake8 / ruff; flake8 and ruff "
       "report style findings, so these are not comparable across tools).")
     w("")
+    if PROJECTS_SAVED.is_file():  # the three projects side by side (this run, or `--projects-only`)
+        w(f"{PROJECTS_START}\n{projects_section(json.loads(PROJECTS_SAVED.read_text()))}{PROJECTS_END}")
+        w("")
     w("## Editor latency: `flake8 <one file>`")
     w("")
     w(f"Median of {ctx['repeat']} runs after one warm-up run, each a fresh `flake8` process as an editor "
@@ -685,6 +819,14 @@ def main() -> int:
     parser.add_argument("--render", action="store_true",
                         help="only re-write RESULTS.md from the last run's saved numbers (e.g. after editing "
                              "benchmarks/analysis.md)")
+    parser.add_argument("--monorepo", type=Path, default=DEFAULT_MONOREPO,
+                        help="the real monorepo reported beside the two corpora (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds of proplint / flake8 / ruff per project in the side-by-side section")
+    parser.add_argument("--projects-only", action="store_true",
+                        help="only the side-by-side section (both corpora and the monorepo, with growth): "
+                             "measured and written into RESULTS.md between its markers")
+    parser.add_argument("--skip-projects", action="store_true", help="leave out the side-by-side section")
     args = parser.parse_args()
     if args.render:
         return render_saved()
@@ -699,6 +841,12 @@ def main() -> int:
     smoke_test()
     print(f"proplint: {state}", flush=True)
     print(f"corpus: {files:,} files, {lines:,} lines", flush=True)
+    if args.projects_only:
+        data = measure_projects(args.monorepo.resolve(), args.rounds)
+        data.update(date=dt.date.today().isoformat(), repo_state=state)
+        PROJECTS_SAVED.write_text(json.dumps(data, indent=1))
+        write_projects_block(data)
+        return 0
     versions = tool_versions()
 
     proplint = _bin(VENV, "proplint")
@@ -789,6 +937,11 @@ def main() -> int:
     tree = max((m.tree_rss_mib for m, _ in rows[:4]), default=0)
     add(peak < 500, f"peak memory < 500 MiB (proplint rows 1-4): largest process {peak:.0f} MiB, "
                     f"sampled process-tree sum {tree:.0f} MiB (gap {peak - 500:+.0f} MiB)")
+
+    if not args.skip_projects:
+        data = measure_projects(args.monorepo.resolve(), args.rounds)
+        data.update(date=dt.date.today().isoformat(), repo_state=state)
+        PROJECTS_SAVED.write_text(json.dumps(data, indent=1))
 
     profile = None
     if args.profile == "always" or (args.profile == "auto" and missed):
