@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from proplint.core.cst import last_part
 from proplint.core.needs import NEVER, Cond, all_of, any_of, words
+from proplint.core.relevance import path_kind
 from proplint.families.messaging.facts import instrumented, instrumentor_packages, project_facts, split_ctor
 from proplint.families.messaging.model import CALL
 
@@ -55,12 +56,24 @@ class Sources:
         #: the project propagates by hand (`MessagingCheck.manual_propagation`)
         self.manual = bool(project.config.injectors) or bool(facts["injectors"])
         self.project: dict[str, set[str]] = {}
+        # Clients and tasks defined in tests, examples and scripts: with `scope = "application"` nothing is
+        # reported there, and application code does not import them, so their (often common: `add`, `slow`)
+        # names need not let every file of a large project through.
+        outside: set[str] = set()
+        if project.config.scope == "application":
+            for rel, f in index.facts("messaging"):
+                module = index.module_name(rel) if path_kind(rel) else None
+                if module:
+                    outside.update(f"{module}.{n}" for n in (*f.get("clients", {}), *f.get("tasks", {})))
         for q, kind in facts["clients"].items():
-            self.project.setdefault(kind, set()).add(last_part(q))
+            if q not in outside:
+                self.project.setdefault(kind, set()).add(last_part(q))
         for name, kind in facts["state_clients"].items():
             if kind is not None:  # `request.app.state.<name>` (`Receivers._infer`)
                 self.project.setdefault(kind, set()).add(name)
         for q, desc in facts["tasks"].items():
+            if q in outside:
+                continue
             # ["kind", k]: made by a catalog decorator; ["method", base, attr]: by `@base.attr`, of the kind a
             # decorator client method of that name returns (`_project_task`; the base's kind is not checked)
             kinds = [desc[1]] if desc[0] == "kind" else \
