@@ -8,7 +8,7 @@ project's only context is its own request-scoped ContextVars, a boundary finding
 from __future__ import annotations
 
 from proplint.core.context import AstFile
-from proplint.core.reach import module_stem, unreached_definition
+from proplint.core.reach import module_stem, reached_only_by_tools, unreached_definition
 from proplint.core.relevance import project_context, region_of, regions
 from proplint.core.rule import Finding
 from proplint.core.units import units
@@ -103,8 +103,27 @@ def _in_reached_code(findings: list[Finding], ast_file: AstFile | None, relpath:
     app_refs, test_refs = settings.index.referenced()
     public_too = units(settings.index, settings.catalog).of(relpath).deployed
     stem = module_stem(relpath)
-    return [f for f in findings if f.code[3] == "0"
-            or unreached_definition(ast_file.tree, f.line, app_refs, test_refs, stem, public_too) is None]
+    findings = [f for f in findings if f.code[3] == "0"
+                or unreached_definition(ast_file.tree, f.line, app_refs, test_refs, stem, public_too) is None]
+    # on the caller's side of a boundary, what only command-line tools and scripts reach has no request
+    app_only, tests, tools = settings.index.referenced_by_kind()
+    if not tools or not findings:
+        return findings
+    rules = all_rules()
+    boundary = tuple(f.prefix for f in families() if f.boundary)
+    sources = _context_sources(settings)
+    return [f for f in findings if not (f.code.startswith(boundary) and getattr(rules.get(f.code), "side", "") == "caller")
+            or reached_only_by_tools(ast_file.tree, f.line, app_only, tests | tools, stem, public_too, sources) is None]
+
+
+def _context_sources(settings: Settings) -> frozenset[str]:
+    """The last names of the calls that start or restore a context: the catalog's sources and extractors and
+    the configured extractors."""
+    cat = settings.catalog
+    names = {e.name.rsplit(".", 1)[-1] for e in cat.get("trace_activity") if e.does == "source"}
+    names |= {e.name.rsplit(".", 1)[-1] for e in cat.get("extractor")}
+    names |= {n.rsplit(".", 1)[-1].rsplit(":", 1)[-1] for n in getattr(settings.config, "extractors", ())}
+    return frozenset(names)
 
 
 def _in_application_code(findings: list[Finding], ast_file: AstFile | None) -> list[Finding]:

@@ -28,7 +28,7 @@ from proplint.core.catalog import Catalog
 from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast, all_nodes, walk
 from proplint.core.family import Collector
 from proplint.core.relevance import collect_tracing, path_kind, tracing_tokens
-from proplint.core.reach import reference_names
+from proplint.core.reach import imported_modules, reference_names
 from proplint.core.roots import import_roots, infer
 from proplint.core.units import activity_tokens, collect_activity
 from proplint.files import project_files
@@ -37,6 +37,8 @@ from proplint.project_files import DEPLOYMENT_FILES, normalise_dist, scan_text_f
 CACHE_DIR = ".proplint_cache"
 #: files whose references do not make code reached in production (`ProjectIndex.referenced`)
 _NOT_REACHING = frozenset({"example", "benchmark"})
+#: files that run as command-line tools or scripts: what only they reach runs with no request
+_TOOLS = frozenset({"cli", "script"})
 
 #: A collector resolved against the loaded catalog: (name, fn, tokens or None, when or None). With tokens,
 #: files containing none of them are skipped; with `when`, modules for which it is false. A file no
@@ -224,16 +226,24 @@ class ProjectIndex:
         """(the names application files refer to in other modules, with the entry points named in deployment
         and configuration files; the names test files refer to) (`core/reach.py`). Examples and benchmarks
         count as neither."""
-        def compute(index: "ProjectIndex") -> tuple[frozenset[str], frozenset[str]]:
-            app, tests = set(index.entry_points), set()
+        app, tests, tools = self.referenced_by_kind()
+        return app | tools, tests
+
+    def referenced_by_kind(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """`referenced()` with the names only command-line tools and scripts refer to apart: (application
+        files and entry points, tests, tools)."""
+        def compute(index: "ProjectIndex") -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+            app, tests, tools = set(index.entry_points), set(), set()
             for rel, facts in index.files.items():
                 if facts.get("refs"):
                     kind = path_kind(rel)
                     if kind == "test":
                         tests.update(facts["refs"])
+                    elif kind in _TOOLS:
+                        tools.update(facts["refs"])
                     elif kind not in _NOT_REACHING:
                         app.update(facts["refs"])
-            return frozenset(app), frozenset(tests)
+            return frozenset(app), frozenset(tests), frozenset(tools)
         return self.derived("referenced", compute)
 
     def facts(self, name: str) -> list[tuple[str, Any]]:
@@ -310,6 +320,9 @@ def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
     refs = reference_names(source)
     if refs:
         base["refs"] = refs
+    modules = imported_modules(source, module, relpath.endswith("__init__.py"))
+    if modules:
+        base["modules"] = modules
     if not wanted:
         return base
     try:

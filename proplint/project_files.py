@@ -56,6 +56,11 @@ def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
     patterns = [(e.name, re.compile(e.pattern)) for e in catalog.get("launcher_signal")]
     sdks = catalog.get("tracing_sdk")
     sdk_dists = {normalise_dist(d): e.name for e in sdks for d in e.dists}
+    # the tracing SDKs' own pins (`sentry-sdk==2.40.0`): `[[sdk_propagation]]` entries hold from a release on
+    sdk_names = sorted({d for e in sdks for d in e.dists if not normalise_dist(d).startswith("opentelemetry")})
+    sdk_pin = re.compile(r"(?<![\w.-])(?P<dist>" + "|".join("[-_.]".join(map(re.escape, d.split("-")))
+                                                     for d in sdk_names) + r")\s*(?:\[[^\]\n]*\])?[\"']?\s*(?:=\s*[\"'])?"
+                         r"(?P<spec>" + _SPEC + r"(?:\s*,\s*" + _SPEC + r")*)", re.IGNORECASE) if sdk_names else None
     sdk_launchers = [(re.compile(re.escape(w) + r"(?![\w-])"), e.name) for e in sdks for w in e.launchers]
     found_sdks: set[str] = set()
     deployed = False
@@ -86,6 +91,8 @@ def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
             words = {normalise_dist(w) for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", text)}
             found_sdks.update(sdk for dist, sdk in sdk_dists.items() if dist in words)
             for m in PIN.finditer(text):
+                pins.setdefault(normalise_dist(m["dist"]), set()).add(re.sub(r"\s+", "", m["spec"]))
+            for m in sdk_pin.finditer(text) if sdk_pin is not None else ():
                 pins.setdefault(normalise_dist(m["dist"]), set()).add(re.sub(r"\s+", "", m["spec"]))
             for m in LOCKED.finditer(text):
                 pins.setdefault(normalise_dist(m["dist"] or m["pdist"]), set()).add(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from proplint.core.reach import entry_point_names, module_stem, reference_names
+from proplint.core.reach import entry_point_names, imported_modules, module_stem, reference_names
 
 
 def test_imported_names_module_parts_attributes_and_paths():
@@ -34,3 +34,14 @@ def test_module_stem():
 def test_any_bytes_give_a_sorted_list_of_names(data):
     names = reference_names(data)
     assert names == sorted(set(names)) and all(n.isidentifier() for n in names)
+
+
+def test_imported_modules_resolve_relative_imports_and_keep_possible_submodules():
+    source = b"from .tracing import traced\nfrom . import jsonutil\nimport app.db.models as m, os\nfrom ..core import x\n"
+    found = set(imported_modules(source, "shared.obs.api", package=False))
+    assert {"shared.obs.tracing", "shared.obs.tracing.traced", "shared.obs", "shared.obs.jsonutil", "app.db.models",
+            "os", "shared.core", "shared.core.x"} <= found
+    # in a package's `__init__.py`, `.` is the package itself
+    assert "shared.obs.tracing" in imported_modules(b"from .tracing import traced\n", "shared.obs", package=True)
+    # a relative import above the top is dropped, not guessed
+    assert imported_modules(b"from ...x import y\n", "a", package=False) == []

@@ -294,3 +294,87 @@ def test_decorated_code_is_reached_by_its_decorator(make_project):
     code = ("import threading\n\nfrom fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
             "@router.post('/jobs')\ndef _create(job):\n    threading.Thread(target=job).start()\n")
     assert codes(make_project(code, {}, OTEL_APP, path="app/jobs.py")) == ["PRP201"]
+
+
+# --- reached only by command-line tools, scripts and tests ------------------------------------------------
+
+
+def test_code_only_a_command_line_tool_reaches_is_not_reported_on_the_callers_side(make_project):
+    code = ("import threading\n\n\ndef _start(job):\n    threading.Thread(target=job).start()\n\n\n"
+            "def backfill(jobs):\n    for job in jobs:\n        _start(job)\n")
+    tool = {**_REACH_APP, "app/api.py": "from app import jobs\n",
+            "app/cli/backfill.py": "from app.jobs import backfill\n\nbackfill([])\n"}
+    # `backfill` runs in the tool's process, and `_start` only from `backfill`: no request there
+    assert codes(make_project(code, {}, tool, path="app/jobs.py")) == []
+    # the twin: the application calls it too
+    app = {**tool, "app/api.py": "from app.jobs import backfill\n"}
+    assert codes(make_project(code, {}, app, path="app/jobs.py")) == ["PRP201"]
+
+
+def test_a_tool_reached_function_that_starts_a_span_or_registers_routes_is_kept(make_project):
+    starts = ("import threading\n\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n\n\n"
+              "def backfill(job):\n    with tracer.start_as_current_span('backfill'):\n"
+              "        threading.Thread(target=job).start()\n")
+    tool = {**_REACH_APP, "app/api.py": "from app import jobs\n",
+            "scripts/backfill.py": "from app.jobs import backfill\n"}
+    assert codes(make_project(starts, {}, tool, path="app/jobs.py")) == ["PRP201"]
+    routes = ("import threading\n\nfrom fastapi import FastAPI\n\n\ndef create_app():\n    app = FastAPI()\n\n"
+              "    @app.post('/jobs')\n    def create(job):\n        threading.Thread(target=job).start()\n\n"
+              "    return app\n")
+    served = {**_REACH_APP, "app/api.py": "from app import jobs\n",
+              "app/cli/serve.py": "from app.jobs import create_app\n"}
+    assert codes(make_project(routes, {}, served, path="app/jobs.py")) == ["PRP201"]
+
+
+# --- a tracing SDK carries the trace: what else is lost must be read to matter ----------------------------
+
+_SENTRY_WITH_REQUEST_ID = {**DOCKER, "requirements.txt": "sentry-sdk==2.45.0\n", "app/__init__.py": "",
+                           "app/ctx.py": "import contextvars\n\nrequest_id = contextvars.ContextVar('rid')\n"}
+
+
+def test_an_sdk_carried_thread_whose_target_reads_no_request_context_is_not_reported(make_project):
+    quiet = ("import threading\nimport hashlib\n\n\ndef _digest(data):\n    return hashlib.sha256(data).hexdigest()\n\n\n"
+             "def handle(data):\n    threading.Thread(target=_digest, args=(data,)).start()\n")
+    assert codes(make_project(quiet, {}, _SENTRY_WITH_REQUEST_ID, path="app/jobs.py")) == []
+    # the twins: the target logs (the project's logs carry its request id), or reads the ContextVar itself
+    logs = quiet.replace("    return hashlib", "    logger.info('digest')\n    return hashlib").replace(
+        "import hashlib\n", "import hashlib\nimport logging\n\nlogger = logging.getLogger(__name__)\n")
+    assert codes(make_project(logs, {}, _SENTRY_WITH_REQUEST_ID, path="app/jobs.py")) == ["PRP201"]
+    reads = quiet.replace("import hashlib\n", "import hashlib\n\nfrom app.ctx import request_id\n").replace(
+        "    return hashlib", "    print(request_id.get())\n    return hashlib")
+    assert codes(make_project(reads, {}, _SENTRY_WITH_REQUEST_ID, path="app/jobs.py")) == ["PRP201"]
+
+
+def test_an_sdk_carried_executor_running_a_library_function_is_not_reported(make_project):
+    code = ("import zlib\nfrom concurrent.futures import ThreadPoolExecutor\n\nexecutor = ThreadPoolExecutor()\n\n\n"
+            "def pack(body):\n    return executor.submit(zlib.compress, body)\n")
+    assert codes(make_project(code, {}, _SENTRY_WITH_REQUEST_ID, path="app/jobs.py")) == []
+    older = {**_SENTRY_WITH_REQUEST_ID, "requirements.txt": "sentry-sdk==2.40.0\n"}  # before executors were wrapped
+    assert codes(make_project(code, {}, older, path="app/jobs.py")) == ["PRP203"]
+
+
+# --- a unit's context comes from the shared modules it loads, not from the whole shared library ---------
+
+
+def test_a_unit_gets_the_tracing_of_the_shared_modules_it_loads_only(make_project):
+    files = {"docker-compose.yml": "services: {}\n",
+             "libs/shared_obs/__init__.py": "", "libs/shared_obs/tracing.py": OTEL_APP["app/telemetry.py"],
+             "libs/shared_obs/jsonutil.py": "import json\n\n\ndef dumps(x):\n    return json.dumps(x)\n",
+             "svc/Dockerfile": DOCKER["Dockerfile"], "svc/app/__init__.py": "",
+             "svc/app/main.py": "from shared_obs.jsonutil import dumps\n",
+             "other/Dockerfile": DOCKER["Dockerfile"], "other/app/__init__.py": "",
+             "other/app/main.py": "from shared_obs.tracing import traced\n"}
+    assert codes(make_project(THREAD, {}, files, path="svc/app/jobs.py")) == []
+    # the twin: the package's `__init__.py` imports the tracing module, so loading any module of it loads it
+    files["libs/shared_obs/__init__.py"] = "from .tracing import traced\n"
+    assert codes(make_project(THREAD, {}, files, path="svc/app/jobs.py")) == ["PRP201"]
+
+
+def test_opentelemetry_spans_kept_inside_one_process_still_need_a_thread_to_carry_them(make_project):
+    """Sentry carries the thread, but the project's in-process OpenTelemetry spans (a tool span around a
+    language-model call) are lost by a raw thread all the same."""
+    traced = ("import threading\n\nfrom app.telemetry import traced\n\n\ndef _work(data):\n"
+              "    with traced('work'):\n        return len(data)\n\n\n"
+              "def handle(data):\n    threading.Thread(target=_work, args=(data,)).start()\n")
+    files = {**_SENTRY_WITH_REQUEST_ID, "app/telemetry.py": OTEL_APP["app/telemetry.py"]}
+    assert codes(make_project(traced, {}, files, path="app/jobs.py")) == ["PRP201"]

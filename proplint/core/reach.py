@@ -81,6 +81,37 @@ def _imported(source: bytes) -> tuple[set[str], set[str]]:
     return names, locals_
 
 
+def imported_modules(source: bytes, module: "str | None", package: bool) -> list[str]:
+    """The dotted names of the modules this file imports, from its text: `from a.b import c` gives `a.b` and
+    `a.b.c` (`c` may be a submodule), `import a.b` gives `a.b`; relative imports are resolved against
+    `module` (`package`: the file is a package's `__init__.py`)."""
+    out: set[str] = set()
+    source = b"\n" + source
+    for m in _FROM_IMPORT.finditer(source):
+        base = m.group(1).decode()
+        if base.startswith("."):
+            level = len(base) - len(base.lstrip("."))
+            parts = (module or "").split(".") if module else []
+            keep = len(parts) - level + (1 if package else 0)
+            if not module or keep < 0:
+                continue
+            base = ".".join([*parts[:keep], *([base.lstrip(".")] if base.lstrip(".") else [])])
+            if not base:
+                continue
+        out.add(base)
+        body = _COMMENT.sub(b"", m.group(2)).strip().strip(b"()").replace(b"\\\n", b" ")
+        for part in body.split(b","):
+            words = part.split()
+            if words and _NAME.fullmatch(words[0]):
+                out.add(f"{base}.{words[0].decode()}")
+    for m in _IMPORT.finditer(source):
+        for part in m.group(1).split(b","):
+            words = part.split()
+            if words and all(_NAME.fullmatch(w) for w in words[0].split(b".")):
+                out.add(words[0].decode())
+    return sorted(out)
+
+
 def reference_names(source: bytes) -> list[str]:
     """The names this file may refer to in other modules (see the module docstring), from its text."""
     names, locals_ = _imported(source)
@@ -206,4 +237,85 @@ def unreached_definition(tree: ast.Module, line: int, app_refs: "set[str] | froz
         if name in app_refs or _used_in_module(tree, stmt, name):
             return None
         return name
+    return None
+
+
+def _registers_inside(stmt: ast.stmt, line: int) -> bool:
+    """`line` lies in a decorated function or a class nested in `stmt` (a route registered by a factory
+    function: it serves requests whoever called the factory)."""
+    for node in all_nodes(stmt):
+        if node is stmt or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        first, last = _span(node)
+        if first <= line <= last and (node.decorator_list or isinstance(node, ast.ClassDef)):
+            return True
+    return False
+
+
+def _starts_context(stmt: ast.stmt, sources: "frozenset[str]") -> bool:
+    """The definition itself starts or restores a context (a span, an extracted carrier): what it runs
+    below that has a context whoever called it."""
+    for node in all_nodes(stmt):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in sources:
+                return True
+    return False
+
+
+def _module_users(tree: ast.Module, stmt: ast.stmt, name: str) -> "list[ast.stmt] | None":
+    """The other module-level statements that use `name`, or None when a use is not inside a definition this
+    module judges (a module-level call, `__all__`, a decorator, a string naming it)."""
+    users: list[ast.stmt] = []
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    for top in tree.body:
+        if top is stmt:
+            continue
+        for node in all_nodes(top):
+            used = (isinstance(node, ast.Name) and node.id == name) or (
+                isinstance(node, ast.Attribute) and node.attr == name) or (
+                isinstance(node, ast.Constant) and isinstance(node.value, str) and word.search(node.value)) or (
+                isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names)
+            if used:
+                if _defined_name(top) is None or isinstance(top, (ast.Assign, ast.AnnAssign)) \
+                        or any(node in all_nodes(d) for d in getattr(top, "decorator_list", ())):
+                    return None
+                users.append(top)
+                break
+    return users
+
+
+def _only_tools(tree: ast.Module, stmt: ast.stmt, name: str, app_refs, line: int, sources, depth: int = 0) -> bool:
+    if name in app_refs or depth > 4 or _registers_inside(stmt, line) or _starts_context(stmt, sources):
+        return False
+    users = _module_users(tree, stmt, name)
+    if users is None:
+        return False
+    for user in users:
+        first = _span(user)[0]
+        if not _only_tools(tree, user, _defined_name(user) or "", app_refs, first, sources, depth + 1):
+            return False
+    return True
+
+
+def reached_only_by_tools(tree: ast.Module, line: int, app_refs: "set[str] | frozenset[str]",
+                          other_refs: "set[str] | frozenset[str]", stem: str, public_too: bool,
+                          sources: "frozenset[str]") -> str | None:
+    """The name of the module-level definition holding `line` when only command-line tools, scripts and tests
+    reach it, directly or through the module's own functions that only they reach (`app_refs`: the names
+    application files and entry points refer to; `other_refs`: those of tools, scripts and tests): it runs in
+    a tool's process with no request. None when the application reaches it, when it registers something
+    nested (a route), or when it (or a function on the way) starts a context itself (`sources`: the last
+    names of the calls that start or restore one)."""
+    for stmt in tree.body:
+        first, last = _span(stmt)
+        if not (first <= line <= last):
+            continue
+        name = _defined_name(stmt)
+        if name is None or (name.startswith("__") and name.endswith("__")):
+            return None
+        if not name.startswith("_") and (not public_too or (stem not in app_refs and stem not in other_refs)):
+            return None
+        return name if _only_tools(tree, stmt, name, app_refs, line, sources) else None
     return None

@@ -125,6 +125,20 @@ class Readers:
                 return True
         return False
 
+    def reads_beyond_trace(self, fn: cst.FunctionDef | cst.Lambda | None) -> bool:
+        """Whether a thread's target shows that it reads context *other than the trace* (positive evidence
+        only): a log record of a project whose logs carry its request context, one of the project's request
+        ContextVars, or the module's own helpers doing so. Asked where a tracing SDK already carries the
+        trace across the boundary: the loss left is the rest of the context, and it matters only where
+        something reads it. A target proplint cannot see (a library's function) reads none of it."""
+        if fn is None:
+            return False
+        if self.ctx.index.launcher:
+            return True
+        finder = _RequestReads(self)
+        fn.body.visit(finder)
+        return finder.reads
+
     def _inert_params(self, fn: cst.FunctionDef | None) -> set[str]:
         out: set[str] = set()
         if fn is None:
@@ -352,3 +366,48 @@ def _inert_expr(readers: Readers, expr: cst.BaseExpression, inert: set[str]) -> 
 
 def _def_named(body, name: str) -> cst.FunctionDef | None:
     return next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+
+
+class _RequestReads(cst.CSTVisitor):
+    """Positive evidence that code reads the project's request context (`Readers.reads_beyond_trace`)."""
+
+    def __init__(self, readers: Readers, follow: int = 0, seen: "set[int] | None" = None) -> None:
+        self.readers = readers
+        self.follow = follow
+        self.seen = seen if seen is not None else set()
+        self.reads = False
+        ix = readers.ctx.index
+        self.vars = set(ix.project_contextvars())
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if not self.reads and self.vars:
+            q = self.readers.ctx.qualified_name(node)
+            if q and any(q == v or v.endswith("." + q) for v in self.vars):
+                self.reads = True
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        if self.reads:
+            return False
+        r = self.readers
+        func = node.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        root, _ = _root(func)
+        name = root.value if isinstance(root, cst.Name) else ""
+        q = r.ctx.qualified_name(func) or ""
+        top = q.split(".")[0]
+        if r.logs_read and (top in _LOGGING or (last in _LOG_METHODS and "log" in name.lower())):
+            self.reads = True
+            return False
+        if q in ("contextvars.copy_context", "structlog.contextvars.get_contextvars"):
+            self.reads = True
+            return False
+        helper = r._helper(func) if name else None
+        if helper is not None and self.follow < _MAX_FOLLOW and id(helper) not in self.seen:
+            self.seen.add(id(helper))
+            inner = _RequestReads(r, self.follow + 1, self.seen)
+            helper.body.visit(inner)
+            self.reads = inner.reads
+        return not self.reads

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 
 from proplint.core.ast_names import ast_qualname, all_nodes
+from proplint.core.versions import pinned_below
 
 #: folder name -> the kind of code it holds (any folder on the path counts)
 NON_APPLICATION_DIRS = {
@@ -249,6 +250,8 @@ class ProjectContext:
     #: OpenTelemetry is used, but never across a process boundary: no carrier injected or extracted, no
     #: instrumentation, no zero-code launcher (spans around language-model calls, exported from one process)
     otel_local: bool = False
+    #: each tracing SDK's distributions and the constraints the project's dependency and lock files put on them
+    sdk_pins: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]], ...] = ()
 
     @property
     def nothing_to_lose(self) -> bool:
@@ -256,21 +259,35 @@ class ProjectContext:
         HTTP calls, threads and messages have no context to carry."""
         return self.deployed and not self.evidence
 
-    def carried_by_sdk(self, catalog, boundary: str, whole_context: bool) -> str | None:
+    def carried_by_sdk(self, catalog, boundary: str, whole_context: bool, in_process: bool = False) -> str | None:
         """The tracing SDK that carries this boundary for the project by itself (`[[sdk_propagation]]`),
         or None. Only when that SDK is the project's tracing (OpenTelemetry's own instrumentors are the
         families' business), and, where the boundary must carry the whole context (`whole_context`: a
-        thread, an executor), the project keeps nothing else in ContextVars."""
-        tracers = self.tracers - {"opentelemetry"} if self.otel_local else self.tracers
+        thread, an executor), the project keeps nothing else in ContextVars. An entry with a `since` release
+        does not count where the project pins the SDK below it. `in_process`: the boundary stays in the
+        process (a thread), so OpenTelemetry spans the project keeps inside one process need carrying too."""
+        # OpenTelemetry spans kept inside one process still need a thread to carry them (`in_process`)
+        tracers = self.tracers - {"opentelemetry"} if self.otel_local and not in_process else self.tracers
         if not tracers or "opentelemetry" in tracers:
             return None
-        entries = [e for e in catalog.get("sdk_propagation") if e.boundary == boundary and e.sdk in tracers]
+        entries = [e for e in catalog.get("sdk_propagation") if e.boundary == boundary and e.sdk in tracers
+                   and not self._pinned_below(e.sdk, e.since)]
         if {e.sdk for e in entries} != set(tracers):
             return None
         if whole_context and any(e.carries != "contextvars" for e in entries) and (
                 self.request_vars or self.context_libraries):
             return None
         return entries[0].sdk
+
+
+    def _pinned_below(self, sdk: str, since: str) -> bool:
+        """The project pins `sdk` below release `since` (no pin: a current release is assumed)."""
+        if not since:
+            return False
+        for name, dists, pins in self.sdk_pins:
+            if name == sdk:
+                return pinned_below(dict(pins), dists, since) is not None
+        return False
 
 
 def project_context(index, catalog) -> ProjectContext:
@@ -302,4 +319,16 @@ def _project_context(index, catalog) -> ProjectContext:
                           frozenset(n for n in used if kinds.get(n, True)),
                           frozenset(n for n in used if not kinds.get(n, True)),
                           tuple(name for _, name in own),
-                          otel_local="opentelemetry" in used and not crosses)
+                          otel_local="opentelemetry" in used and not crosses,
+                          sdk_pins=_sdk_pins(index, catalog))
+
+
+def _sdk_pins(index, catalog):
+    pins = getattr(index, "pins", {}) or {}
+    out = []
+    for e in catalog.get("tracing_sdk"):
+        dists = tuple(re.sub(r"[-_.]+", "-", d).lower() for d in e.dists)
+        found = tuple((d, tuple(pins[d])) for d in dists if d in pins)
+        if found:
+            out.append((e.name, dists, found))
+    return tuple(out)

@@ -6,8 +6,9 @@ below it; a file belongs to the deepest unit above it. A deployment file in a fo
 (`docker/Dockerfile`) deploys the project root. Code under no unit is a library: the application that imports
 it may hold a context, so it is always checked.
 
-What a unit does with trace context comes from its application code and from the project code it imports
-(a service's `from shared_lib.tracing import traced` brings in what `shared_lib` does):
+What a unit does with trace context comes from its application code and from the project code it imports,
+directly or through what that imports (a service's `from shared_lib.tracing import traced` brings in what
+`shared_lib/tracing.py` and the modules it imports do, not the rest of `shared_lib`):
 
 * a **source** makes a context exist: a span started (`start_as_current_span`, `start_span`, OpenTracing's
   `start_active_span`), a carrier restored (`extract`, `attach`), a server or consumer instrumentation (one
@@ -119,6 +120,7 @@ class Units:
         dirs = sorted(index.units, key=len, reverse=True)
         self._dirs = dirs
         self._cache: dict[str, Unit] = {}
+        self._by_module: dict[str, str] | None = None
         by_import = {e.name for e in catalog.get("tracing_sdk") if e.by_import}
         files = index.files
         self._evidence: dict[str, tuple[list[str], list[str]]] = {}
@@ -157,15 +159,58 @@ class Units:
             self._cache[d] = self._unit(d)
         return self._cache[d]
 
+    def _module_files(self) -> dict[str, str]:
+        """Dotted module name -> file, under every name a file can be imported by: from the import roots,
+        below a `src/` folder, below its deploy unit's folder (`orders/app/x.py` is `app.x` in its container)."""
+        if self._by_module is None:
+            out: dict[str, str] = {}
+            for rel in self._index.files:
+                if not rel.endswith(".py"):
+                    continue
+                parts = rel[:-3].split("/")
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                names = {self._index.module_name(rel)}
+                names |= {".".join(parts[i + 1:]) for i, p in enumerate(parts[:-1]) if p == "src"}
+                unit = self.unit_dir(rel)
+                if unit:
+                    names.add(".".join(parts[unit.count("/") + 1:]))
+                for n in names:
+                    if n:
+                        out.setdefault(n, rel)
+            self._by_module = out
+        return self._by_module
+
+    def _loaded(self, mine: list[str]) -> set[str]:
+        """The project files the unit's own files import, directly or through the files they import (a package
+        imported runs its `__init__.py` too)."""
+        by_module = self._module_files()
+        files = self._index.files
+        todo = [m for rel in mine for m in files[rel].get("modules", ())]
+        seen: set[str] = set()
+        done: set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name in done:
+                continue
+            done.add(name)
+            parts = name.split(".")
+            for i in range(len(parts), 0, -1):
+                rel = by_module.get(".".join(parts[:i]))
+                if rel is not None and rel not in seen:
+                    seen.add(rel)
+                    todo.extend(files[rel].get("modules", ()))
+        return seen
+
     def _unit(self, d: str) -> Unit:
         mine = [rel for rel in self._index.files if self.unit_dir(rel) == d]
-        roots = {r for rel in mine for r in self._index.files[rel].get("roots", ())}
+        loaded = self._loaded(mine)
         src: list[str] = list(self._global)
         entry: list[str] = []
         rd: list[str] = []
         for rel, (s, e, r) in sorted(self._evidence.items()):
             owner = self.unit_dir(rel)
-            if owner == d or (self._shared(owner, d) and set(rel[:-3].split("/")) & roots):
+            if owner == d or (self._shared(owner, d) and rel in loaded):
                 src += s
                 entry += e
                 rd += r

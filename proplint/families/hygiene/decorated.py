@@ -13,7 +13,7 @@ import libcst as cst
 
 from proplint.core.cst import last_name, short
 from proplint.families.hygiene.decorators import applied_to_coroutines, brackets, resolve_decorator
-from proplint.families.hygiene.pins import pinned_below
+from proplint.core.versions import pinned_below
 from proplint.families.hygiene.rules.prp401_sync_wrapper_on_coroutine_function import SyncWrapperOnCoroutineFunction
 from proplint.families.hygiene.rules.prp409_span_decorator_on_generator import SpanDecoratorOnGenerator
 from proplint.families.hygiene.rules.prp410_otel_async_decorator_too_old import OtelAsyncDecoratorTooOld

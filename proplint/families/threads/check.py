@@ -134,8 +134,13 @@ class ThreadContextCheck(Check):
         if isinstance(target, cst.FunctionDef) and self._runs_in_stored_context(target):
             self.record_target(s.func, True)
             return
-        if self.ctx.project.carried_by_sdk(self.ctx.catalog, _BOUNDARY.get(s.kind, s.kind), whole_context=True):
+        boundary = _BOUNDARY.get(s.kind, s.kind)
+        if self.ctx.project.carried_by_sdk(self.ctx.catalog, boundary, whole_context=True):
             return
+        if self.ctx.project.carried_by_sdk(self.ctx.catalog, boundary, whole_context=False, in_process=True) and (
+                target is None and self._library_callable(s.func)
+                or isinstance(target, (cst.FunctionDef, cst.Lambda)) and not self.readers.reads_beyond_trace(target)):
+            return  # the SDK carries the trace; what else the target could lose, it never reads
         self._report_lost(s, covered)
 
     def _local_class(self, qualname: str) -> cst.ClassDef | None:
@@ -167,6 +172,15 @@ class ThreadContextCheck(Check):
         runs = _AttrRuns()
         fn.visit(runs)
         return bool(runs.names & stored.names)
+
+    def _library_callable(self, func: cst.BaseExpression) -> bool:
+        """The callable is a library's, not the project's: its qualified name (or its receiver's type) starts
+        with a name that is not one of the project's import names."""
+        q = self.ctx.qualified_name(func)
+        if q is None and isinstance(func, cst.Attribute):
+            t = self.ctx.resolver.receiver_type(func.value)
+            q = f"{t}.{func.attr.value}" if t else None
+        return q is not None and q.split(".")[0] not in self.readers.project_tops()
 
     def _hands_over(self, s: Spawn) -> bool:
         for arg in s.node.args:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from proplint.core.needs import Cond, all_of, words
 from proplint.core.rule import Invalid, Rule, Valid
-from proplint.families.hygiene.pins import pinned_below
+from proplint.core.versions import pinned_below
 
 if TYPE_CHECKING:
     from proplint.core.context import NeedsContext

@@ -1,4 +1,5 @@
-"""Version constraints (PRP410): does a project pin keep a distribution below the release that fixed it?
+"""Version constraints: does a project pin keep a distribution below a release (the one that fixed a bug,
+PRP410; the one from which a tracing SDK carries a boundary, `[[sdk_propagation]]` `since`)?
 
 The project index reads the constraints from dependency and lock files (`index.pins`); this reads them.
 """
