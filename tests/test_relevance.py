@@ -378,3 +378,37 @@ def test_opentelemetry_spans_kept_inside_one_process_still_need_a_thread_to_carr
               "def handle(data):\n    threading.Thread(target=_work, args=(data,)).start()\n")
     files = {**_SENTRY_WITH_REQUEST_ID, "app/telemetry.py": OTEL_APP["app/telemetry.py"]}
     assert codes(make_project(traced, {}, files, path="app/jobs.py")) == ["PRP201"]
+
+
+# --- the project's functions in other modules (`core/foreign.py`) ---------------------------------------
+
+_STATS = ("import statistics\n\n\ndef summary(values: list):\n    mean = statistics.mean(values)\n"
+          "    spread = statistics.pstdev(values)\n    return {'mean': round(mean, 3), 'spread': spread}\n")
+
+
+def test_a_worker_running_project_code_of_another_module_that_reads_nothing_is_not_reported(make_project):
+    code = ("import threading\n\nfrom app import stats\nfrom app.stats import summary\n\n\n"
+            "def _work(values):\n    return stats.summary(values)\n\n\n"
+            "def handle(values):\n    threading.Thread(target=_work, args=(values,)).start()\n"
+            "    threading.Thread(target=summary, args=(values,)).start()\n")
+    files = {**OTEL_APP, "app/stats.py": _STATS}
+    assert codes(make_project(code, {}, files, path="app/jobs.py")) == []
+    # the twins: the helper of the other module starts a span, or calls one that does
+    traced = {**files, "app/stats.py": "from app.telemetry import traced\n\n\n" + _STATS.replace(
+        "    mean =", "    with traced('summary'):\n        pass\n    mean =")}
+    assert codes(make_project(code, {}, traced, path="app/jobs.py")) == ["PRP201", "PRP201"]
+    deeper = {**files, "app/stats.py": "from app import audit\n\n\n" + _STATS.replace(
+        "    mean =", "    audit.record(values)\n    mean ="),
+        "app/audit.py": "from app.telemetry import traced\n\n\ndef record(values):\n    with traced('x'):\n        pass\n"}
+    assert codes(make_project(code, {}, deeper, path="app/jobs.py")) == ["PRP201", "PRP201"]
+
+
+def test_a_process_pool_running_a_static_method_of_its_own_class_is_followed(make_project):
+    code = ("import multiprocessing\n\nfrom app import stats\n\n\nclass Compare:\n"
+            "    @staticmethod\n    def _task(values):\n        return stats.summary(values)\n\n"
+            "    def run(self, chunks):\n        with multiprocessing.Pool() as pool:\n"
+            "            return pool.map(Compare._task, chunks)\n")
+    files = {**_REACH_APP, "app/stats.py": _STATS, "app/api.py": "from app.jobs import Compare\n"}
+    assert codes(make_project(code, {}, files, path="app/jobs.py")) == []
+    unknown = {**files, "app/stats.py": _STATS.replace("    mean =", "    values.owner.notify()\n    mean =")}
+    assert codes(make_project(code, {}, unknown, path="app/jobs.py")) == ["PRP206"]

@@ -30,6 +30,7 @@ import sys
 import libcst as cst
 
 from proplint.core.context import FileContext
+from proplint.core.foreign import PLAIN_TYPES, Judge, project_code
 from proplint.core.relevance import project_context
 from proplint.core.units import importable_tops, units
 
@@ -37,8 +38,7 @@ _BUILTINS = frozenset(dir(builtins))
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"asyncio", "json", "datetime", "uuid", "time",
                                                                 "logging", "re", "os", "typing"}
 _MAX_DEPTH = 12
-#: annotations of plain values, whose methods run no user code
-_PLAIN_TYPES = frozenset({"str", "bytes", "int", "float", "bool", "complex", "bytearray"})
+_PLAIN_TYPES = PLAIN_TYPES
 #: builtins that run their argument's code (a generator's body, a callable): `next(gen)`, `list(rows)`
 _ITERATING = frozenset({"next", "iter", "list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max",
                         "any", "all", "map", "filter", "enumerate", "zip", "reversed", "anext", "aiter"})
@@ -75,6 +75,7 @@ class Readers:
         self._memo: dict[int, bool] = {}
         self._tops: frozenset[str] | None = None
         self._classes: dict[str, tuple[list[str], list[str]]] | None = None
+        self._judge: Judge | None = None
 
     # -- the unit -----------------------------------------------------------------------------------------
     def instrumented(self) -> frozenset[str]:
@@ -171,9 +172,11 @@ class Readers:
                     if found is not None:
                         return found
             return _def_named(self.ctx.module.body, func.value)
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             cls = self.ctx.enclosing(cst.ClassDef)
-            if isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock):
+            # `self.m()`, `cls.m()`, and `Klass.m()` of a static method called by its own class's name
+            if isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock) and \
+                    func.value.value in ("self", "cls", cls.name.value):
                 return _def_named(cls.body.body, func.attr.value)
         return None
 
@@ -221,7 +224,20 @@ class Readers:
             return False  # a log record: the project's request context is stamped on it
         if self._library(top):
             return not self._instrumented_top(top)
-        return self._model_call(q)
+        if self._model_call(q):
+            return True
+        found = self.foreign(q) if follow < _MAX_FOLLOW else None
+        return found is not None and not found.maybe  # the project's function in another module: look inside
+
+    def foreign(self, q: str):
+        """The `core.foreign.Verdict` of the project's function or method `q` of another module, or None when
+        proplint cannot find it."""
+        if self._judge is None:
+            self._judge = Judge(self, project_code(self.ctx.index, units(self.ctx.index, self.ctx.catalog)
+                                                   .module_files()))
+        if self._judge.code.function(q) is None:
+            return None
+        return self._judge.verdict(q)
 
     def _model_call(self, q: str) -> bool:
         """`Model(...)`, `Model.find(...)`, `Model.nodes.get(...)` of a project class derived from an
@@ -404,10 +420,16 @@ class _RequestReads(cst.CSTVisitor):
         if q in ("contextvars.copy_context", "structlog.contextvars.get_contextvars"):
             self.reads = True
             return False
+        if last in r.methods or q in r.names:
+            self.reads = True  # a span started or read, a carrier injected
+            return False
         helper = r._helper(func) if name else None
         if helper is not None and self.follow < _MAX_FOLLOW and id(helper) not in self.seen:
             self.seen.add(id(helper))
             inner = _RequestReads(r, self.follow + 1, self.seen)
             helper.body.visit(inner)
             self.reads = inner.reads
+        elif helper is None and q and not r._library(top):
+            found = r.foreign(q)  # the project's code in another module
+            self.reads = bool(found and found.surely)
         return not self.reads

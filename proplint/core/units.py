@@ -159,7 +159,7 @@ class Units:
             self._cache[d] = self._unit(d)
         return self._cache[d]
 
-    def _module_files(self) -> dict[str, str]:
+    def module_files(self) -> dict[str, str]:
         """Dotted module name -> file, under every name a file can be imported by: from the import roots,
         below a `src/` folder, below its deploy unit's folder (`orders/app/x.py` is `app.x` in its container)."""
         if self._by_module is None:
@@ -184,7 +184,7 @@ class Units:
     def _loaded(self, mine: list[str]) -> set[str]:
         """The project files the unit's own files import, directly or through the files they import (a package
         imported runs its `__init__.py` too)."""
-        by_module = self._module_files()
+        by_module = self.module_files()
         files = self._index.files
         todo = [m for rel in mine for m in files[rel].get("modules", ())]
         seen: set[str] = set()

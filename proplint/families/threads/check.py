@@ -131,6 +131,8 @@ class ThreadContextCheck(Check):
         target = self.flow.resolve_function(s.func)
         if isinstance(target, (cst.FunctionDef, cst.Lambda)) and not self.readers.reads([target.body], set(), target):
             return  # the target reads no context: nothing there would continue it (`core/readers.py`)
+        if target is None and self._foreign_reads_nothing(s.func):
+            return  # the project's function of another module, which reads none (`core/foreign.py`)
         if isinstance(target, cst.FunctionDef) and self._runs_in_stored_context(target):
             self.record_target(s.func, True)
             return
@@ -172,6 +174,17 @@ class ThreadContextCheck(Check):
         runs = _AttrRuns()
         fn.visit(runs)
         return bool(runs.names & stored.names)
+
+    def _foreign_reads_nothing(self, func: cst.BaseExpression) -> bool:
+        """The callable is the project's function in another module (`jobs.digest`, `partial(jobs.digest,
+        ...)`) and nothing it runs reads a context."""
+        if isinstance(func, cst.Call) and self.ctx.qualified_name(func.func) in self.flow.partials and func.args:
+            func = func.args[0].value
+        q = self.ctx.qualified_name(func)
+        if not q or q.split(".")[0] not in self.readers.project_tops():
+            return False
+        found = self.readers.foreign(q)
+        return found is not None and not found.maybe
 
     def _library_callable(self, func: cst.BaseExpression) -> bool:
         """The callable is a library's, not the project's: its qualified name (or its receiver's type) starts
@@ -316,6 +329,8 @@ class ThreadContextCheck(Check):
         target = self.flow.resolve_function(func)
         if isinstance(target, cst.FunctionDef) and not self.readers.reads([target.body], set(), target):
             return  # the child reads no context (numpy statistics, a key derivation)
+        if target is None and self._foreign_reads_nothing(func):
+            return
         message = ProcessBoundaryWithoutCarrier.message(label, short(func), self.flow.carry(func) is not None)
         self.report(ProcessBoundaryWithoutCarrier, node, message)
 

@@ -1,0 +1,270 @@
+"""The project's own functions in other modules: does one of them read the context? (`core/readers.py` asks.)
+
+A consumer's handler, a thread's target or an executor's task often calls the project's code in another
+module (`stats.interpret_ks_test(...)`, `handle_order(msg)`, `destination_is_blocked(host)`). The readers
+looked only at the module at hand and took every call into another module as a read: the worker that runs
+numpy statistics behind a helper of another module was reported. Here such a function is found by its
+qualified name through the project's module map, its module parsed with the standard library's `ast`
+(once per process, only when a check asks), and its body judged like the processing itself:
+
+* `maybe` (conservative): some call may read the context: a `[[trace_activity]]` name or method, an injector
+  or extractor, an instrumented library, a log call where the project's logs carry its request context, a
+  method of something unknown, or the project's code that does (followed a few calls deep);
+* `surely` (positive evidence): it starts or reads a span (trace activity), logs where logs carry the request
+  context, or names one of the project's ContextVars, itself or in the project code it calls.
+
+Builtins, calls of libraries not instrumented in the unit, and methods of values such calls returned read
+nothing. A function that cannot be found (a dynamic attribute, a class's inherited method) is `maybe` and not
+`surely`, so each question errs the way its caller needs.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from proplint.core.ast_names import ast_imports, parse_ast
+
+_MAX_DEPTH = 3
+#: annotations of plain values, whose methods run no user code
+PLAIN_TYPES = frozenset({"str", "bytes", "int", "float", "bool", "complex", "bytearray"})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    maybe: bool
+    surely: bool
+
+
+_UNKNOWN = Verdict(maybe=True, surely=False)
+
+
+class ProjectCode:
+    """The project's functions by qualified name, parsed on demand (one per index: `project_code(index)`)."""
+
+    def __init__(self, index, module_files: dict[str, str]) -> None:
+        self.index = index
+        self.module_files = module_files
+        self._modules: dict[str, "tuple[ast.Module, dict[str, str], str] | None"] = {}
+        self.verdicts: dict[tuple, Verdict] = {}
+
+    def _module(self, rel: str):
+        if rel not in self._modules:
+            try:
+                source = (Path(self.index.root) / rel).read_bytes()
+                tree = parse_ast(source)
+            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                self._modules[rel] = None
+            else:
+                module = self.index.module_name(rel) or ""
+                self._modules[rel] = (tree, ast_imports(tree, module, rel.endswith("__init__.py")), module)
+        return self._modules[rel]
+
+    def function(self, qualname: str):
+        """(def node, its class or None, the module's imports, module name, the module tree) of the project
+        function `pkg.mod.func` or method `pkg.mod.Class.method`, or None."""
+        parts = qualname.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            rel = self.module_files.get(".".join(parts[:cut]))
+            if rel is None:
+                continue
+            found = self._module(rel)
+            if found is None:
+                return None
+            tree, imports, module = found
+            rest = parts[cut:]
+            body, cls = tree.body, None
+            for i, name in enumerate(rest):
+                node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                             and n.name == name), None)
+                if node is None:
+                    return None
+                if isinstance(node, ast.ClassDef):
+                    if i == len(rest) - 1:
+                        init = next((n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                                     and n.name == "__init__"), None)
+                        return (init, node, imports, module, tree) if init is not None else None
+                    body, cls = node.body, node
+                    continue
+                return (node, cls, imports, module, tree) if i == len(rest) - 1 else None
+            return None
+        return None
+
+
+def project_code(index, module_files: dict[str, str]) -> ProjectCode:
+    return index.derived("core.project_code", lambda ix: ProjectCode(ix, module_files))
+
+
+class Judge:
+    """Judges project functions for a `core.readers.Readers` (its tables say what reads)."""
+
+    def __init__(self, readers, code: ProjectCode) -> None:
+        self.readers = readers
+        self.code = code
+
+    def verdict(self, qualname: str, depth: int = 0) -> Verdict:
+        key = (qualname, self.readers.logs_read, self.readers.instrumented())
+        if key in self.code.verdicts:
+            return self.code.verdicts[key]
+        found = self.code.function(qualname)
+        if found is None:
+            return _UNKNOWN
+        self.code.verdicts[key] = Verdict(maybe=False, surely=False)  # recursion: what is seen so far
+        fn, cls, imports, module, tree = found
+        result = _Body(self, fn, cls, imports, module, tree, depth).judge()
+        self.code.verdicts[key] = result
+        return result
+
+
+class _Body:
+    def __init__(self, judge: Judge, fn, cls, imports, module, tree, depth: int) -> None:
+        self.judge_ = judge
+        self.r = judge.readers
+        self.fn, self.cls, self.imports, self.module, self.tree, self.depth = fn, cls, imports, module, tree, depth
+        self.inert: set[str] = set()
+        self.maybe = self.surely = False
+        self.vars = set(self.r.ctx.index.project_contextvars())
+        self.local_defs = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                           ast.ClassDef))}
+
+    def judge(self) -> Verdict:
+        for a in (*self.fn.args.posonlyargs, *self.fn.args.args, *self.fn.args.kwonlyargs):
+            ann = a.annotation
+            if isinstance(ann, ast.Name) and ann.id in PLAIN_TYPES:
+                self.inert.add(a.arg)
+            elif ann is not None:
+                q = self._qualname(ann)
+                if q and self.r._library(q.split(".")[0]) and not self.r._instrumented_top(q.split(".")[0]):
+                    self.inert.add(a.arg)
+        for stmt in self.fn.body:
+            self._statement(stmt)
+            if self.maybe and self.surely:
+                break
+        return Verdict(self.maybe, self.surely)
+
+    # -- walking ------------------------------------------------------------------------------------------
+    def _statement(self, stmt: ast.stmt) -> None:
+        for node in _own_nodes(stmt):
+            if isinstance(node, ast.Call):
+                self._call(node)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and self.vars:
+                q = self.imports.get(node.id) or (f"{self.module}.{node.id}" if node.id in self.local_defs else None)
+                if q and any(q == v or v.endswith("." + q) for v in self.vars):
+                    self.maybe = self.surely = True
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None and self._inert(stmt.value):
+            for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]):
+                self._bind(t)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)) and self._inert(stmt.iter):
+            self._bind(stmt.target)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                if item.optional_vars is not None and self._inert(item.context_expr):
+                    self._bind(item.optional_vars)
+        for block in ("body", "orelse", "finalbody", "handlers"):
+            for inner in getattr(stmt, block, ()) or ():
+                if isinstance(inner, ast.ExceptHandler):
+                    for s in inner.body:
+                        self._statement(s)
+                elif isinstance(inner, ast.stmt) and not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                               ast.ClassDef)):
+                    self._statement(inner)
+
+    def _bind(self, target: ast.AST) -> None:
+        if isinstance(target, ast.Name):
+            self.inert.add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for el in target.elts:
+                self._bind(el)
+
+    def _inert(self, expr: ast.AST) -> bool:
+        for node in _own_nodes(expr):
+            if isinstance(node, ast.Call) and self._call_verdict(node).maybe:
+                return False
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in self.inert \
+                    and node.id not in ("self", "cls") and not self._is_library_name(node.id):
+                return False
+        return True
+
+    def _is_library_name(self, name: str) -> bool:
+        import builtins
+        if hasattr(builtins, name) and name not in self.imports:
+            return True
+        q = self.imports.get(name)
+        return bool(q) and self.r._library(q.split(".")[0])
+
+    def _qualname(self, expr: ast.AST) -> str | None:
+        parts: list[str] = []
+        while isinstance(expr, ast.Attribute):
+            parts.append(expr.attr)
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return None
+        if expr.id in self.imports:
+            root = self.imports[expr.id]
+        elif expr.id in self.local_defs:
+            root = f"{self.module}.{expr.id}"
+        elif expr.id in ("self", "cls") and self.cls is not None:
+            root = f"{self.module}.{self.cls.name}"
+        else:
+            return None
+        return ".".join([root, *reversed(parts)])
+
+    # -- calls --------------------------------------------------------------------------------------------
+    def _call(self, call: ast.Call) -> None:
+        v = self._call_verdict(call)
+        self.maybe = self.maybe or v.maybe
+        self.surely = self.surely or v.surely
+
+    def _call_verdict(self, call: ast.Call) -> Verdict:
+        r = self.r
+        func = call.func
+        last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if last in r.methods:
+            return Verdict(True, True)
+        root = func
+        while isinstance(root, (ast.Attribute, ast.Subscript)):
+            root = root.value
+        if isinstance(root, ast.Call):
+            inner = self._call_verdict(root)
+            return inner if inner.maybe else Verdict(False, False)
+        if not isinstance(root, ast.Name):
+            return _UNKNOWN
+        name = root.id
+        if name in self.inert:
+            return Verdict(False, False)
+        q = self._qualname(func)
+        if q in r.names:
+            return Verdict(True, True)
+        if q is None:
+            import builtins
+            if hasattr(builtins, name) and func is root:
+                return Verdict(False, False)
+            return _UNKNOWN
+        top = q.split(".")[0]
+        if r.logs_read and (top in ("logging", "structlog", "loguru") or (
+                last in _LOG_METHODS and "log" in name.lower())):
+            return Verdict(True, True)
+        if r._library(top):
+            hit = r._instrumented_top(top)
+            return Verdict(hit, False)
+        if self.depth >= _MAX_DEPTH:
+            return _UNKNOWN
+        return self.judge_.verdict(q, self.depth + 1)
+
+
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "notice",
+                          "success"})
+
+
+def _own_nodes(node: ast.AST):
+    """The nodes of a statement's own expressions (not those of nested statements or definitions)."""
+    stack = [node]
+    first = True
+    while stack:
+        n = stack.pop()
+        if not first and isinstance(n, (ast.stmt, ast.Lambda)):
+            continue
+        first = False
+        yield n
+        stack.extend(ast.iter_child_nodes(n))
