@@ -412,3 +412,16 @@ def test_a_process_pool_running_a_static_method_of_its_own_class_is_followed(mak
     assert codes(make_project(code, {}, files, path="app/jobs.py")) == []
     unknown = {**files, "app/stats.py": _STATS.replace("    mean =", "    values.owner.notify()\n    mean =")}
     assert codes(make_project(code, {}, unknown, path="app/jobs.py")) == ["PRP206"]
+
+
+def test_work_a_metrics_scrape_submits_is_not_reported(make_project):
+    code = ("from concurrent.futures import ThreadPoolExecutor\n\nfrom prometheus_client.registry import Collector\n\n"
+            "from app.telemetry import traced\n\n\nclass QueueDepth(Collector):\n"
+            "    def __init__(self):\n        self._pool = ThreadPoolExecutor(1)\n\n"
+            "    def _measure(self):\n        with traced('measure'):\n            return 1\n\n"
+            "    def collect(self):\n        yield self._pool.submit(self._measure).result()\n")
+    files = {**_REACH_APP, "app/api.py": "from app.jobs import QueueDepth\n"}
+    assert codes(make_project(code, {}, files, path="app/jobs.py")) == []
+    # the twin: the same submit from a method a request calls
+    request = code.replace("    def collect(self):", "    def refresh(self):")
+    assert codes(make_project(request, {}, files, path="app/jobs.py")) == ["PRP203"]

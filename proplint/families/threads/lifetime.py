@@ -111,6 +111,21 @@ def at_startup(ctx: FileContext) -> bool:
     return outer in STARTUP_NAMES or outer.startswith(STARTUP_PREFIXES) or "boot" in outer.split("_")
 
 
+#: libraries whose collector classes' `collect()` runs on a metrics scrape (its own thread, no request)
+_SCRAPE_LIBRARIES = ("prometheus_client.",)
+
+
+def in_scrape(ctx: FileContext) -> bool:
+    """The spawn runs in a metrics collector's `collect()` (a class derived from `prometheus_client`'s
+    `Collector`): the scrape's own thread, which holds no request."""
+    fn = ctx.enclosing(cst.FunctionDef)
+    cls = ctx.enclosing(cst.ClassDef)
+    if not isinstance(fn, cst.FunctionDef) or fn.name.value != "collect" or not isinstance(cls, cst.ClassDef):
+        return False
+    bases = [ctx.qualified_name(b.value) or "" for b in cls.bases]
+    return any(b.startswith(_SCRAPE_LIBRARIES) for b in bases)
+
+
 def long_lived_target(ctx: FileContext, func: cst.BaseExpression, flow: "ContextFlow") -> bool:
     """The target hosts an event loop or a server, or exits the process (`[[long_lived_target]]`): as the
     callable itself (`target=loop.run_forever`, `os._exit`) or called in its body."""
@@ -165,12 +180,13 @@ class _CallsMatching(cst.CSTVisitor):
 
 def starts_service(ctx: FileContext, func: cst.BaseExpression | None, flow: "ContextFlow") -> bool:
     """Long-lived work, which must not inherit a request: a thread, timer or executor task spawned at
-    start-up (`at_startup`), or one whose target hosts a loop or a server for good: a long-running loop
+    start-up (`at_startup`) or by a metrics scrape (`in_scrape`), or one whose target hosts a loop or a
+    server for good: a long-running loop
     (`is_service_loop`), an event loop or server (`long_lived_target`) or, when its body is elsewhere, a
     target named for serving, started once for the life of its owner: from `__init__`/`start`
     (SERVICE_STARTERS) or kept on the instance (`self._thread = Thread(...)`). `func`: the thread's target
     (None: the loop is already known, a subclass's `run()`)."""
-    if at_startup(ctx):
+    if at_startup(ctx) or in_scrape(ctx):
         return True
     if func is not None and long_lived_target(ctx, func, flow):
         return True
