@@ -60,6 +60,35 @@ def _drop_fixes_with_undeclared_imports(findings: list[Finding], settings: Setti
             f.fix = None
             f.message += (f" (no automatic fix: the project does not use {names}; carry the context with the "
                           f"project's own helper, or add the dependency)")
+            continue
+        absent = sorted({d for i in f.fix.imports if (d := _instrumentation_dist(i.module))
+                         and not _declares(settings, relpath, d)})
+        if absent:
+            f.fix = None
+            f.message += f" (no automatic fix: {', '.join(absent)} is not among the dependencies)"
+
+
+def _instrumentation_dist(module: str) -> str | None:
+    """`opentelemetry.instrumentation.aiohttp_client` -> `opentelemetry-instrumentation-aiohttp-client`: the
+    distribution an instrumentation module comes from (the API's own modules need no more than the API)."""
+    parts = module.split(".")
+    if len(parts) >= 3 and parts[:2] == ["opentelemetry", "instrumentation"]:
+        return "opentelemetry-instrumentation-" + parts[2].replace("_", "-")
+    return None
+
+
+def _declares(settings: Settings, relpath: str, dist: str) -> bool:
+    """The dependency files that apply to `relpath` (its service's and the root's; the whole project's when
+    only the root has any) declare `dist` (or a distribution named on from it: `...-kafka-python` for
+    `...-kafka`, or the contrib bundle), or `opentelemetry-bootstrap` installs what is used. A project with no
+    dependency file at all says nothing either way: the fix is offered."""
+    index = settings.index
+    if index.bootstrap or not index.dep_dirs:
+        return True  # installed by `opentelemetry-bootstrap`, or no dependency file to tell
+    own = index.deps_for(relpath)
+    declared = set(index.deps) if own is None else set(own) | set(index.dep_dirs.get("", ()))
+    return any(d == dist or d.startswith(dist + "-") or d == "opentelemetry-contrib-instrumentations"
+               for d in declared)
 
 
 def _say_why_context_exists(findings: list[Finding], settings: Settings) -> None:

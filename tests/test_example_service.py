@@ -288,6 +288,7 @@ def test_unsafe_fixes_leave_only_manual_findings(tmp_path):
     app = (project / "svc/ui/app.py").read_text(encoding="utf-8")
     assert "async with traced_client(timeout=5.0, verify=False) as client:" in app
     monitor = (project / "svc/ops/health_monitor.py").read_text(encoding="utf-8")
-    assert "aiohttp.ClientSession(trace_configs=[create_trace_config()])" in monitor
+    # its fix would import opentelemetry-instrumentation-aiohttp-client, which the project does not declare
+    assert "create_trace_config" not in monitor
     for path in project.rglob("*.py"):
         compile(path.read_bytes(), str(path), "exec", dont_inherit=True)

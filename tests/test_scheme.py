@@ -44,3 +44,23 @@ def test_in_a_monorepo_each_service_s_own_dependencies_decide(make_project):
     [finding] = mailer.check()
     assert finding.fix is None and "the project does not use OpenTelemetry" in finding.message
     assert mailer.fix(unsafe=True).fixed is None
+
+
+AIOHTTP = ("import aiohttp\n\n\nasync def fetch(url):\n    async with aiohttp.ClientSession() as session:\n"
+           "        async with session.get(url) as response:\n            return await response.text()\n")
+
+
+def test_a_fix_importing_an_instrumentation_needs_that_distribution_not_only_the_api(make_project):
+    """`create_trace_config` comes from opentelemetry-instrumentation-aiohttp-client: a project that declares
+    only the API gets no fix importing it (the service would fail at start-up), and is told why."""
+    api_only = {"requirements.txt": "aiohttp==3.10.0\nopentelemetry-api==1.27.0\nopentelemetry-sdk==1.27.0\n"}
+    project = make_project(AIOHTTP, {}, api_only, path="app/client.py")
+    [finding] = project.check()
+    assert finding.code == "PRP104" and finding.fix is None
+    assert "opentelemetry-instrumentation-aiohttp-client is not among the dependencies" in finding.message
+    assert project.fix(unsafe=True).fixed is None
+    declared = {"requirements.txt": api_only["requirements.txt"] + "opentelemetry-instrumentation-aiohttp-client==0.48b0\n"}
+    project = make_project(AIOHTTP, {}, declared, path="app/client.py")
+    [finding] = project.check()
+    assert finding.fix is not None
+    assert "from opentelemetry.instrumentation.aiohttp_client import" in project.fix(unsafe=True).fixed.decode()

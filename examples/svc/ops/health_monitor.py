@@ -34,7 +34,7 @@ def check_legacy_gateway(url: str) -> bool:
 
 
 async def scrape_metrics(url: str) -> str:
-    async with aiohttp.ClientSession() as session:  # expect: PRP104 fix=unsafe
+    async with aiohttp.ClientSession() as session:  # expect: PRP104 fix=none
         async with session.get(f"{url}/metrics") as resp:
             return await resp.text()
 

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 #: an application that uses OpenTelemetry (its HTTP calls can lose a trace)
 OTEL_APP = {"app/__init__.py": "", "app/telemetry.py": "from opentelemetry import trace\n"}
 
+#: the example project declares the API and the instrumentation its fix imports
+_DEPENDENCIES = {"requirements.txt": OTEL_DEPENDENCY["requirements.txt"] + "opentelemetry-instrumentation-httpx\n"}
+
 class UntracedAsyncClient(Rule):
     code = "PRP101"
     name = "untraced-httpx-async-client"
@@ -71,15 +74,17 @@ class UntracedAsyncClient(Rule):
         client replaces any construction. A client closed in `finally` (`c = httpx.AsyncClient(<args>)`
         directly followed by `try: <body> finally: await c.aclose()`, nothing else in the `finally`, no
         `except`/`else`, `c` not used after it) becomes `async with <factory>(<args>) as c: <body>`,
-        always unsafe: the factory, not the code, then decides how the client is opened and closed. The fix is safe when the factory is defined in the project and
-        its signature takes the arguments (or `**kwargs`); unsafe otherwise, and unsafe when the call
+        always unsafe: the factory, not the code, then decides how the client is opened and closed. The fix
+        is safe when the factory is defined in the project and its signature takes the arguments (or `**kwargs`); unsafe otherwise, and unsafe when the call
         passes `verify=`, `cert=`, `http2=`, `limits=`, `proxy=` or `trust_env=` while the factory sets
         `transport=` (httpx ignores them once a transport is given).
 
         In the OpenTelemetry profile, `HTTPXClientInstrumentor.instrument_client(c)` is inserted after
         `c = httpx.AsyncClient(...)` or as the first statement of `async with ... as c:`. It is safe when
-        `opentelemetry-instrumentation-httpx` is among the project's dependencies; otherwise it is
-        unsafe and the message says to add it. Other uses (a client passed straight to a call) get no fix.
+        `opentelemetry-instrumentation-httpx` is among the project's dependencies (those of the file's
+        service in a monorepo). Where dependency files exist and do not declare it, no fix is offered (it
+        would import a package that is not installed) and the message says to add it; with no dependency
+        file at all, the fix is unsafe. Other uses (a client passed straight to a call) get no fix.
     """
     VALID = (
         # judged by where its calls go: only to a public API
@@ -149,14 +154,14 @@ class UntracedAsyncClient(Rule):
         Invalid("import httpx as hx\nclient = hx.AsyncClient()\n",
                 fixed="import httpx as hx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
                       "\nclient = hx.AsyncClient()\nHTTPXClientInstrumentor.instrument_client(client)\n",
-                unsafe=True, files=OTEL_DEPENDENCY),
+                files=_DEPENDENCIES),
         Invalid("from httpx import AsyncClient as C\nasync def f():\n    async with C(timeout=2) as c:  # keep\n"
                 "        return await c.get('/')\n",
                 fixed="from httpx import AsyncClient as C\n"
                       "from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
                       "\nasync def f():\n    async with C(timeout=2) as c:  # keep\n"
                       "        HTTPXClientInstrumentor.instrument_client(c)\n        return await c.get('/')\n",
-                unsafe=True, files=OTEL_DEPENDENCY),
+                files=_DEPENDENCIES),
         Invalid("import httpx\nasync def f(url):\n    async with httpx.AsyncClient(timeout=5.0) as client:\n"
                 "        return await client.get(url)\n",
                 fixed='import httpx\n\nfrom svc.http import traced_client\n\nasync def f(url):\n'

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from proplint.families.http.model import HttpClient
 
 
+#: the example project declares the API and the instrumentation its fix imports
+_DEPENDENCIES = {"requirements.txt": OTEL_DEPENDENCY["requirements.txt"] + "opentelemetry-instrumentation-aiohttp-client\n"}
+
 class UntracedAiohttp(Rule):
     code = "PRP104"
     name = "untraced-aiohttp-session"
@@ -59,7 +62,9 @@ class UntracedAiohttp(Rule):
     fix_safety = """
         The fix adds `trace_configs=[create_trace_config()]` (or appends to an empty literal list) and the
         import. Safe when `opentelemetry-instrumentation-aiohttp-client` is among the project's
-        dependencies, unsafe otherwise (the message says to add it).
+        dependencies (those of the file's service in a monorepo). Where dependency files exist and do not
+        declare it, no fix is offered (it would import a package that is not installed) and the message says
+        to add it; with no dependency file at all, the fix is unsafe.
     """
     VALID = (
         Valid("import aiohttp\nfrom opentelemetry.instrumentation.aiohttp_client import create_trace_config\n"
@@ -73,12 +78,12 @@ class UntracedAiohttp(Rule):
         # the same provider, and a client of the service that is given the session
         Invalid("from aiohttp import ClientSession\n\nclass Provider:\n"
                 "    async def http_session(self) -> ClientSession:\n        return ClientSession()\n",
-                files={**OTEL_DEPENDENCY, "client.py": "from aiohttp import ClientSession\n\n\nclass Orders:\n"
+                files={**_DEPENDENCIES, "client.py": "from aiohttp import ClientSession\n\n\nclass Orders:\n"
                                     "    def __init__(self, session: ClientSession):\n        self.session = session\n"},
                 fixed="from aiohttp import ClientSession\n"
                       "from opentelemetry.instrumentation.aiohttp_client import create_trace_config\n\nclass Provider:\n"
                       "    async def http_session(self) -> ClientSession:\n"
-                      "        return ClientSession(trace_configs=[create_trace_config()])\n", unsafe=True),
+                      "        return ClientSession(trace_configs=[create_trace_config()])\n"),
         Invalid("import aiohttp\nasync def f():\n    async with aiohttp.ClientSession(timeout=None) as s:\n"
                 "        pass\n",
                 fixed="import aiohttp\nfrom opentelemetry.instrumentation.aiohttp_client import create_trace_config\n"
@@ -89,7 +94,7 @@ class UntracedAiohttp(Rule):
         Invalid("import aiohttp\ns = aiohttp.ClientSession(trace_configs=[])\n",
                 fixed="import aiohttp\nfrom opentelemetry.instrumentation.aiohttp_client import create_trace_config\n"
                       "\ns = aiohttp.ClientSession(trace_configs=[create_trace_config()])\n",
-                unsafe=True, files=OTEL_DEPENDENCY),
+                files=_DEPENDENCIES),
     )
 
     @classmethod
