@@ -21,7 +21,7 @@ from proplint.core.flow import CarrierFlow
 from proplint.core.resolve import dotted, is_name
 from proplint.core.walk import visit
 from proplint.families.messaging.edits import Fixes
-from proplint.families.messaging.facts import imported_after, instrumentor_packages, project_facts
+from proplint.families.messaging.facts import imported_after, instrumentor_packages, listed_handlers, project_facts
 from proplint.families.messaging.facts import instrumented as library_instrumented
 from proplint.families.messaging.flow import SPAN_METHODS, ExtractFlow
 from proplint.families.messaging.model import CALL, Consumer, Producer
@@ -336,6 +336,10 @@ class MessagingCheck(Check):
             entry = self.task_consumers.get(self.receivers.decorated(node).kind or "")
         if entry is None and self.listed_consumers and self.ctx.parent() is self.ctx.module:
             entry = self.listed().get(node.name.value)
+            if entry is None and self.ctx.module_name:  # listed by a worker in another module
+                kind = listed_handlers(self.ctx.index, self.ctx.config.scope == "application").get(
+                    f"{self.ctx.module_name}.{node.name.value}")
+                entry = next((e for e in self.listed_consumers if e.kind == kind), None)
         if entry is None or self.instrumented(entry.restored_by) or self.relevance.carried_elsewhere(entry) \
                 or self.relevance.restored_downstream() or self.relevance.restored_here():
             return
@@ -345,7 +349,8 @@ class MessagingCheck(Check):
         self.report(rule, node.name, rule.message(entry, task=node.name.value))
 
     def listed(self) -> dict[str, Consumer]:
-        """Function names listed in this module for a "listed" consumer whose library the module imports."""
+        """Function names listed in this module for a "listed" consumer whose library the module imports (those
+        listed by another module are the index's: `facts.listed_handlers`)."""
         if self._listed is None:
             self._listed = {}
             imported = {q.split(".")[0] for q in self.ctx.resolver.module_scope.imports().values()}

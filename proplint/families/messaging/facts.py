@@ -14,6 +14,7 @@ from typing import Any
 from proplint.core.catalog import Catalog
 from proplint.config import Config
 from proplint.core.ast_names import ast_qualname, all_nodes, walk
+from proplint.core.relevance import path_kind
 from proplint.index import ProjectIndex
 
 
@@ -185,7 +186,46 @@ def collect_messaging_facts(tree: ast.Module, imports: dict, module: str | None,
                     tasks[stmt.name] = ["method", where, target.attr]
     if tasks:
         out["tasks"] = tasks
+
+    # the functions a worker of this module runs (arq's `class WorkerSettings: functions = [...]`), by qualified
+    # name: listed here, they may be defined (and processed) in another module that never imports the library
+    listed = {}
+    for entry in catalog.get("consumer"):
+        if entry.form != "listed":
+            continue
+        libs = {c.split(".")[0] for e in catalog.get("message_client") if e.name == entry.kind for c in e.constructors}
+        if not libs & {q.split(".")[0] for q in imported}:
+            continue
+        for value in _listed_values(tree, set(entry.methods)):
+            q = ast_qualname(value, imports)
+            if q is None and isinstance(value, ast.Name) and module:
+                q = f"{module}.{value.id}"
+            if q:
+                listed.setdefault(q, entry.kind)
+    if listed:
+        out["listed"] = listed
     return out
+
+
+def _listed_values(tree: ast.Module, keys: set[str]) -> list[ast.expr]:
+    """The elements of the list or tuple literals assigned to one of `keys` (a module or class attribute) or
+    passed as that keyword; an element `func(fn, ...)` gives `fn` (the check's `_listed_names`)."""
+    found = []
+    for node in all_nodes(tree):
+        value = None
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in keys for t in node.targets):
+            value = node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id in keys:
+            value = node.value
+        elif isinstance(node, ast.keyword) and node.arg in keys:
+            value = node.value
+        if isinstance(value, (ast.List, ast.Tuple)):
+            for item in value.elts:
+                if isinstance(item, ast.Call) and item.args:
+                    item = item.args[0]
+                if isinstance(item, (ast.Name, ast.Attribute)):
+                    found.append(item)
+    return found
 
 
 # --- queries over the index ---------------------------------------------------------------------------
@@ -210,7 +250,7 @@ def project_facts(index: ProjectIndex) -> dict[str, Any]:
     if cached is not None and cached[0] is index:
         return cached[1]
     merged: dict[str, Any] = {"injectors": set(), "sites": [], "clients": {}, "tasks": {}, "modules": {},
-                              "libraries": set(), "state_clients": {}}
+                              "libraries": set(), "state_clients": {}, "listed": {}}
     for rel, facts in index.facts("messaging"):
         module = index.module_name(rel)
         merged["injectors"].update(tuple(u) for u in facts.get("injectors", ()))
@@ -220,6 +260,8 @@ def project_facts(index: ProjectIndex) -> dict[str, Any]:
             merged["state_clients"][name] = kind if merged["state_clients"].get(name, kind) == kind else None
         for site in facts.get("instrument_sites", ()):
             merged["sites"].append({**site, "module": module})
+        for q, kind in facts.get("listed", {}).items():
+            merged["listed"].setdefault(q, []).append((kind, rel))
         if module:
             merged["modules"][module] = rel
             for name, kind in facts.get("clients", {}).items():
@@ -230,6 +272,20 @@ def project_facts(index: ProjectIndex) -> dict[str, Any]:
         _CACHE.clear()
     _CACHE[id(index)] = (index, merged)
     return merged
+
+
+def listed_handlers(index: ProjectIndex, application_only: bool) -> dict[str, str]:
+    """Qualified name -> kind of the functions a worker runs because some module lists them (arq's
+    `WorkerSettings.functions`); with `application_only` (`scope = "application"`), lists in tests, examples
+    and scripts are left out: nothing is reported there, and the application's worker is not one of them."""
+    def compute(ix: ProjectIndex) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for q, where in project_facts(ix)["listed"].items():
+            for kind, rel in where:
+                if not (application_only and path_kind(rel)):
+                    out.setdefault(q, kind)
+        return out
+    return index.derived(f"messaging.listed:{application_only}", compute)
 
 
 def imported_after(index: ProjectIndex, module: str | None, library: str) -> bool:
