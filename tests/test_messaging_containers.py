@@ -236,7 +236,16 @@ from app.mailer import deliver
 
 async def send_receipt(ctx, order_id):  # PRP302
     await deliver(order_id)
+
+
+async def send_reminder(ctx, order_id):  # PRP302
+    await deliver(order_id)
 ''',
+    # a second worker whose settings import nothing of arq (its redis settings come from the first): the class
+    # name is arq's own
+    "app/reminders.py": "from app.jobs.mail import send_reminder\nfrom app.worker import WorkerSettings as Base\n"
+                        "\n\nclass WorkerSettings:\n    functions = [send_reminder]\n"
+                        "    redis_settings = Base.redis_settings\n",
     "app/mailer.py": "async def deliver(order_id):\n    return order_id\n",
     "app/worker.py": '''\
 from arq import func

@@ -357,8 +357,12 @@ class MessagingCheck(Check):
             for entry in self.listed_consumers:
                 tops = self.relevance.tops.get(entry.kind, set())
                 if tops & imported:
-                    for name in _listed_names(self.ctx.module, set(entry.methods)):
-                        self._listed.setdefault(name, entry)
+                    names = _listed_names(self.ctx.module, set(entry.methods))
+                else:  # `class WorkerSettings: functions = [...]` without an import of the library
+                    names = [n for stmt in self.ctx.module.body if isinstance(stmt, cst.ClassDef)
+                             and stmt.name.value in entry.holders for n in _listed_names(stmt, set(entry.methods))]
+                for name in names:
+                    self._listed.setdefault(name, entry)
         return self._listed
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -470,7 +474,7 @@ def _chain_args(call: cst.Call) -> list[cst.Arg]:
     return out
 
 
-def _listed_names(module: cst.Module, keys: set[str]) -> list[str]:
+def _listed_names(module: cst.CSTNode, keys: set[str]) -> list[str]:
     """Names in the list or tuple literals assigned to one of `keys` (a module or class attribute) or passed as
     that keyword; an element `func(fn, ...)` names `fn`."""
     finder = _Listed(keys)

@@ -95,6 +95,7 @@ def gate_tokens(catalog: Catalog) -> tuple[bytes, ...]:
     the top-level modules of the loaded catalog's clients, the user's catalogs included (the index then skips
     parsing other files)."""
     words = {"inject", "instrument", ".task", "shared_task", "actor", "dependency_injector"}
+    words.update(h for e in catalog.get("consumer") for h in e.holders)
     for entry in catalog.get("message_client"):
         for name in [*entry.constructors, *entry.decorators]:
             words.add(name.split(".")[0])
@@ -216,9 +217,10 @@ def collect_messaging_facts(tree: ast.Module, imports: dict, module: str | None,
         if entry.form != "listed":
             continue
         libs = {c.split(".")[0] for e in catalog.get("message_client") if e.name == entry.kind for c in e.constructors}
-        if not libs & {q.split(".")[0] for q in imported}:
+        anywhere = bool(libs & {q.split(".")[0] for q in imported})
+        if not anywhere and not entry.holders:
             continue
-        for value in _listed_values(tree, set(entry.methods)):
+        for value in _listed_values(tree, set(entry.methods), None if anywhere else set(entry.holders)):
             q = ast_qualname(value, imports)
             if q is None and isinstance(value, ast.Name) and module:
                 q = f"{module}.{value.id}"
@@ -292,11 +294,14 @@ def _built_kind(fn: ast.FunctionDef | ast.AsyncFunctionDef, imports: dict, ctors
     return None
 
 
-def _listed_values(tree: ast.Module, keys: set[str]) -> list[ast.expr]:
+def _listed_values(tree: ast.Module, keys: set[str], holders: set[str] | None = None) -> list[ast.expr]:
     """The elements of the list or tuple literals assigned to one of `keys` (a module or class attribute) or
-    passed as that keyword; an element `func(fn, ...)` gives `fn` (the check's `_listed_names`)."""
+    passed as that keyword; an element `func(fn, ...)` gives `fn` (the check's `_listed_names`). With
+    `holders`, only the class attributes of module-level classes of those names."""
     found = []
-    for node in all_nodes(tree):
+    nodes = all_nodes(tree) if holders is None else [
+        n for stmt in tree.body if isinstance(stmt, ast.ClassDef) and stmt.name in holders for n in stmt.body]
+    for node in nodes:
         value = None
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in keys for t in node.targets):
             value = node.value

@@ -59,7 +59,7 @@ class ConsumerWithoutExtract(Rule):
         `subscribe(callback=...)` (when the callback is defined in the module). Task handlers: a function made a
         task by celery `@app.task`/`@shared_task`, `@dramatiq.actor`, `@huey.task()` or taskiq `@broker.task`,
         a coroutine listed in arq's `functions = [...]` (`WorkerSettings`, `Worker(functions=)`) of its module
-        or of another module of the project that imports it,
+        or of another module of the project (one importing arq, or a `WorkerSettings` class in any module),
         and the function of the module an rq `enqueue`/`enqueue_call`/`enqueue_in`/`enqueue_at` hands to the
         worker: their body is the processing, and they are reported without a fix (where the carrier comes
         back depends on how it was sent: `self.request`, the job's `meta`, a keyword, message options or
@@ -367,6 +367,8 @@ class ConsumerWithoutExtract(Rule):
             if e.form == "listed":  # a list named for one of `methods`, in a module importing the library
                 tops = {c.split(".")[0] for c in found.clients[e.kind].constructors}
                 out.append(all_of(words(e.methods), any_of(*(found.layout.named(t, prefix=True) for t in tops))))
+                if e.holders:  # in a holder class of any module (`class WorkerSettings: functions = [...]`)
+                    out.append(all_of(words(e.methods), words(e.holders)))
                 # or a function of the module listed by a worker in another one (`facts.listed_handlers`)
                 listed = {last_part(q) for q, kind in listed_handlers(
                     project.index, project.config.scope == "application").items() if kind == e.kind}
