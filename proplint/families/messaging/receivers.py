@@ -168,7 +168,7 @@ class Receivers:
         return UNKNOWN
 
     def _call(self, call: cst.Call, depth: int) -> Receiver:
-        provided = self._provider_call(call.func, depth)
+        provided = self._provider_call(call.func)
         if provided is not None:
             return provided
         q = self.ctx.qualified_name(call.func)
@@ -268,7 +268,7 @@ class Receivers:
             kind = found.kind(path) if path is not None else None
         return Receiver(kind) if kind else None
 
-    def _provider_call(self, func: cst.BaseExpression, depth: int) -> Receiver | None:
+    def _provider_call(self, func: cst.BaseExpression) -> Receiver | None:
         """`Container.producer()` / `container.producer()` (an instance of a container class): the provider's
         value."""
         if not isinstance(func, cst.Attribute):
