@@ -25,6 +25,10 @@ fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e ".[test]"
 
+# arq's runtime proof runs in an environment of its own (every arq release pins redis<6; the test extra has
+# redis-py 8): tests/arq_env.py builds .venv-arq/ from tests/requirements-arq.txt, again only when they change.
+"$VENV/bin/python" tests/arq_env.py > /dev/null
+
 # The pinned benchmark corpus (~1M lines from PyPI, 37 MB once): tests/test_corpus_exact.py proves the
 # prefilter exact on it. Skipped when already fetched.
 "$VENV/bin/python" benchmarks/fetch_corpus.py > /dev/null

@@ -104,13 +104,15 @@ def clean_env(pythonpath: Iterable[Path | str] = ()) -> dict[str, str]:
 
 
 def run_python(args: list[str], cwd: Path, pythonpath: Iterable[Path | str] = (), timeout: float = 60,
-               check: bool = True, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
-    """`sys.executable <args>` in `cwd`; raises with both streams shown when `check` and it fails."""
+               check: bool = True, env: Mapping[str, str] | None = None,
+               executable: Path | str | None = None) -> subprocess.CompletedProcess:
+    """`sys.executable <args>` (or another environment's interpreter) in `cwd`; raises with both streams shown
+    when `check` and it fails."""
     full_env = clean_env(pythonpath)
     if env:
         full_env.update(env)
-    proc = subprocess.run([sys.executable, *args], cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run([str(executable or sys.executable), *args], cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"{' '.join(args[:3])}... exited {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"

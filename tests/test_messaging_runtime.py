@@ -14,8 +14,11 @@ The same for a NATS JetStream stream read by a pull consumer (`nats-server -js`)
 no fix rewrites, the INVALID code and its VALID twin written by hand are run instead: two traces and
 PRP301/PRP302, then one trace and no finding. huey and rq run on redis-server with their own workers (huey's
 `dequeue`/`execute`, rq's `dequeue_any` and `SimpleWorker.execute_job`) in a process of their own; dramatiq on its own test double,
-`StubBroker`, with its own `Worker` threads. (taskiq's `InMemoryBroker` is no proof: it runs the task in
-the sender's event loop, in a copy of the sender's context, so even the INVALID code gives one trace.)
+`StubBroker`, with its own `Worker` threads; celery with a real worker (solo pool); taskiq on taskiq-redis with
+its worker's own `start_listen` (taskiq's `InMemoryBroker` is no proof: it runs the task in the sender's event
+loop, in a copy of the sender's context, so even the INVALID code gives one trace); arq with its own
+`run_worker`, in arq's own environment (`tests/arq_env.py`: arq pins redis<6), its `WorkerSettings` in another
+module than the jobs.
 """
 
 from __future__ import annotations
@@ -525,17 +528,20 @@ def _task_findings(project: Path) -> set[tuple[str, str]]:
     return {(Path(d["filename"]).name, d["code"]) for d in json.loads(proc.stdout)}
 
 
-def prove_twins(root: Path, env: dict, invalid: dict, valid: dict, reported: set[tuple[str, str]]) -> None:
+def prove_twins(root: Path, env: dict, invalid: dict, valid: dict, reported: set[tuple[str, str]],
+                python: Path | None = None) -> None:
     """The INVALID project (files by name) gives two traces and the `reported` findings; its hand-written
     VALID twin one trace (the task's span a child of the producer's) and no finding. `consumer.py`, when
-    given, is the worker, run after the producer in a process of its own."""
+    given, is the worker, run after the producer in a process of its own; both run with `python` when given
+    (the library's own environment), proplint with this one."""
     for is_valid, files in enumerate([invalid, valid]):
         project = root / ("valid" if is_valid else "invalid")
         write_files(project, {"pyproject.toml": "[tool.proplint]\n", "otel_setup.py": OTEL_SETUP, **files})
         assert _task_findings(project) == (set() if is_valid else reported)
-        spans = spans_from(run_python(["producer.py"], cwd=project, env=env, timeout=60).stdout)
+        spans = spans_from(run_python(["producer.py"], cwd=project, env=env, timeout=60, executable=python).stdout)
         if "consumer.py" in files:
-            spans += spans_from(run_python(["consumer.py"], cwd=project, env=env, timeout=60).stdout)
+            spans += spans_from(run_python(["consumer.py"], cwd=project, env=env, timeout=60,
+                                           executable=python).stdout)
         root_span, handled = span(spans, "create_order"), span(spans, "bill_order")
         if is_valid:
             assert handled["trace_id"] == root_span["trace_id"] and handled["parent_id"] == root_span["span_id"]
@@ -791,3 +797,199 @@ def test_celery_task_queue(tmp_path, redis_server):
     prove_twins(tmp_path, {"BROKER_PORT": str(redis_server.port)},
                 {"tasks.py": CELERY_TASKS, **worker}, {"tasks.py": CELERY_TASKS_CARRIED, **worker},
                 {("tasks.py", "PRP301"), ("tasks.py", "PRP302")})
+
+
+# taskiq on the real redis-server (taskiq-redis's ListQueueBroker): the worker is taskiq's own `start_listen`,
+# the function each process of `taskiq worker` runs (its Receiver fetches the message and runs the task in
+# the worker's event loop), in a process of its own, told to stop after one task. (The in-memory broker is no
+# proof: it runs the task in the sender's loop, in a copy of its context.) The VALID twin sends the carrier
+# as the message's labels and restores it from `Context.message.labels`.
+TASKIQ_TASKS = '''\
+"""Billing tasks on taskiq with a Redis list broker."""
+
+import os
+
+from opentelemetry import trace
+from taskiq_redis import ListQueueBroker
+
+tracer = trace.get_tracer(__name__)
+broker = ListQueueBroker(f"redis://127.0.0.1:{os.environ['BROKER_PORT']}", queue_name="proof")
+
+
+@broker.task
+async def bill_order(order_id):
+    with tracer.start_as_current_span("bill_order") as span:
+        span.set_attribute("order_id", order_id)
+
+
+async def create_order(order_id):
+    with tracer.start_as_current_span("create_order"):
+        await bill_order.kiq(order_id)
+'''
+
+TASKIQ_TASKS_CARRIED = '''\
+"""Billing tasks on taskiq; the task continues the sender's trace (a carrier in the message's labels)."""
+
+import os
+
+from opentelemetry import trace
+from opentelemetry.propagate import extract, inject
+from taskiq import Context, TaskiqDepends
+from taskiq_redis import ListQueueBroker
+
+tracer = trace.get_tracer(__name__)
+broker = ListQueueBroker(f"redis://127.0.0.1:{os.environ['BROKER_PORT']}", queue_name="proof")
+
+
+@broker.task
+async def bill_order(order_id, context: Context = TaskiqDepends()):
+    with tracer.start_as_current_span("bill_order", context=extract(context.message.labels)) as span:
+        span.set_attribute("order_id", order_id)
+
+
+async def create_order(order_id):
+    with tracer.start_as_current_span("create_order"):
+        carrier = {}
+        inject(carrier)
+        await bill_order.kicker().with_labels(**carrier).kiq(order_id)
+'''
+
+TASKIQ_PRODUCER = '''\
+import asyncio
+
+import otel_setup  # noqa: F401
+import tasks
+
+
+async def main():
+    await tasks.broker.startup()
+    await tasks.create_order(1)
+    await tasks.broker.shutdown()
+
+
+asyncio.run(main())
+'''
+
+TASKIQ_WORKER = '''\
+import otel_setup  # noqa: F401
+from taskiq.cli.worker.args import WorkerArgs
+from taskiq.cli.worker.run import start_listen
+
+start_listen(WorkerArgs.from_cli(["tasks:broker", "--max-tasks-per-child", "1", "--no-configure-logging"]))
+'''
+
+
+def test_taskiq_task_queue(tmp_path, redis_server):
+    prove_twins(tmp_path, {"BROKER_PORT": str(redis_server.port)},
+                {"tasks.py": TASKIQ_TASKS, "producer.py": TASKIQ_PRODUCER, "consumer.py": TASKIQ_WORKER},
+                {"tasks.py": TASKIQ_TASKS_CARRIED, "producer.py": TASKIQ_PRODUCER, "consumer.py": TASKIQ_WORKER},
+                {("tasks.py", "PRP301"), ("tasks.py", "PRP302")})
+
+
+# arq on the real redis-server, in arq's own environment (`tests/arq_env.py`: every arq release pins redis<6,
+# the test extra has redis-py 8). The worker is arq's own (`run_worker`, what the `arq` command runs, in burst
+# mode: it runs the queued job and stops), in a process of its own; its `WorkerSettings` live in another module
+# than the jobs they list, so PRP302 is found through the project index. The VALID twin passes the carrier as
+# a job keyword and restores it in the job.
+ARQ_TASKS = '''\
+"""Billing jobs on arq."""
+
+import os
+
+from arq import create_pool
+from arq.connections import RedisSettings
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+REDIS = RedisSettings(host="127.0.0.1", port=int(os.environ["BROKER_PORT"]))
+
+
+async def bill_order(ctx, order_id):
+    with tracer.start_as_current_span("bill_order") as span:
+        span.set_attribute("order_id", order_id)
+
+
+async def create_order(order_id):
+    with tracer.start_as_current_span("create_order"):
+        redis = await create_pool(REDIS)
+        await redis.enqueue_job("bill_order", order_id)
+        await redis.aclose()
+'''
+
+ARQ_TASKS_CARRIED = '''\
+"""Billing jobs on arq; the job continues the enqueuer's trace (a carrier passed as a job keyword)."""
+
+import os
+
+from arq import create_pool
+from arq.connections import RedisSettings
+from opentelemetry import trace
+from opentelemetry.propagate import extract, inject
+
+tracer = trace.get_tracer(__name__)
+REDIS = RedisSettings(host="127.0.0.1", port=int(os.environ["BROKER_PORT"]))
+
+
+async def bill_order(ctx, order_id, trace_ctx=None):
+    with tracer.start_as_current_span("bill_order", context=extract(trace_ctx or {})) as span:
+        span.set_attribute("order_id", order_id)
+
+
+async def create_order(order_id):
+    with tracer.start_as_current_span("create_order"):
+        carrier = {}
+        inject(carrier)
+        redis = await create_pool(REDIS)
+        await redis.enqueue_job("bill_order", order_id, trace_ctx=carrier)
+        await redis.aclose()
+'''
+
+ARQ_WORKER_SETTINGS = '''\
+"""The worker's settings (`arq worker.WorkerSettings`): the jobs are another module's."""
+
+from tasks import REDIS, bill_order
+
+
+class WorkerSettings:
+    functions = [bill_order]
+    redis_settings = REDIS
+'''
+
+ARQ_PRODUCER = '''\
+import asyncio
+
+import otel_setup  # noqa: F401
+import tasks
+
+asyncio.run(tasks.create_order(1))
+'''
+
+ARQ_WORKER = '''\
+import otel_setup  # noqa: F401
+from arq import run_worker
+
+from worker import WorkerSettings
+
+worker = run_worker(WorkerSettings, burst=True, handle_signals=False)
+assert worker.jobs_complete == 1 and worker.jobs_failed == 0, (worker.jobs_complete, worker.jobs_failed)
+'''
+
+
+@pytest.fixture(scope="module")
+def arq_python():
+    import arq_env
+    from messaging_support import in_ci
+
+    try:
+        return arq_env.ensure()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        if in_ci():
+            pytest.fail(f"arq's environment could not be built: {exc}")
+        pytest.skip(f"arq's environment could not be built (no package index?): {exc}")
+
+
+def test_arq_task_queue(tmp_path, redis_server, arq_python):
+    worker = {"worker.py": ARQ_WORKER_SETTINGS, "producer.py": ARQ_PRODUCER, "consumer.py": ARQ_WORKER}
+    prove_twins(tmp_path, {"BROKER_PORT": str(redis_server.port)},
+                {"tasks.py": ARQ_TASKS, **worker}, {"tasks.py": ARQ_TASKS_CARRIED, **worker},
+                {("tasks.py", "PRP301"), ("tasks.py", "PRP302")}, python=arq_python)

@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Never copied: VCS data, virtualenvs, caches and earlier build output (the copy must build clean).
-COPY_IGNORE = {".git", ".venv", "venv", "build", "dist", "__pycache__", ".pytest_cache", ".proplint_cache",
+COPY_IGNORE = {".git", ".venv", ".venv-arq", "venv", "build", "dist", "__pycache__", ".pytest_cache", ".proplint_cache",
                ".hypothesis", ".mypy_cache", ".ruff_cache", ".tox", ".nox", "node_modules"}
 
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 GIT_IDENTITY = ("-c", "user.name=proplint tests", "-c", "user.email=tests@proplint.invalid",
                 "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main")
-SNAPSHOT_IGNORE = (".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
+SNAPSHOT_IGNORE = (".git", ".venv", ".venv-arq", "venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
                    ".proplint_cache", ".hypothesis", ".mypy_cache", ".ruff_cache")
 
 FACTORY = '''\

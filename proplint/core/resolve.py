@@ -94,7 +94,8 @@ class _BindingCollector(cst.CSTVisitor):
         self.imports: dict[str, str] = {}
         self.globals: set[str] = set()
         #: name -> expressions/annotations bound to it, in source order: ("value", expr) |
-        #: ("annotation", expr) | ("with", expr)
+        #: ("annotation", expr) | ("with", expr) | ("default", expr): a parameter's default that may be a
+        #: dependency-injection marker (`_marker_default`)
         self.evidence: dict[str, list[tuple[str, cst.BaseExpression]]] = {}
         self._depth = 0
 
@@ -131,6 +132,10 @@ class _BindingCollector(cst.CSTVisitor):
         self.bound.add(node.name.value)
         if node.annotation is not None:
             self.evidence.setdefault(node.name.value, []).append(("annotation", node.annotation.annotation))
+        if node.default is not None and _marker_default(node.default):
+            # a container's marker as the default (`producer=Provide[Container.producer]`,
+            # `Depends(Provide[...])`): after the annotation, so a reader going backwards sees it first
+            self.evidence.setdefault(node.name.value, []).append(("default", node.default))
 
     def visit_Parameters(self, node: cst.Parameters) -> bool:
         # defaults are evaluated in the enclosing scope, but parameter names are ours
@@ -348,6 +353,8 @@ class Resolver:
                 ev = c.evidence.get(expr.value)
                 if ev:
                     for kind, value in reversed(ev):
+                        if kind == "default":
+                            continue  # an injection marker: only the messaging receivers read it
                         t = self.type_of_expression(value, kind)
                         if t is not None:
                             return t
@@ -433,3 +440,24 @@ def _injection_marker(qualified: str | None) -> bool:
         return False
     top, _, last = qualified.partition(".")
     return _INJECTION_MARKERS.get(top) == qualified.rsplit(".", 1)[-1]
+
+
+#: dependency_injector (`dependency_injector/providers.pyx`): the providers whose value is what their first
+#: argument (a class, or a function: a `Resource`'s initializer) builds, and the one that nests a container
+BUILDING_PROVIDERS = frozenset(f"dependency_injector.providers.{name}" for name in (
+    "Singleton", "ThreadSafeSingleton", "ThreadLocalSingleton", "ContextLocalSingleton", "DelegatedSingleton",
+    "DelegatedThreadSafeSingleton", "DelegatedThreadLocalSingleton", "Factory", "DelegatedFactory", "Callable",
+    "DelegatedCallable", "Coroutine", "DelegatedCoroutine", "Resource"))
+NESTED_CONTAINER = "dependency_injector.providers.Container"
+#: `Provide[Container.producer]` injects the provider's value; `Closing[Provide[...]]` the same (and closes
+#: a resource after the call)
+PROVIDE_MARKERS = frozenset({"dependency_injector.wiring.Provide"})
+CLOSING_MARKERS = frozenset({"dependency_injector.wiring.Closing"})
+
+
+def _marker_default(expr: cst.BaseExpression) -> bool:
+    """A default that may be an injection marker: a subscript (`Provide[...]`), or a call whose first
+    argument is one (`Depends(Provide[...])`)."""
+    if isinstance(expr, cst.Subscript):
+        return True
+    return isinstance(expr, cst.Call) and bool(expr.args) and isinstance(expr.args[0].value, cst.Subscript)

@@ -21,7 +21,7 @@ from proplint.core.flow import CarrierFlow
 from proplint.core.resolve import dotted, is_name
 from proplint.core.walk import visit
 from proplint.families.messaging.edits import Fixes
-from proplint.families.messaging.facts import imported_after, instrumentor_packages, project_facts
+from proplint.families.messaging.facts import imported_after, instrumentor_packages, listed_handlers, project_facts
 from proplint.families.messaging.facts import instrumented as library_instrumented
 from proplint.families.messaging.flow import SPAN_METHODS, ExtractFlow
 from proplint.families.messaging.model import CALL, Consumer, Producer
@@ -336,6 +336,10 @@ class MessagingCheck(Check):
             entry = self.task_consumers.get(self.receivers.decorated(node).kind or "")
         if entry is None and self.listed_consumers and self.ctx.parent() is self.ctx.module:
             entry = self.listed().get(node.name.value)
+            if entry is None and self.ctx.module_name:  # listed by a worker in another module
+                kind = listed_handlers(self.ctx.index, self.ctx.config.scope == "application").get(
+                    f"{self.ctx.module_name}.{node.name.value}")
+                entry = next((e for e in self.listed_consumers if e.kind == kind), None)
         if entry is None or self.instrumented(entry.restored_by) or self.relevance.carried_elsewhere(entry) \
                 or self.relevance.restored_downstream() or self.relevance.restored_here():
             return
@@ -345,15 +349,20 @@ class MessagingCheck(Check):
         self.report(rule, node.name, rule.message(entry, task=node.name.value))
 
     def listed(self) -> dict[str, Consumer]:
-        """Function names listed in this module for a "listed" consumer whose library the module imports."""
+        """Function names listed in this module for a "listed" consumer whose library the module imports (those
+        listed by another module are the index's: `facts.listed_handlers`)."""
         if self._listed is None:
             self._listed = {}
             imported = {q.split(".")[0] for q in self.ctx.resolver.module_scope.imports().values()}
             for entry in self.listed_consumers:
                 tops = self.relevance.tops.get(entry.kind, set())
                 if tops & imported:
-                    for name in _listed_names(self.ctx.module, set(entry.methods)):
-                        self._listed.setdefault(name, entry)
+                    names = _listed_names(self.ctx.module, set(entry.methods))
+                else:  # `class WorkerSettings: functions = [...]` without an import of the library
+                    names = [n for stmt in self.ctx.module.body if isinstance(stmt, cst.ClassDef)
+                             and stmt.name.value in entry.holders for n in _listed_names(stmt, set(entry.methods))]
+                for name in names:
+                    self._listed.setdefault(name, entry)
         return self._listed
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -465,7 +474,7 @@ def _chain_args(call: cst.Call) -> list[cst.Arg]:
     return out
 
 
-def _listed_names(module: cst.Module, keys: set[str]) -> list[str]:
+def _listed_names(module: cst.CSTNode, keys: set[str]) -> list[str]:
     """Names in the list or tuple literals assigned to one of `keys` (a module or class attribute) or passed as
     that keyword; an element `func(fn, ...)` names `fn`."""
     finder = _Listed(keys)

@@ -14,6 +14,8 @@ from typing import Any
 from proplint.core.catalog import Catalog
 from proplint.config import Config
 from proplint.core.ast_names import ast_qualname, all_nodes, walk
+from proplint.core.relevance import path_kind
+from proplint.core.resolve import BUILDING_PROVIDERS, NESTED_CONTAINER
 from proplint.index import ProjectIndex
 
 
@@ -92,7 +94,8 @@ def gate_tokens(catalog: Catalog) -> tuple[bytes, ...]:
     """Words without which a file has no messaging fact: injector and instrumentor calls, task decorators, and
     the top-level modules of the loaded catalog's clients, the user's catalogs included (the index then skips
     parsing other files)."""
-    words = {"inject", "instrument", ".task", "shared_task", "actor"}
+    words = {"inject", "instrument", ".task", "shared_task", "actor", "dependency_injector"}
+    words.update(h for e in catalog.get("consumer") for h in e.holders)
     for entry in catalog.get("message_client"):
         for name in [*entry.constructors, *entry.decorators]:
             words.add(name.split(".")[0])
@@ -185,7 +188,134 @@ def collect_messaging_facts(tree: ast.Module, imports: dict, module: str | None,
                     tasks[stmt.name] = ["method", where, target.attr]
     if tasks:
         out["tasks"] = tasks
+
+    # dependency_injector containers: what each provider of a module-level container class builds (`producer =
+    # providers.Singleton(AIOKafkaProducer, ...)`, `providers.Resource(init_producer)`), for `Provide[...]`
+    containers = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef):
+            provided = _providers(stmt, imports, module)
+            if provided:
+                containers[stmt.name] = provided
+    if containers:
+        out["containers"] = containers
+    # module-level functions that build a client of the catalog (a container's `Resource` initializer or
+    # factory function): by return annotation, or the constructor of what they return or yield
+    builders = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            kind = _built_kind(stmt, imports, ctors)
+            if kind:
+                builders[stmt.name] = kind
+    if builders:
+        out["builders"] = builders
+
+    # the functions a worker of this module runs (arq's `class WorkerSettings: functions = [...]`), by qualified
+    # name: listed here, they may be defined (and processed) in another module that never imports the library
+    listed = {}
+    for entry in catalog.get("consumer"):
+        if entry.form != "listed":
+            continue
+        libs = {c.split(".")[0] for e in catalog.get("message_client") if e.name == entry.kind for c in e.constructors}
+        anywhere = bool(libs & {q.split(".")[0] for q in imported})
+        if not anywhere and not entry.holders:
+            continue
+        for value in _listed_values(tree, set(entry.methods), None if anywhere else set(entry.holders)):
+            q = ast_qualname(value, imports)
+            if q is None and isinstance(value, ast.Name) and module:
+                q = f"{module}.{value.id}"
+            if q:
+                listed.setdefault(q, entry.kind)
+    if listed:
+        out["listed"] = listed
     return out
+
+
+def _providers(cls: ast.ClassDef, imports: dict, module: str | None) -> dict[str, list]:
+    """`attr -> ["build", qualified callable, first string argument or ""]` for a provider building what its
+    first argument makes, `attr -> ["container", qualified container class]` for a nested container."""
+    local = {s.name for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    out: dict[str, list] = {}
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name, value = stmt.targets[0].id, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            name, value = stmt.target.id, stmt.value
+        else:
+            continue
+        if not isinstance(value, ast.Call) or not value.args or isinstance(value.args[0], ast.Starred):
+            continue
+        provider = ast_qualname(value.func, imports)
+        if provider not in BUILDING_PROVIDERS and provider != NESTED_CONTAINER:
+            continue
+        first = value.args[0]
+        q = ast_qualname(first, imports)
+        if q is None and isinstance(first, ast.Name) and module and first.id not in local:
+            q = f"{module}.{first.id}"  # a class or function of the module (`providers.Resource(init_producer)`)
+        if q is None:
+            continue
+        if provider == NESTED_CONTAINER:
+            out[name] = ["container", q]
+        else:
+            second = value.args[1] if len(value.args) > 1 else None
+            literal = second.value if isinstance(second, ast.Constant) and isinstance(second.value, str) else ""
+            out[name] = ["build", q, literal]
+    return out
+
+
+#: generics whose first argument is what a function returns or yields to the caller
+_UNWRAPPED = {"Iterator", "AsyncIterator", "Generator", "AsyncGenerator", "Iterable", "AsyncIterable", "Awaitable",
+              "Optional", "Coroutine", "Annotated"}
+
+
+def _built_kind(fn: ast.FunctionDef | ast.AsyncFunctionDef, imports: dict, ctors: dict) -> str | None:
+    """The catalog kind of the client a function returns or yields: its return annotation's class, or the
+    constructor of the value of a `return`/`yield` (directly, or through a name the function binds to it)."""
+    ann = fn.returns
+    while isinstance(ann, ast.Subscript) and (ast_qualname(ann.value, imports) or "").rsplit(".", 1)[-1] in _UNWRAPPED:
+        ann = ann.slice.elts[0] if isinstance(ann.slice, ast.Tuple) and ann.slice.elts else ann.slice
+    if ann is not None:
+        for arg, kind in ctors.get(ast_qualname(ann, imports) or "", ()):
+            if not arg:
+                return kind
+    nodes = walk(fn)
+    bound = {}
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            bound.setdefault(node.targets[0].id, node.value)
+    for node in nodes:
+        if isinstance(node, (ast.Return, ast.Yield)) and node.value is not None:
+            value = node.value
+            if isinstance(value, ast.Name):
+                value = bound.get(value.id)
+            kind = _kind_of_call(value, imports, ctors) if value is not None else None
+            if kind:
+                return kind
+    return None
+
+
+def _listed_values(tree: ast.Module, keys: set[str], holders: set[str] | None = None) -> list[ast.expr]:
+    """The elements of the list or tuple literals assigned to one of `keys` (a module or class attribute) or
+    passed as that keyword; an element `func(fn, ...)` gives `fn` (the check's `_listed_names`). With
+    `holders`, only the class attributes of module-level classes of those names."""
+    found = []
+    nodes = all_nodes(tree) if holders is None else [
+        n for stmt in tree.body if isinstance(stmt, ast.ClassDef) and stmt.name in holders for n in stmt.body]
+    for node in nodes:
+        value = None
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in keys for t in node.targets):
+            value = node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id in keys:
+            value = node.value
+        elif isinstance(node, ast.keyword) and node.arg in keys:
+            value = node.value
+        if isinstance(value, (ast.List, ast.Tuple)):
+            for item in value.elts:
+                if isinstance(item, ast.Call) and item.args:
+                    item = item.args[0]
+                if isinstance(item, (ast.Name, ast.Attribute)):
+                    found.append(item)
+    return found
 
 
 # --- queries over the index ---------------------------------------------------------------------------
@@ -210,7 +340,8 @@ def project_facts(index: ProjectIndex) -> dict[str, Any]:
     if cached is not None and cached[0] is index:
         return cached[1]
     merged: dict[str, Any] = {"injectors": set(), "sites": [], "clients": {}, "tasks": {}, "modules": {},
-                              "libraries": set(), "state_clients": {}}
+                              "libraries": set(), "state_clients": {}, "listed": {}, "containers": {},
+                              "builders": {}}
     for rel, facts in index.facts("messaging"):
         module = index.module_name(rel)
         merged["injectors"].update(tuple(u) for u in facts.get("injectors", ()))
@@ -220,6 +351,13 @@ def project_facts(index: ProjectIndex) -> dict[str, Any]:
             merged["state_clients"][name] = kind if merged["state_clients"].get(name, kind) == kind else None
         for site in facts.get("instrument_sites", ()):
             merged["sites"].append({**site, "module": module})
+        for q, kind in facts.get("listed", {}).items():
+            merged["listed"].setdefault(q, []).append((kind, rel))
+        if module:
+            for name, provided in facts.get("containers", {}).items():
+                merged["containers"][f"{module}.{name}"] = (provided, rel)
+            for name, kind in facts.get("builders", {}).items():
+                merged["builders"][f"{module}.{name}"] = kind
         if module:
             merged["modules"][module] = rel
             for name, kind in facts.get("clients", {}).items():
@@ -230,6 +368,86 @@ def project_facts(index: ProjectIndex) -> dict[str, Any]:
         _CACHE.clear()
     _CACHE[id(index)] = (index, merged)
     return merged
+
+
+def listed_handlers(index: ProjectIndex, application_only: bool) -> dict[str, str]:
+    """Qualified name -> kind of the functions a worker runs because some module lists them (arq's
+    `WorkerSettings.functions`); with `application_only` (`scope = "application"`), lists in tests, examples
+    and scripts are left out: nothing is reported there, and the application's worker is not one of them."""
+    def compute(ix: ProjectIndex) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for q, where in project_facts(ix)["listed"].items():
+            for kind, rel in where:
+                if not (application_only and path_kind(rel)):
+                    out.setdefault(q, kind)
+        return out
+    return index.derived(f"messaging.listed:{application_only}", compute)
+
+
+class Containers:
+    """The project's dependency_injector containers: what kind of client each provider gives
+    (`Provide[Container.producer]`, `Container.producer()`), through nested containers
+    (`Container.kafka.producer`) and container classes that inherit providers."""
+
+    def __init__(self, index: ProjectIndex, catalog: Catalog, application_only: bool) -> None:
+        facts = project_facts(index)
+        ctors = _ctor_kinds(catalog)
+        self.bases = index.class_bases()
+        #: provider path (`app.containers.Container.producer`) -> kind, for providers that build a client
+        self.kinds: dict[str, str] = {}
+        #: provider path -> the container class it nests
+        self.nested: dict[str, str] = {}
+        for cls, (provided, rel) in facts["containers"].items():
+            if application_only and path_kind(rel):
+                continue  # a test's container: application code does not ask it for anything
+            for attr, desc in provided.items():
+                if desc[0] == "container":
+                    self.nested[f"{cls}.{attr}"] = desc[1]
+                    continue
+                _, built, literal = desc
+                kind = next((k for arg, k in ctors.get(built, ()) if not arg or arg == literal), None)
+                kind = kind or facts["builders"].get(built)
+                if kind:
+                    self.kinds[f"{cls}.{attr}"] = kind
+        self.classes = sorted({path.rpartition(".")[0] for path in [*self.kinds, *self.nested]})
+
+    def attributes(self) -> dict[str, set[str]]:
+        """kind -> the names of the providers that give one (a use names the provider: `Container.producer`,
+        `Provide["kafka.producer"]`, `container.producer()`)."""
+        out: dict[str, set[str]] = {}
+        for path, kind in self.kinds.items():
+            out.setdefault(kind, set()).add(path.rpartition(".")[2])
+        return out
+
+    def kind(self, path: str, _depth: int = 0) -> str | None:
+        """The kind of client the provider at `path` (container class + attributes) gives."""
+        if _depth > 8:
+            return None
+        if path in self.kinds:
+            return self.kinds[path]
+        parts = path.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            nested = self.nested.get(".".join(parts[:i]))
+            if nested is not None and i < len(parts):
+                return self.kind(".".join([nested, *parts[i:]]), _depth + 1)
+        owner, _, attr = path.rpartition(".")
+        for base in self.bases.get(owner, ()):
+            found = self.kind(f"{base}.{attr}", _depth + 1)
+            if found:
+                return found
+        return None
+
+    def by_id(self, provider_id: str) -> str | None:
+        """`Provide["producer"]` / `Provide["kafka.producer"]`: the kind every container with that provider
+        agrees on (the string names a provider of the container the module is wired to)."""
+        kinds = {self.kind(f"{cls}.{provider_id}") for cls in self.classes}
+        kinds.discard(None)
+        return kinds.pop() if len(kinds) == 1 else None
+
+
+def containers(index: ProjectIndex, catalog: Catalog, application_only: bool) -> Containers:
+    return index.derived(f"messaging.containers:{catalog.fingerprint}:{application_only}",
+                         lambda ix: Containers(ix, catalog, application_only))
 
 
 def imported_after(index: ProjectIndex, module: str | None, library: str) -> bool:

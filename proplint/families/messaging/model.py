@@ -98,12 +98,16 @@ class Consumer:
     #: "iterate": `for msg in <kind>`; "call": `msg = <kind>.m(...)` then the rest of the block;
     #: "batch": `resp = <kind>.m(...)` then `for msg in <resp...>`; "callback": `<kind>.m(..., cb)`;
     #: "attribute": `<kind>.<attr> = cb`; "task": a function of `kind` (its decorator makes it one), whose body
-    #: is the processing; "listed": a function of the module named in a list assigned to (or passed as) one
-    #: of `methods` in a module importing the library (arq's `functions = [...]`)
+    #: is the processing; "listed": a function named in a list assigned to (or passed as) one of `methods` in a
+    #: module importing the library or in a class of `holders` (arq's `functions = [...]`), of that module or
+    #: imported into it
     form: str
     library: str
     methods: tuple[str, ...] = ()
     distinctive: tuple[str, ...] = ()
+    #: form "listed": classes whose list attribute names the functions even in a module that does not import
+    #: the library (arq's `class WorkerSettings: functions = [...]`, its redis settings imported from elsewhere)
+    holders: tuple[str, ...] = ()
     #: callback argument (form "callback"): keyword and positional index
     keyword: str = ""
     index: int = -1

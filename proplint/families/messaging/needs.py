@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 from proplint.core.cst import last_part
 from proplint.core.needs import NEVER, Cond, all_of, any_of, words
 from proplint.core.relevance import path_kind
-from proplint.families.messaging.facts import instrumented, instrumentor_packages, project_facts, split_ctor
+from proplint.families.messaging.facts import (containers, instrumented, instrumentor_packages, project_facts,
+                                              split_ctor)
 from proplint.families.messaging.model import CALL
 
 if TYPE_CHECKING:
@@ -71,6 +72,10 @@ class Sources:
         for name, kind in facts["state_clients"].items():
             if kind is not None:  # `request.app.state.<name>` (`Receivers._infer`)
                 self.project.setdefault(kind, set()).add(name)
+        # a provider of a dependency_injector container (`Provide[Container.producer]`, `Container.producer()`,
+        # `Provide["kafka.producer"]`): every use names the provider (`Receivers._injected`, `_provider_call`)
+        for kind, names in containers(index, catalog, project.config.scope == "application").attributes().items():
+            self.project.setdefault(kind, set()).update(names)
         for q, desc in facts["tasks"].items():
             if q in outside:
                 continue

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import libcst as cst
 
 from proplint.core.context import FileContext
-from proplint.core.resolve import self_attribute
+from proplint.core.resolve import CLOSING_MARKERS, PROVIDE_MARKERS, dotted, self_attribute
 from proplint.core.walk import visit
-from proplint.families.messaging.facts import project_facts, split_ctor
+from proplint.families.messaging.facts import containers, project_facts, split_ctor
 from proplint.families.messaging.model import ClientMethod, MessageClient
 
 _MAX_DEPTH = 6
@@ -145,6 +145,8 @@ class Receivers:
             return self._call(expr, depth)
         if isinstance(expr, cst.Name):
             return self._name(expr, depth)
+        if isinstance(expr, cst.Subscript):
+            return self._injected(expr) or UNKNOWN
         if isinstance(expr, cst.Attribute):
             attr = self_attribute(expr)
             if attr is not None:
@@ -166,6 +168,9 @@ class Receivers:
         return UNKNOWN
 
     def _call(self, call: cst.Call, depth: int) -> Receiver:
+        provided = self._provider_call(call.func)
+        if provided is not None:
+            return provided
         q = self.ctx.qualified_name(call.func)
         if q is not None:
             return self._from_qualname(q, call) or OTHER
@@ -205,6 +210,11 @@ class Receivers:
                 return self._from_qualname(q) or OTHER
             return UNKNOWN
         for kind, value in reversed(ev):
+            if kind == "default":  # a parameter a container fills (`producer=Provide[Container.producer]`)
+                r = self._injected(value)
+                if r is not None:
+                    return r
+                continue
             if kind == "annotation":
                 t = self.ctx.resolver.annotation_type(value)
                 r = self._from_qualname(t)
@@ -217,6 +227,65 @@ class Receivers:
             if r.kind is not None or r.known:
                 return r
         return UNKNOWN
+
+    # -- dependency_injector containers ----------------------------------------------------------------
+    def _containers(self):
+        return containers(self.ctx.index, self.ctx.catalog, self.ctx.config.scope == "application")
+
+    def _path(self, expr: cst.BaseExpression) -> str | None:
+        """The qualified name of a container attribute (`Container.producer` imported, or of this module)."""
+        q = self.ctx.qualified_name(expr)
+        if q is not None:
+            return q
+        name = dotted(expr)
+        if name is not None and self.ctx.module_name and self.ctx.resolver.module_defines(name.split(".", 1)[0]) \
+                and self.ctx.resolver.bindings(name.split(".", 1)[0]) == []:
+            return f"{self.ctx.module_name}.{name}"
+        return None
+
+    def _injected(self, expr: cst.BaseExpression) -> Receiver | None:
+        """`Provide[Container.producer]` (also `Provide["producer"]`, under `Closing[...]` or as the argument of a
+        call: FastAPI's `Depends(Provide[...])`): the kind of client the container's provider builds."""
+        if isinstance(expr, cst.Call):
+            if not expr.args or not isinstance(expr.args[0].value, cst.Subscript):
+                return None
+            expr = expr.args[0].value
+        if not isinstance(expr, cst.Subscript) or len(expr.slice) != 1 \
+                or not isinstance(expr.slice[0].slice, cst.Index):
+            return None
+        marker = self.ctx.qualified_name(expr.value)
+        inner = expr.slice[0].slice.value
+        if marker in CLOSING_MARKERS:
+            return self._injected(inner)
+        if marker not in PROVIDE_MARKERS:
+            return None
+        found = self._containers()
+        literal = string_literal(inner)
+        if literal is not None:
+            kind = found.by_id(literal)
+        else:
+            path = self._path(inner)
+            kind = found.kind(path) if path is not None else None
+        return Receiver(kind) if kind else None
+
+    def _provider_call(self, func: cst.BaseExpression) -> Receiver | None:
+        """`Container.producer()` / `container.producer()` (an instance of a container class): the provider's
+        value."""
+        if not isinstance(func, cst.Attribute):
+            return None
+        found = self._containers()
+        if not found.kinds:
+            return None
+        path = self._path(func)
+        name = dotted(func) if path is None else None
+        if name is not None:  # `container.kafka.producer()` with `container = Container()`
+            root, _, rest = name.partition(".")
+            values = [v for k, v in self.bindings(root) or () if k == "value"]
+            if len(values) == 1 and isinstance(values[0], cst.Call):
+                owner = self._path(values[0].func)
+                path = f"{owner}.{rest}" if owner else None
+        kind = found.kind(path) if path is not None else None
+        return Receiver(kind) if kind else None
 
     def _self_attribute(self, attr: str, depth: int) -> Receiver:
         scope = self.ctx.resolver.class_scope()

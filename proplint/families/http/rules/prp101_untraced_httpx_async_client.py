@@ -30,6 +30,12 @@ OTEL_APP = {"app/__init__.py": "", "app/telemetry.py": "from opentelemetry impor
 #: the example project declares the API and the instrumentation its fix imports
 _DEPENDENCIES = {"requirements.txt": OTEL_DEPENDENCY["requirements.txt"] + "opentelemetry-instrumentation-httpx\n"}
 
+#: a dependency_injector container whose provider builds the client (`Provide[Container.http]` hands it out)
+DI_CONTAINER = ("import httpx\nfrom dependency_injector import containers, providers\n\n\n"
+                "class Container(containers.DeclarativeContainer):\n    config = providers.Configuration()\n"
+                "    http = providers.Singleton(httpx.AsyncClient, timeout=5.0)\n")
+
+
 class UntracedAsyncClient(Rule):
     code = "PRP101"
     name = "untraced-httpx-async-client"
@@ -37,7 +43,9 @@ class UntracedAsyncClient(Rule):
     fix = "sometimes safe"
     what_it_does = """
         Finds `httpx.AsyncClient(...)` constructions (through any import alias) whose requests will carry
-        no `traceparent` (or, with a traced client factory configured, that bypass the factory).
+        no `traceparent` (or, with a traced client factory configured, that bypass the factory), also where a
+        dependency_injector provider makes one (`providers.Singleton(httpx.AsyncClient, timeout=5.0)` in a
+        container: reported without a fix).
     """
     why = """
         The downstream service receives no trace header, so it starts a new trace: one request becomes two
@@ -116,6 +124,10 @@ class UntracedAsyncClient(Rule):
         Valid("import httpx\nasync def f():\n    client = httpx.AsyncClient()\n",
               files={"app/telemetry.py": "from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor"
                                          " as H\n\ndef setup():\n    H().instrument()\n"}),
+        # a container's provider builds the client, in a project that instruments httpx at startup
+        Valid(DI_CONTAINER, path="app/containers.py",
+              files={**OTEL_APP, "app/telemetry.py": "from opentelemetry.instrumentation.httpx import "
+                     "HTTPXClientInstrumentor\n\n\ndef setup():\n    HTTPXClientInstrumentor().instrument()\n"}),
         Valid("def f(httpx):\n    return httpx.AsyncClient()\n"),
         Valid("import httpx\nclient: httpx.AsyncClient\ndef f(x):\n    return isinstance(x, httpx.AsyncClient)\n"),
         Valid("import httpx\nclient = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: None))\n"),
@@ -151,6 +163,8 @@ class UntracedAsyncClient(Rule):
         Invalid("import httpx\n\nPRICING = 'http://pricing:8000'\n\nasync def price(item):\n"
                 "    url = f'{PRICING}/v1/{item}'\n    async with httpx.AsyncClient() as client:\n"
                 "        return await client.post(url)\n", files=OTEL_APP),
+        # the twin: every `Provide[Container.http]` hands out a client the provider built with no propagation
+        Invalid(DI_CONTAINER, files=OTEL_APP, path="app/containers.py"),
         Invalid("import httpx as hx\nclient = hx.AsyncClient()\n",
                 fixed="import httpx as hx\nfrom opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor\n"
                       "\nclient = hx.AsyncClient()\nHTTPXClientInstrumentor.instrument_client(client)\n",

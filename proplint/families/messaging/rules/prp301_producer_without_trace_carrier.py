@@ -57,11 +57,23 @@ _STATE_APP = {"app/__init__.py": "", "app/main.py": (
     "@asynccontextmanager\nasync def lifespan(app):\n    app.state.producer = AIOKafkaProducer(bootstrap_servers='k:9092')\n"
     "    await app.state.producer.start()\n    yield\n")}
 
+#: a dependency_injector container in its own module: the producer every `Provide[Container.producer]` gets
+_DI_CONTAINER = {"app/__init__.py": "", "app/containers.py": (
+    "from aiokafka import AIOKafkaProducer\nfrom dependency_injector import containers, providers\n\n\n"
+    "class Container(containers.DeclarativeContainer):\n    config = providers.Configuration()\n"
+    "    producer = providers.Singleton(AIOKafkaProducer, bootstrap_servers=config.kafka.servers)\n")}
+_DI_ROUTE = ("import json\n\nfrom dependency_injector.wiring import Provide, inject\n\nfrom app.containers import "
+             "Container\n")
+
 RECEIVERS = """
         Receivers are inferred: constructors and factories (`redis.Redis(...)`, `Redis.from_url(...)`,
         `await nats.connect()`, `boto3.client("sqs")`), objects derived from them (`r.pipeline()`,
         `conn.channel()`, `channel.default_exchange`, `nc.jetstream()`), annotations (also under a
-        dependency-injection marker: dishka's `FromDishka[T]`), `with ... as x`, `self.x = ...`, an
+        dependency-injection marker: dishka's `FromDishka[T]`), a dependency_injector container's provider
+        (`producer=Provide[Container.producer]`, also under `Closing[...]` or `Depends(...)`,
+        `Provide["producer"]`, `Container.producer()`, for `producer = providers.Singleton(AIOKafkaProducer,
+        ...)` or a `providers.Resource` whose initializer builds the client, the container in any module of
+        the project, nested or inherited containers included), `with ... as x`, `self.x = ...`, an
         application's state (`request.app.state.producer`, set to a client anywhere in the project) and
         decorated tasks (`@app.task`, `@shared_task`, `@dramatiq.actor`, also imported from
         another module of the project). A distinctive method name (`lpush`, `rpush`, `xadd`, `basic_publish`,
@@ -201,6 +213,13 @@ class ProducerWithoutTraceCarrier(Rule):
               "    carrier = {}\n    inject(carrier)\n    headers = [(k, v.encode()) for k, v in carrier.items()]\n"
               "    await producer.send('orders', value=json.dumps(body).encode(), headers=headers)\n",
               files=OTEL_DEPENDENCY),
+        # a producer a dependency_injector container hands in, with a carrier
+        Valid(_DI_ROUTE + "from opentelemetry.propagate import inject as inject_context\n\n\n@inject\n"
+              "async def create(body: dict, producer=Provide[Container.producer]):\n"
+              "    carrier = {}\n    inject_context(carrier)\n"
+              "    headers = [(k, v.encode()) for k, v in carrier.items()]\n"
+              "    await producer.send('orders', value=json.dumps(body).encode(), headers=headers)\n",
+              files={**OTEL_DEPENDENCY, **_DI_CONTAINER}, path="app/routes.py"),
         # an outbox entry whose envelope carries the context: the relay's publish continues the request's trace
         Valid("from opentelemetry.propagate import inject\n\nfrom app.models import Envelope" + _OUTBOX_CALL +
               "    inject(envelope.metadata)\n"
@@ -274,6 +293,14 @@ class ProducerWithoutTraceCarrier(Rule):
                 "async def create(body: dict, producer: FromDishka[AIOKafkaProducer]):\n"
                 "    await producer.send('orders', value=json.dumps(body).encode())\n",
                 files=OTEL_DEPENDENCY),
+        # the twins: the container's producer (declared in another module) sends without one, handed in by
+        # `Provide[...]` or asked of the container
+        Invalid(_DI_ROUTE + "\n\n@inject\nasync def create(body: dict, producer=Provide[Container.producer]):\n"
+                "    await producer.send('orders', value=json.dumps(body).encode())\n",
+                files={**OTEL_DEPENDENCY, **_DI_CONTAINER}, path="app/routes.py"),
+        Invalid(_DI_ROUTE + "\n\nasync def create(body: dict):\n    producer = Container.producer()\n"
+                "    await producer.send('orders', value=json.dumps(body).encode())\n",
+                files={**OTEL_DEPENDENCY, **_DI_CONTAINER}, path="app/routes.py"),
         # the twin: the outbox entry is stored with no carrier; the relay publishes it in a new trace
         Invalid("from app.models import Envelope" + _OUTBOX_CALL +
                 "    await outbox_manager.publish_to_outbox('users', event_data=envelope, session=session)\n",

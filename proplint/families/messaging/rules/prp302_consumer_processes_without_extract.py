@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from proplint.core.cst import last_part
 from proplint.core.needs import all_of, any_of, words
+from proplint.families.messaging.facts import listed_handlers
 from proplint.core.rule import OTEL_DEPENDENCY, UNSAFE, Fix, Invalid, Rule, Valid
 from proplint.families.messaging.needs import sources
 from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import (
@@ -25,6 +27,20 @@ if TYPE_CHECKING:
     from proplint.families.messaging.model import Consumer
 
 _RESTORE = "(extract the carrier and start the processing span with context=)"
+
+#: arq: the worker settings in one module, the jobs they list in another (`arq app.worker.WorkerSettings`)
+ARQ_WORKER = {"app/__init__.py": "", "app/worker.py": (
+    "from arq.connections import RedisSettings\n\nfrom app.jobs import send_invoice\n\n\n"
+    "class WorkerSettings:\n    functions = [send_invoice]\n    redis_settings = RedisSettings()\n")}
+ARQ_JOBS = ('from opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n\n'
+            'async def send_invoice(ctx, order_id):\n    with tracer.start_as_current_span("send_invoice"):\n'
+            '        await mail(order_id)\n')
+ARQ_JOBS_RESTORED = ('from opentelemetry import trace\nfrom opentelemetry.propagate import extract\n\n'
+                     'tracer = trace.get_tracer(__name__)\n\n\n'
+                     'async def send_invoice(ctx, order_id, trace_ctx=None):\n'
+                     '    with tracer.start_as_current_span("send_invoice", context=extract(trace_ctx or {})):\n'
+                     '        await mail(order_id)\n')
+
 
 class ConsumerWithoutExtract(Rule):
     code = "PRP302"
@@ -42,7 +58,8 @@ class ConsumerWithoutExtract(Rule):
         `queue.consume`, paho `on_message`/`message_callback_add`, nats `subscribe(cb=...)` and Pub/Sub
         `subscribe(callback=...)` (when the callback is defined in the module). Task handlers: a function made a
         task by celery `@app.task`/`@shared_task`, `@dramatiq.actor`, `@huey.task()` or taskiq `@broker.task`,
-        a coroutine of the module listed in arq's `functions = [...]` (`WorkerSettings`, `Worker(functions=)`),
+        a coroutine listed in arq's `functions = [...]` (`WorkerSettings`, `Worker(functions=)`) of its module
+        or of another module of the project (one importing arq, or a `WorkerSettings` class in any module),
         and the function of the module an rq `enqueue`/`enqueue_call`/`enqueue_in`/`enqueue_at` hands to the
         worker: their body is the processing, and they are reported without a fix (where the carrier comes
         back depends on how it was sent: `self.request`, the job's `meta`, a keyword, message options or
@@ -214,6 +231,8 @@ class ConsumerWithoutExtract(Rule):
               '    with tracer.start_as_current_span("download", context=extract(trace_ctx or {})):\n'
               '        await fetch(url)\n\nclass WorkerSettings:\n    functions = [download]\n',
               files=OTEL_DEPENDENCY),
+        # arq: the job module restores the carrier; the worker settings that list it live in another module
+        Valid(ARQ_JOBS_RESTORED, files={**OTEL_DEPENDENCY, **ARQ_WORKER}, path="app/jobs.py"),
         # rq: the enqueued job restores the carrier of its meta
         Valid('from redis import Redis\nfrom rq import Queue, get_current_job\n'
               'from opentelemetry import trace\nfrom opentelemetry.propagate import extract, inject\n\n'
@@ -317,6 +336,8 @@ class ConsumerWithoutExtract(Rule):
                 '    with tracer.start_as_current_span("download"):\n        await fetch(url)\n\n'
                 'class WorkerSettings:\n    functions = [download]\n',
                 files=OTEL_DEPENDENCY),
+        # arq: a job of a module that never imports arq, listed by the WorkerSettings of another module
+        Invalid(ARQ_JOBS, files={**OTEL_DEPENDENCY, **ARQ_WORKER}, path="app/jobs.py"),
         # rq: the function an enqueue() hands to the worker
         Invalid('from redis import Redis\nfrom rq import Queue\nfrom opentelemetry import trace\n\n'
                 'tracer = trace.get_tracer(__name__)\nq = Queue(connection=Redis())\n\ndef count_words(url):\n'
@@ -346,6 +367,13 @@ class ConsumerWithoutExtract(Rule):
             if e.form == "listed":  # a list named for one of `methods`, in a module importing the library
                 tops = {c.split(".")[0] for c in found.clients[e.kind].constructors}
                 out.append(all_of(words(e.methods), any_of(*(found.layout.named(t, prefix=True) for t in tops))))
+                if e.holders:  # in a holder class of any module (`class WorkerSettings: functions = [...]`)
+                    out.append(all_of(words(e.methods), words(e.holders)))
+                # or a function of the module listed by a worker in another one (`facts.listed_handlers`)
+                listed = {last_part(q) for q, kind in listed_handlers(
+                    project.index, project.config.scope == "application").items() if kind == e.kind}
+                if listed:
+                    out.append(words(listed))
                 continue
             out.append(all_of(words(e.methods), found.of(e.kind)))
             if e.form in ("call", "batch", "callback"):
