@@ -80,11 +80,12 @@ def _instrumentation_dist(module: str) -> str | None:
 def _declares(settings: Settings, relpath: str, dist: str) -> bool:
     """The dependency files that apply to `relpath` (its service's and the root's; the whole project's when
     only the root has any) declare `dist` (or a distribution named on from it: `...-kafka-python` for
-    `...-kafka`, or the contrib bundle), or `opentelemetry-bootstrap` installs what is used. A project with no
-    dependency file at all says nothing either way: the fix is offered."""
+    `...-kafka`, or the contrib bundle), or `opentelemetry-bootstrap` installs what is used. A project whose
+    dependency files name no OpenTelemetry distribution at all says nothing either way: the fix is offered
+    (unsafe: the rule says so)."""
     index = settings.index
-    if index.bootstrap or not index.dep_dirs:
-        return True  # installed by `opentelemetry-bootstrap`, or no dependency file to tell
+    if index.bootstrap or not index.deps:
+        return True  # installed by `opentelemetry-bootstrap`, or no dependency file names any OpenTelemetry
     own = index.deps_for(relpath)
     declared = set(index.deps) if own is None else set(own) | set(index.dep_dirs.get("", ()))
     return any(d == dist or d.startswith(dist + "-") or d == "opentelemetry-contrib-instrumentations"

@@ -246,7 +246,11 @@ async def send_reminder(ctx, order_id):  # PRP302
     "app/reminders.py": "from app.jobs.mail import send_reminder\nfrom app.worker import WorkerSettings as Base\n"
                         "\n\nclass WorkerSettings:\n    functions = [send_reminder]\n"
                         "    redis_settings = Base.redis_settings\n",
-    "app/mailer.py": "async def deliver(order_id):\n    return order_id\n",
+    # the jobs' helper starts a span: their processing reads the context (a helper that reads nothing would
+    # leave nothing to restore, `core/foreign.py`)
+    "app/mailer.py": "from opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n\n\n"
+                     "async def deliver(order_id):\n    with tracer.start_as_current_span('deliver'):\n"
+                     "        return order_id\n",
     "app/worker.py": '''\
 from arq import func
 from arq.connections import RedisSettings

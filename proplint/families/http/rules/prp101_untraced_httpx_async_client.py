@@ -92,7 +92,7 @@ class UntracedAsyncClient(Rule):
         `opentelemetry-instrumentation-httpx` is among the project's dependencies (those of the file's
         service in a monorepo). Where dependency files exist and do not declare it, no fix is offered (it
         would import a package that is not installed) and the message says to add it; with no dependency
-        file at all, the fix is unsafe. Other uses (a client passed straight to a call) get no fix.
+        file naming OpenTelemetry, the fix is unsafe. Other uses (a client passed straight to a call) get no fix.
     """
     VALID = (
         # judged by where its calls go: only to a public API

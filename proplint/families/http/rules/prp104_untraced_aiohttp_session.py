@@ -64,7 +64,7 @@ class UntracedAiohttp(Rule):
         import. Safe when `opentelemetry-instrumentation-aiohttp-client` is among the project's
         dependencies (those of the file's service in a monorepo). Where dependency files exist and do not
         declare it, no fix is offered (it would import a package that is not installed) and the message says
-        to add it; with no dependency file at all, the fix is unsafe.
+        to add it; with no dependency file naming OpenTelemetry, the fix is unsafe.
     """
     VALID = (
         Valid("import aiohttp\nfrom opentelemetry.instrumentation.aiohttp_client import create_trace_config\n"
@@ -91,6 +91,11 @@ class UntracedAiohttp(Rule):
                       "trace_configs=[create_trace_config()]) as s:\n        pass\n",
                 files={"pyproject.toml": '[project]\nname = "x"\n'
                                          'dependencies = ["opentelemetry-instrumentation-aiohttp-client"]\n'}),
+        # no dependency file says whether the instrumentation is installed: the fix is offered, unsafe
+        Invalid("import aiohttp\ns = aiohttp.ClientSession()\n",
+                fixed="import aiohttp\nfrom opentelemetry.instrumentation.aiohttp_client import create_trace_config\n"
+                      "\ns = aiohttp.ClientSession(trace_configs=[create_trace_config()])\n",
+                unsafe=True, files={"app/__init__.py": "", "app/telemetry.py": "from opentelemetry import trace\n"}),
         Invalid("import aiohttp\ns = aiohttp.ClientSession(trace_configs=[])\n",
                 fixed="import aiohttp\nfrom opentelemetry.instrumentation.aiohttp_client import create_trace_config\n"
                       "\ns = aiohttp.ClientSession(trace_configs=[create_trace_config()])\n",
