@@ -10,15 +10,20 @@ fresh interpreters under the OpenTelemetry SDK:
    they give one trace: the consumer's CONSUMER span is a child of the producer's span, and the
    consumer's own span is a child of it.
 
-The same for a NATS JetStream stream read by a pull consumer (`nats-server -js`). For the task queues, which
-no fix rewrites, the INVALID code and its VALID twin written by hand are run instead: two traces and
-PRP301/PRP302, then one trace and no finding. huey and rq run on redis-server with their own workers (huey's
-`dequeue`/`execute`, rq's `dequeue_any` and `SimpleWorker.execute_job`) in a process of their own; dramatiq on its own test double,
-`StubBroker`, with its own `Worker` threads; celery with a real worker (solo pool); taskiq on taskiq-redis with
-its worker's own `start_listen` (taskiq's `InMemoryBroker` is no proof: it runs the task in the sender's event
-loop, in a copy of the sender's context, so even the INVALID code gives one trace); arq with its own
-`run_worker`, in arq's own environment (`tests/arq_env.py`: arq pins redis<6), its `WorkerSettings` in another
-module than the jobs.
+The same for a NATS JetStream stream read by a pull consumer (`nats-server -js`). A Redis stream read by a
+consumer group (`xadd`; `XGROUP CREATE ... MKSTREAM`, `xreadgroup`, `xack`, the entry read after the producer
+exited) gives two traces and PRP301/PRP302 too; the real fix rewrites the producer only (the carrier merged into
+the entry's fields) and leaves the `xreadgroup` consumer, which has no fix, reported: with the consumer's VALID
+twin written by hand (`extract` from the entry's fields) the fixed producer gives one trace and no finding.
+
+For the task queues, which no fix rewrites, the INVALID code and its VALID twin written by hand are run
+instead: two traces and PRP301/PRP302, then one trace and no finding. huey and rq run on redis-server with
+their own workers (huey's `dequeue`/`execute`, rq's `dequeue_any` and `SimpleWorker.execute_job`) in a process
+of their own; dramatiq on its own test double, `StubBroker`, with its own `Worker` threads; celery with a real
+worker (solo pool); taskiq on taskiq-redis with its worker's own `start_listen` (taskiq's `InMemoryBroker` is
+no proof: it runs the task in the sender's event loop, in a copy of the sender's context, so even the INVALID
+code gives one trace); arq with its own `run_worker`, in arq's own environment (`tests/arq_env.py`: arq pins
+redis<6), its `WorkerSettings` in another module than the jobs.
 """
 
 from __future__ import annotations
@@ -310,6 +315,102 @@ if __name__ == "__main__":
 '''
 
 
+# a Redis stream read by a consumer group: the producer appends an entry (`xadd`) and exits; the consumer
+# creates its group (`XGROUP CREATE ... MKSTREAM`, from the first entry), reads the stored entry with
+# `xreadgroup`, processes it inside a span, acknowledges it and deletes the stream (the next run starts afresh)
+STREAM_PRODUCER = '''\
+"""Order service: append a created order to a Redis stream, inside the request's span."""
+
+import os
+
+import otel_setup  # noqa: F401
+import redis
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+r = redis.Redis(host="127.0.0.1", port=int(os.environ["BROKER_PORT"]), decode_responses=True)
+stream = "orders"
+
+
+def create_order(order_id: str) -> str:
+    with tracer.start_as_current_span("create_order"):
+        return r.xadd(stream, {"order_id": order_id, "status": "created"})
+
+
+if __name__ == "__main__":
+    create_order("o-1")
+'''
+
+STREAM_CONSUMER = '''\
+"""Billing: a consumer group that reads created orders from a Redis stream."""
+
+import os
+
+import otel_setup  # noqa: F401
+import redis
+from opentelemetry import trace
+
+tracer = trace.get_tracer(__name__)
+r = redis.Redis(host="127.0.0.1", port=int(os.environ["BROKER_PORT"]), decode_responses=True)
+stream, group = "orders", "billing"
+
+
+def consume(limit: int) -> None:
+    r.xgroup_create(stream, group, id="0", mkstream=True)
+    handled = 0
+    while handled < limit:
+        resp = r.xreadgroup(group, "billing-1", {stream: ">"}, count=1, block=20000)
+        for _, entries in resp:
+            for entry_id, fields in entries:
+                with tracer.start_as_current_span("bill_order") as span:
+                    span.set_attribute("order_id", fields["order_id"])
+                r.xack(stream, group, entry_id)
+                handled += 1
+    r.delete(stream)
+
+
+if __name__ == "__main__":
+    consume(1)
+'''
+
+# the consumer's VALID twin, written by hand: the processing span continues the context whose carrier the
+# producer put in the entry's fields (str keys: the client decodes responses)
+STREAM_CONSUMER_RESTORED = '''\
+"""Billing: a consumer group that reads created orders from a Redis stream; each entry continues the trace
+whose carrier its producer put in the entry's fields."""
+
+import os
+
+import otel_setup  # noqa: F401
+import redis
+from opentelemetry import trace
+from opentelemetry.propagate import extract
+
+tracer = trace.get_tracer(__name__)
+r = redis.Redis(host="127.0.0.1", port=int(os.environ["BROKER_PORT"]), decode_responses=True)
+stream, group = "orders", "billing"
+
+
+def consume(limit: int) -> None:
+    r.xgroup_create(stream, group, id="0", mkstream=True)
+    handled = 0
+    while handled < limit:
+        resp = r.xreadgroup(group, "billing-1", {stream: ">"}, count=1, block=20000)
+        for _, entries in resp:
+            for entry_id, fields in entries:
+                with tracer.start_as_current_span("bill_order", context=extract(fields),
+                                                  kind=trace.SpanKind.CONSUMER) as span:
+                    span.set_attribute("order_id", fields["order_id"])
+                r.xack(stream, group, entry_id)
+                handled += 1
+    r.delete(stream)
+
+
+if __name__ == "__main__":
+    consume(1)
+'''
+
+
 # --- running them -------------------------------------------------------------------------------------
 
 
@@ -423,6 +524,51 @@ def test_nats_jetstream_pull_consumer(tmp_path, jetstream_server):
     assert 'headers={**({"tenant": "t1"} or {}), **_carrier}' in producer
     consumer = (project / "consumer.py").read_text()
     assert "context=extract(msg.headers or {})" in consumer
+
+
+def test_redis_stream_consumer_group(tmp_path, redis_server):
+    # The fix path for the producer, the hand-written twin for the consumer: proplint fixes `xadd` (the carrier
+    # merged into the entry's fields, an unsafe fix) but offers no fix for an `xreadgroup` consumer (PRP302
+    # reports it for a manual change: the entries come in a response nested by stream, not as one message).
+    # So `prove()` does not fit: the real `proplint fix --unsafe-fixes` runs on both files, fixes the
+    # producer and leaves the consumer as it was, still reported; then the consumer is replaced by its VALID
+    # twin written by hand (the carrier restored with `extract` from the entry's fields), and the real fixed
+    # producer and that twin give one trace and no finding. The consumer reads the entry the stream stored
+    # after the producer has exited.
+    project = make_project(tmp_path / "stream", STREAM_PRODUCER, STREAM_CONSUMER)
+    port = redis_server.port
+
+    # 1. as written: two traces, the consumer's span is a root
+    produced, consumed = run_pair(project, port, consumer_first=False)
+    root, handled = span(produced, "create_order"), span(consumed, "bill_order")
+    assert handled["trace_id"] != root["trace_id"], "expected two disconnected traces before the fix"
+    assert handled["parent_id"] is None
+
+    # 2. proplint finds both sides
+    assert findings(project) == {("producer.py", "PRP301"), ("consumer.py", "PRP302")}
+
+    # 3. the real fix on both files: the producer is fixed, the consumer left to a manual change
+    fixed = proplint(project, "fix", "--no-cache", "--unsafe-fixes", "producer.py", "consumer.py")
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    assert "Fixed 1 finding in 1 file; 1 remain (1 needs a manual change)" in fixed.stderr, fixed.stderr
+    assert (project / "consumer.py").read_text() == STREAM_CONSUMER
+    producer = (project / "producer.py").read_text()
+    compile(producer, "producer.py", "exec")
+    assert "from opentelemetry.propagate import inject" in producer and "inject(_carrier)" in producer
+    assert '{**{"order_id": order_id, "status": "created"}, **_carrier}' in producer
+    assert findings(project) == {("consumer.py", "PRP302")}
+
+    # 4. the consumer's VALID twin, written by hand: no finding, and one trace, the consumer's CONSUMER span a
+    # child of the producer's span
+    (project / "consumer.py").write_text(STREAM_CONSUMER_RESTORED, encoding="utf-8")
+    assert findings(project) == set()
+    produced, consumed = run_pair(project, port, consumer_first=False)
+    root = span(produced, "create_order")
+    consumer_spans = [s for s in consumed if s["kind"] == "CONSUMER"]
+    assert [s["name"] for s in consumer_spans] == ["bill_order"], consumed
+    restored = consumer_spans[0]
+    assert restored["trace_id"] == root["trace_id"], "the consumer did not join the producer's trace"
+    assert restored["parent_id"] == root["span_id"], "the consumer span's parent is not the producer's span"
 
 
 # --- task queues: no fix writes these carriers (a task signature changes), so the proof runs the INVALID
