@@ -328,6 +328,13 @@ class ProducerWithoutTraceCarrier(Rule):
                       "    _carrier = {}\n    inject(_carrier)\n"
                       "    r.lpush('requests', json.dumps({'id': request_id, 'data': data, \"trace_context\": _carrier}))\n",
                 unsafe=True, files=OTEL_DEPENDENCY),
+        # a Redis stream entry: the carrier is merged into its fields (a consumer group reads them back)
+        Invalid("import redis\n\nr = redis.Redis()\n\ndef order_created(order_id):\n"
+                "    r.xadd('orders', {'order_id': order_id}, maxlen=10000)\n",
+                fixed="import redis\nfrom opentelemetry.propagate import inject\n\nr = redis.Redis()\n\n"
+                      "def order_created(order_id):\n    _carrier = {}\n    inject(_carrier)\n"
+                      "    r.xadd('orders', {**{'order_id': order_id}, **_carrier}, maxlen=10000)\n",
+                unsafe=True, files=OTEL_DEPENDENCY),
         Invalid("from aiokafka import AIOKafkaProducer\n\nproducer = AIOKafkaProducer()\n\n"
                 "async def publish(event):\n    await producer.send('events', event, headers=[('kind', b'x')])\n",
                 fixed='from aiokafka import AIOKafkaProducer\nfrom opentelemetry.propagate import inject\n\n'

@@ -144,8 +144,8 @@ class ConsumerWithoutExtract(Rule):
         loop body, the callback's body (after its docstring), or the statements after the receive (after the
         decode, and after guards such as `if msg is None: continue`). It is unsafe: every span of the
         processing moves into the producer's trace, and a missing or malformed carrier simply gives a new
-        trace as before. Forms with no single message to read (`getmany`, `xread`, a response not looped
-        over) are reported without a fix.
+        trace as before. Forms with no single message to read (`getmany`, a response not looped over, a
+        redis stream's `xread`/`xreadgroup`, whose entries come nested by stream) are reported without a fix.
     """
     VALID = (
         Valid("import json\nimport redis\nfrom opentelemetry import trace\nfrom opentelemetry.propagate import extract\n\n"
