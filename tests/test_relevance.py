@@ -425,3 +425,21 @@ def test_work_a_metrics_scrape_submits_is_not_reported(make_project):
     # the twin: the same submit from a method a request calls
     request = code.replace("    def collect(self):", "    def refresh(self):")
     assert codes(make_project(request, {}, files, path="app/jobs.py")) == ["PRP203"]
+
+
+def test_a_typed_attribute_s_project_method_is_followed_and_a_protocol_is_not_trusted(make_project):
+    code = ("import threading\n\nfrom app.stats import Summariser\n\n\nclass Jobs:\n"
+            "    def __init__(self, summariser: Summariser):\n        self.summariser = summariser\n\n"
+            "    def _work(self, values):\n        return self.summariser.summary(values)\n\n"
+            "    def handle(self, values):\n        threading.Thread(target=self._work, args=(values,)).start()\n")
+    quiet = "import statistics\n\n\nclass Summariser:\n    def summary(self, values):\n" \
+            "        return statistics.mean(values)\n"
+    files = {**_REACH_APP, "app/stats.py": quiet, "app/api.py": "from app.jobs import Jobs\n"}
+    assert codes(make_project(code, {}, files, path="app/jobs.py")) == []
+    traced = {**files, "app/stats.py": "from app.telemetry import traced\n\n\nclass Summariser:\n"
+                                       "    def summary(self, values):\n        with traced('s'):\n            return 1\n"}
+    assert codes(make_project(code, {}, traced, path="app/jobs.py")) == ["PRP201"]
+    # a protocol's method body (`...`) says nothing of the implementation that runs
+    protocol = {**files, "app/stats.py": "from typing import Protocol\n\n\nclass Summariser(Protocol):\n"
+                                         "    def summary(self, values):\n        ...\n"}
+    assert codes(make_project(code, {}, protocol, path="app/jobs.py")) == ["PRP201"]

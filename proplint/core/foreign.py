@@ -87,9 +87,25 @@ class ProjectCode:
                         return (init, node, imports, module, tree) if init is not None else None
                     body, cls = node.body, node
                     continue
-                return (node, cls, imports, module, tree) if i == len(rest) - 1 else None
+                if i != len(rest) - 1 or _stub(node):
+                    return None  # a protocol's or an abstract method's body says nothing of what runs
+                return node, cls, imports, module, tree
             return None
         return None
+
+
+def _stub(fn) -> bool:
+    """A body of only a docstring, `...`, `pass` or `raise NotImplementedError`, or an `@abstractmethod`."""
+    if any((d.attr if isinstance(d, ast.Attribute) else getattr(d, "id", "")) == "abstractmethod"
+           for d in fn.decorator_list):
+        return True
+    for stmt in fn.body:
+        if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+            continue
+        if isinstance(stmt, ast.Raise) and stmt.exc is not None and "NotImplementedError" in ast.dump(stmt.exc):
+            continue
+        return False
+    return True
 
 
 def project_code(index, module_files: dict[str, str]) -> ProjectCode:

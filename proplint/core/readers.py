@@ -31,6 +31,7 @@ import libcst as cst
 
 from proplint.core.context import FileContext
 from proplint.core.foreign import PLAIN_TYPES, Judge, project_code
+from proplint.core.resolve import self_attribute
 from proplint.core.relevance import project_context
 from proplint.core.units import importable_tops, units
 
@@ -210,6 +211,10 @@ class Readers:
         q = self.ctx.qualified_name(func)
         if q in self.names:
             return False
+        if q is None and isinstance(func, cst.Attribute) and follow < _MAX_FOLLOW:
+            typed = self._typed_receiver(func)
+            if typed is not None:
+                return typed
         if q is None:
             # a builtin, whose arguments are inert too (`next(gen)` runs the generator's code)
             return name in _BUILTINS and not chain and (name not in _ITERATING or all(
@@ -238,6 +243,21 @@ class Readers:
         if self._judge.code.function(q) is None:
             return None
         return self._judge.verdict(q)
+
+    def _typed_receiver(self, func: cst.Attribute) -> bool | None:
+        """`self.repo.save(...)` where `self.repo` has a type proplint can tell (an annotation, a constructor):
+        a library's class not instrumented in the unit reads nothing; a project class's method is judged
+        (`core/foreign.py`); None when the type or the method is unknown."""
+        if self_attribute(func.value) is None:
+            return None
+        t = self.ctx.resolver.receiver_type(func.value)
+        if not t or t.startswith("<local>"):
+            return None
+        top = t.split(".")[0]
+        if self._library(top):
+            return None if top in _PROTOCOLS else not self._instrumented_top(top)
+        found = self.foreign(f"{t}.{func.attr.value}")
+        return None if found is None else not found.maybe
 
     def _model_call(self, q: str) -> bool:
         """`Model(...)`, `Model.find(...)`, `Model.nodes.get(...)` of a project class derived from an
