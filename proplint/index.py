@@ -317,7 +317,7 @@ def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
     roots = import_roots(source)
     if roots:
         base["roots"] = roots
-    refs = reference_names(source)
+    refs = reference_names(source, relpath.endswith("__init__.py"))
     if refs:
         base["refs"] = refs
     modules = imported_modules(source, module, relpath.endswith("__init__.py"))

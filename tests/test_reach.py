@@ -45,3 +45,13 @@ def test_imported_modules_resolve_relative_imports_and_keep_possible_submodules(
     assert "shared.obs.tracing" in imported_modules(b"from .tracing import traced\n", "shared.obs", package=True)
     # a relative import above the top is dropped, not guessed
     assert imported_modules(b"from ...x import y\n", "a", package=False) == []
+
+
+def test_a_package_init_that_only_reexports_a_name_does_not_refer_to_it():
+    init = b"from .consumers import prepare, Consumers\nfrom .jobs import run\n\n__all__ = ['prepare', 'Consumers']\n\nrun()\n"
+    names = set(reference_names(init, package_init=True))
+    assert "prepare" not in names and "Consumers" not in names
+    assert "run" in names, "a name the package's own code calls is used"
+    assert {"consumers", "jobs"} <= names, "the modules it imports are still referred to"
+    # an ordinary module that imports a name refers to it
+    assert "prepare" in reference_names(init, package_init=False)

@@ -443,3 +443,13 @@ def test_a_typed_attribute_s_project_method_is_followed_and_a_protocol_is_not_tr
     protocol = {**files, "app/stats.py": "from typing import Protocol\n\n\nclass Summariser(Protocol):\n"
                                          "    def summary(self, values):\n        ...\n"}
     assert codes(make_project(code, {}, protocol, path="app/jobs.py")) == ["PRP201"]
+
+
+def test_a_package_reexport_does_not_make_tool_only_code_reached_by_the_application(make_project):
+    code = "import threading\n\n\ndef start_listeners(jobs):\n    for job in jobs:\n        threading.Thread(target=job).start()\n"
+    files = {**_REACH_APP, "app/pulse/__init__.py": "from .listeners import start_listeners\n\n__all__ = ['start_listeners']\n",
+             "app/api.py": "from app import pulse\n",
+             "app/management/commands/listen.py": "from app.pulse import start_listeners\n\nstart_listeners([])\n"}
+    assert codes(make_project(code, {}, files, path="app/pulse/listeners.py")) == []
+    used = {**files, "app/api.py": "from app.pulse import start_listeners\n"}
+    assert codes(make_project(code, {}, used, path="app/pulse/listeners.py")) == ["PRP201"]

@@ -112,10 +112,30 @@ def imported_modules(source: bytes, module: "str | None", package: bool) -> list
     return sorted(out)
 
 
-def reference_names(source: bytes) -> list[str]:
-    """The names this file may refer to in other modules (see the module docstring), from its text."""
+def _reexported_only(source: bytes, names: set[str]) -> set[str]:
+    """The imported names a package's `__init__.py` only re-exports: every occurrence of the word is in an
+    import statement or in `__all__` (a re-export is not a use; the modules importing it from the package
+    are the users)."""
+    text = b"\n" + source
+    spans = [m.span() for m in _FROM_IMPORT.finditer(text)] + [m.span() for m in _IMPORT.finditer(text)]
+    spans += [m.span() for m in _ALL.finditer(text)]
+    out = set()
+    for name in names:
+        word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+        if all(any(a <= m.start() < b for a, b in spans) for m in word.finditer(text)):
+            out.add(name)
+    return out
+
+
+_ALL = re.compile(rb"\n__all__\s*(?::[^=\n]*)?[+]?=\s*[\[(][^\])]*[\])]")
+
+
+def reference_names(source: bytes, package_init: bool = False) -> list[str]:
+    """The names this file may refer to in other modules (see the module docstring), from its text. In a
+    package's `__init__.py` (`package_init`), a name it only re-exports does not count."""
     names, locals_ = _imported(source)
     found = set(names)
+    skip = _reexported_only(source, locals_ & names) if package_init else set()
     for local in locals_:
         needle = local.encode() + b"."
         i = source.find(needle)
@@ -133,7 +153,7 @@ def reference_names(source: bytes) -> list[str]:
             found.add(inner.decode())
         elif b"." in inner:
             found.update(w.decode() for w in _WORD_AFTER_DOT.findall(inner))
-    return sorted(found)
+    return sorted(found - skip)
 
 
 _DOTTED = re.compile(rb"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
