@@ -453,3 +453,18 @@ def test_a_package_reexport_does_not_make_tool_only_code_reached_by_the_applicat
     assert codes(make_project(code, {}, files, path="app/pulse/listeners.py")) == []
     used = {**files, "app/api.py": "from app.pulse import start_listeners\n"}
     assert codes(make_project(code, {}, used, path="app/pulse/listeners.py")) == ["PRP201"]
+
+
+def test_an_sdk_carried_executor_running_a_method_of_a_library_typed_parameter_is_not_reported(make_project):
+    code = ("from concurrent.futures import ThreadPoolExecutor\n\n"
+            "from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool\n\n\n"
+            "def send(executor: ThreadPoolExecutor, pool: HTTPConnectionPool | HTTPSConnectionPool, body):\n"
+            "    return executor.submit(pool.urlopen, 'POST', '/', body=body)\n")
+    assert codes(make_project(code, {}, _SENTRY_WITH_REQUEST_ID, path="app/jobs.py")) == []
+    # the twin: a parameter of the project's own class may run the project's code, which may read the context
+    own = code.replace("from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool",
+                       "from app.pools import HTTPConnectionPool, HTTPSConnectionPool")
+    pools = {**_SENTRY_WITH_REQUEST_ID,
+             "app/pools.py": "class HTTPConnectionPool:\n    def urlopen(self, *a, **k):\n        pass\n\n\n"
+                             "class HTTPSConnectionPool(HTTPConnectionPool):\n    pass\n"}
+    assert codes(make_project(own, {}, pools, path="app/jobs.py")) == ["PRP203"]

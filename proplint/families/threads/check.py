@@ -193,7 +193,37 @@ class ThreadContextCheck(Check):
         if q is None and isinstance(func, cst.Attribute):
             t = self.ctx.resolver.receiver_type(func.value)
             q = f"{t}.{func.attr.value}" if t else None
+            if q is None and isinstance(func.value, cst.Name):
+                tops = self._annotated_tops(func.value.value)
+                return bool(tops) and not tops & self.readers.project_tops()
         return q is not None and q.split(".")[0] not in self.readers.project_tops()
+
+    def _annotated_tops(self, name: str) -> set[str]:
+        """The top-level packages of every class named in the annotation of the enclosing function's
+        parameter `name` (`pool: HTTPConnectionPool | HTTPSConnectionPool` -> {"urllib3"}); empty when a
+        part is unknown."""
+        fn = self.ctx.enclosing(cst.FunctionDef)
+        if not isinstance(fn, cst.FunctionDef):
+            return set()
+        for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
+            if p.name.value != name or p.annotation is None:
+                continue
+            members: list[cst.BaseExpression] = []
+            todo = [p.annotation.annotation]
+            while todo:
+                ann = todo.pop()
+                if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
+                    todo += [ann.left, ann.right]
+                elif not (isinstance(ann, cst.Name) and ann.value == "None"):
+                    members.append(ann)
+            tops = set()
+            for m in members:
+                q = self.ctx.qualified_name(m)
+                if not q:
+                    return set()
+                tops.add(q.split(".")[0])
+            return tops
+        return set()
 
     def _hands_over(self, s: Spawn) -> bool:
         for arg in s.node.args:
