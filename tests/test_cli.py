@@ -276,7 +276,9 @@ RUFF_JSON_KEYS = ["cell", "code", "end_location", "filename", "fix", "location",
 
 
 def test_json_output_matches_ruff_schema(tmp_path):
-    p = write_project(tmp_path / "p", THREE_RULES, files=OTEL_DEPENDENCY)  # a project using OpenTelemetry: fixes
+    # a project using OpenTelemetry and declaring the httpx instrumentation: the PRP101 fix is offered, and safe
+    p = write_project(tmp_path / "p", THREE_RULES, files={
+        "requirements.txt": OTEL_DEPENDENCY["requirements.txt"] + "opentelemetry-instrumentation-httpx\n"})
     result = check(p.root, "--output-format", "json", ".")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
@@ -298,7 +300,7 @@ def test_json_output_matches_ruff_schema(tmp_path):
     client, get, req = data
     assert client["location"] == {"column": 10, "row": 4}
     assert client["end_location"] == {"column": 29, "row": 4}
-    assert client["fix"]["applicability"] == "unsafe"
+    assert client["fix"]["applicability"] == "safe"
     assert any("HTTPXClientInstrumentor.instrument_client(client)" in e["content"] for e in client["fix"]["edits"])
     assert get["fix"] is None and req["fix"] is None
 
@@ -379,12 +381,16 @@ FIXED = ("import httpx\nfrom opentelemetry.instrumentation.httpx import HTTPXCli
          "httpx.get('x')\n")
 
 
+UNSAFE_EXECUTOR = ("import asyncio\n\n\nasync def handle(loop, executor, job):\n"
+                   "    return await loop.run_in_executor(executor, job)\n")
+
+
 @pytest.fixture
 def fixable(tmp_path):
     return write_project(tmp_path / "p", FIXABLE, files={
         "requirements.txt": "httpx\nopentelemetry-instrumentation-httpx\n",
-        # the aiohttp instrumentation is not a dependency: its fix is unsafe
-        "unsafe.py": "import aiohttp\nsession = aiohttp.ClientSession()\n",
+        # the executor may be a process pool: the context-copying fix is unsafe
+        "unsafe.py": UNSAFE_EXECUTOR,
     })
 
 
@@ -416,14 +422,13 @@ def test_fix_writes_and_summarises(fixable):
         "Fixed 1 finding in 1 file; 2 remain (1 needs a manual change, "
         "1 has an unsafe fix (--unsafe-fixes))"
     )
-    assert [(r[0], r[3]) for r in parse_text(result.stdout)] == [("example.py", "PRP102"), ("unsafe.py", "PRP104")]
+    assert [(r[0], r[3]) for r in parse_text(result.stdout)] == [("example.py", "PRP102"), ("unsafe.py", "PRP204")]
     assert "(fixable with --unsafe-fixes)" in result.stdout
 
     unsafe = run(["fix", "--no-cache", "--unsafe-fixes", "."], fixable.root)
-    assert (fixable.root / "unsafe.py").read_text() == (
-        "import aiohttp\nfrom opentelemetry.instrumentation.aiohttp_client import create_trace_config\n\n"
-        "session = aiohttp.ClientSession(trace_configs=[create_trace_config()])\n"
-    )
+    assert (fixable.root / "unsafe.py").read_text() == UNSAFE_EXECUTOR.replace(
+        "import asyncio\n", "import asyncio\nimport contextvars\n").replace(
+        "run_in_executor(executor, job)", "run_in_executor(executor, contextvars.copy_context().run, job)")
     assert unsafe.stderr.strip() == "Fixed 1 finding in 1 file; 1 remain (1 needs a manual change)"
 
     again = run(["fix", "--no-cache", "--unsafe-fixes", "."], fixable.root)

@@ -36,9 +36,14 @@ def _project(root, requirements: str | None = None):
         "pkg/client.py": RAW,
         "pkg/clean.py": CLEAN,
     }
-    # the project uses OpenTelemetry (a fix imports it only then); without the httpx instrumentation the
-    # instrument_client fix is unsafe
-    files["requirements.txt"] = requirements if requirements is not None else "opentelemetry-api\n"
+    # the project uses OpenTelemetry (a fix imports it only then). With no dependency file naming any
+    # OpenTelemetry distribution, nothing says whether the httpx instrumentation is installed: the
+    # instrument_client fix is offered, unsafe. (Dependency files that name OpenTelemetry but not the
+    # instrumentation withhold it: it would import a package that is not installed.)
+    if requirements is None:
+        files["pkg/telemetry.py"] = "from opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n"
+    else:
+        files["requirements.txt"] = requirements
     write_files(root, files)
     return root / "pkg" / "client.py"
 

@@ -159,12 +159,14 @@ async def test_diagnostics_quick_fix_fix_all_noqa_and_hover(client: LanguageClie
 @pytest.mark.asyncio
 async def test_a_second_file_changes_the_first_files_findings(client: LanguageClient, tmp_path):
     code = "import httpx\n\n\nasync def fetch():\n    client = httpx.AsyncClient()\n    return client\n"
-    project = write_project(tmp_path / "app", code, {}, {**OTEL_DEPENDENCY, "app/__init__.py": ""}, "app/client.py")
+    # OpenTelemetry and its httpx instrumentation are dependencies (the fix that instruments the client is safe)
+    deps = {"requirements.txt": OTEL_DEPENDENCY["requirements.txt"] + "opentelemetry-instrumentation-httpx\n"}
+    project = write_project(tmp_path / "app", code, {}, {**deps, "app/__init__.py": ""}, "app/client.py")
     uri = project.main.as_uri()
     client.text_document_did_open(types.DidOpenTextDocumentParams(
         text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=code)))
     found = await published(client, uri, 1)
-    assert [(d.code, d.data["fix"]) for d in found] == [("PRP101", "unsafe")]
+    assert [(d.code, d.data["fix"]) for d in found] == [("PRP101", "safe")]
 
     # the project instruments httpx at start-up in another file: the client is traced after all
     telemetry = project.root / "app" / "telemetry.py"
