@@ -71,10 +71,13 @@ PROFILES = {
         "pyproject.toml": '[project]\nname = "p"\nversion = "0"\n\n[tool.proplint]\n',
         "requirements.txt": "httpx\nopentelemetry-instrumentation-httpx\n",
     }, safe=True),
-    # uses OpenTelemetry, but not the httpx instrumentation: the fix is unsafe
+    # uses OpenTelemetry, and no dependency file names any of its distributions: nothing says whether the
+    # httpx instrumentation is installed, so the fix is offered, unsafe (dependency files naming OpenTelemetry
+    # but not the instrumentation would withhold it: tests/test_scheme.py)
     "otel-nodep": Profile("otel-nodep", {
-        "pyproject.toml": '[project]\nname = "p"\nversion = "0"\ndependencies = ["httpx", "opentelemetry-api"]\n\n'
-                          '[tool.proplint]\n',
+        "pyproject.toml": '[project]\nname = "p"\nversion = "0"\ndependencies = ["httpx"]\n\n[tool.proplint]\n',
+        "svc/__init__.py": "",
+        "svc/telemetry.py": "from opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n",
     }),
     "factory-cm": Profile("factory-cm", {
         "pyproject.toml": '[tool.proplint]\nhttp-client-factory = "svc.http:traced_client"\n',
