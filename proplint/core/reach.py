@@ -119,12 +119,15 @@ def _reexported_only(source: bytes, names: set[str]) -> set[str]:
     text = b"\n" + source
     spans = [m.span() for m in _FROM_IMPORT.finditer(text)] + [m.span() for m in _IMPORT.finditer(text)]
     spans += [m.span() for m in _ALL.finditer(text)]
-    out = set()
-    for name in names:
-        word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
-        if all(any(a <= m.start() < b for a, b in spans) for m in word.finditer(text)):
-            out.add(name)
-    return out
+    if not names:
+        return set()
+    wanted = {n.encode() for n in names}
+    used = set()
+    for m in _IDENTIFIER.finditer(text):
+        w = m.group(0)
+        if w in wanted and not any(a <= m.start() < b for a, b in spans):
+            used.add(w.decode())
+    return set(names) - used
 
 
 _ALL = re.compile(rb"\n__all__\s*(?::[^=\n]*)?[+]?=\s*[\[(][^\])]*[\])]")
