@@ -146,7 +146,8 @@ def _analyse(source: bytes | str, path: str, relpath: str, settings: Settings) -
             path_kind(relpath) or shadowed(relpath, settings.index.files))):
         return result
     result.enabled = enabled
-    possible = settings.possible(raw) & enabled
+    module_name = module_name_for(relpath, settings.index.src)
+    possible = settings.possible(raw, module_name) & enabled
     if not possible - {"PRP001"}:
         return result
     if len(raw) > MAX_BYTES:
@@ -188,7 +189,7 @@ def _analyse(source: bytes | str, path: str, relpath: str, settings: Settings) -
     checks_here = [c for c, codes in settings.checks() if codes & possible]
 
     def walk_and_locate() -> list[Finding]:
-        ctx = FileContext(path, relpath, module, module_name_for(relpath, settings.index.src), config, settings.catalog,
+        ctx = FileContext(path, relpath, module, module_name, config, settings.catalog,
                           settings.index, possible, ast_file)
         _walk(ctx, [c(ctx) for c in checks_here])
         if ctx.findings:

@@ -138,6 +138,22 @@ def test_project_decorators_contextvars_and_thread_locals_come_from_the_index(tm
     # a thread-local of a sync module, used in an `async def` of another
     assert "PRP403" in _codes(settings, tmp_path, "pkg/views.py")
     assert "PRP403" not in settings.possible(b"async def view():\n    return _other.user\n")
+    # the same last name imported from another module is not that thread-local
+    elsewhere = b"from pkg.cache import _local\n\n\nasync def view():\n    return _local.user\n"
+    assert "PRP403" not in settings.possible(elsewhere, "pkg.views")
+
+
+def test_a_decorator_applied_to_coroutines_elsewhere_lets_only_its_own_module_through(tmp_path):
+    # `app/obs.py`'s `logged` is applied to an `async def` of `app/handlers.py`: PRP412 reports its wrapper
+    # there; a `logged` of `app/legacy.py`, applied to nothing, is ruled out (only its name is the same)
+    settings = _settings(tmp_path, {
+        "app/__init__.py": "", "app/obs.py": _LOGGED, "app/legacy.py": _LOGGED,
+        "app/handlers.py": "from app.obs import logged\n\n\n@logged\nasync def handle():\n    pass\n"})
+    text = _LOGGED.encode()
+    assert "PRP412" in settings.possible(text, "app.obs") and "PRP412" in _codes(settings, tmp_path, "app/obs.py")
+    assert "PRP412" not in settings.possible(text, "app.legacy")
+    assert "PRP412" not in _codes(unfiltered(settings), tmp_path, "app/legacy.py")
+    assert "PRP412" in settings.possible(text)  # the module not known: every place is taken as met
 
 
 def test_rules_the_project_rules_out_have_no_need(tmp_path):
