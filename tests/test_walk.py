@@ -133,10 +133,17 @@ def test_positions_without_the_metadata_wrapper_are_libcsts_positions():
             continue
         ours = _positions(module)
         assert {id(n): r for n, r in ours.items()} == {id(n): r for n, r in expected.items()}, path
-        # asked for a few nodes (as for findings), the code generation stops after them: same positions
+        # asked for a few nodes (as for findings), positions only for them and the code generation stops after
+        # them: same positions
         some = list(expected)[::97][:5]
         stopped = _positions(module, {id(n) for n in some})
         assert [stopped[n] for n in some] == [expected[n] for n in some], path
         shorter += len(stopped) < len(ours)
         compared += 1
+        # many nodes, nested in each other, of the file with Windows line breaks (read token by token)
+        crlf = cst.parse_module(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+        expected = MetadataWrapper(crlf, unsafe_skip_copy=True).resolve(PositionProvider)
+        many = list(expected)[::7]
+        got = _positions(crlf, {id(n) for n in many})
+        assert [got[n] for n in many] == [expected[n] for n in many], path
     assert compared > 10 and shorter > 5
