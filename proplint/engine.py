@@ -164,7 +164,7 @@ def _analyse(source: bytes | str, path: str, relpath: str, settings: Settings) -
     ast_file = None
     gates = settings.gates() if settings.use_prefilter else {}
     if gates and possible - {"PRP001"} <= gates.keys():
-        ast_file = AstFile.parse(source, relpath, settings.index.src)
+        ast_file = AstFile.of(source, raw, relpath, settings.index)
         if ast_file is not None:
             possible = frozenset(c for c in possible if c not in gates or gates[c](ast_file))
             if not possible - {"PRP001"}:

@@ -190,6 +190,23 @@ def test_the_ast_gate_keeps_files_without_a_sync_only_wrapper_from_libcst(tmp_pa
     assert found.parsed and sorted(f.code for f in found.findings) == ["PRP401", "PRP412"]
 
 
+def test_the_gates_read_the_index_for_the_text_it_parsed_and_parse_any_other(tmp_path):
+    from proplint.core.context import AstFile
+
+    settings = _settings(tmp_path, {"lib.py": _ASYNC_LIBRARY, "deco.py": _SYNC_ONLY_WRAPPER})
+    gates = settings.gates()
+    for name, expected in (("lib.py", False), ("deco.py", True)):
+        text = (tmp_path / name).read_bytes()
+        indexed = AstFile.of(text, text, name, settings.index)
+        assert [g(indexed) for g in gates.values()] == [expected] * len(gates)
+        assert indexed._tree is None  # decided from the index's facts of this exact text: never parsed
+        assert [g(AstFile.parse(text, name)) for g in gates.values()] == [expected] * len(gates)
+    # an editor's unsaved text is not what the index read: parsed, and judged by what it says
+    unsaved = _ASYNC_LIBRARY.encode()
+    edited = AstFile.of(unsaved, unsaved, "deco.py", settings.index)
+    assert not any(g(edited) for g in gates.values()) and edited._tree is not None
+
+
 def test_checking_prints_no_syntax_warning_for_the_users_code(tmp_path):
     import subprocess
     import sys

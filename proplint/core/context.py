@@ -83,14 +83,17 @@ class FileContext:
         return None
 
 
-@dataclass
 class AstFile:
-    """A file as the stdlib `ast` sees it (several times cheaper to get than LibCST's tree)."""
+    """A file as the stdlib `ast` sees it (several times cheaper to get than LibCST's tree). `indexed`: the
+    project index's facts of this exact text (`ProjectIndex.parsed_facts`), when it read it; then the tree is
+    parsed only if something asks for it. `derived`: what gates computed from it, once."""
 
-    tree: ast.Module
-    module_name: str | None
-    relpath: str
-    _imports: dict[str, str] | None = None
+    def __init__(self, tree: ast.Module | None, module_name: str | None, relpath: str,
+                 indexed: dict[str, Any] | None = None, source: bytes | str | None = None) -> None:
+        self._tree, self.module_name, self.relpath = tree, module_name, relpath
+        self.indexed, self._source = indexed, source
+        self._imports: dict[str, str] | None = None
+        self.derived: dict[str, Any] = {}
 
     @staticmethod
     def parse(source: bytes | str, relpath: str, src: tuple[str, ...] = ()) -> "AstFile | None":
@@ -99,6 +102,22 @@ class AstFile:
             return AstFile(parse_ast(source), module_name_for(relpath, src), relpath)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
+
+    @staticmethod
+    def of(source: bytes | str, raw: bytes, relpath: str, index: "ProjectIndex") -> "AstFile | None":
+        """`parse`, or, when the index parsed exactly these bytes (so they do parse), a file whose tree is
+        parsed on first use and whose gates can read the index's facts."""
+        indexed = index.parsed_facts(relpath, raw)
+        if indexed is None:
+            return AstFile.parse(source, relpath, index.src)
+        return AstFile(None, module_name_for(relpath, index.src), relpath, indexed, source)
+
+    @property
+    def tree(self) -> ast.Module:
+        if self._tree is None:
+            self._tree = parse_ast(self._source)  # type: ignore[arg-type]
+            self._source = None
+        return self._tree
 
     @property
     def imports(self) -> dict[str, str]:

@@ -12,7 +12,7 @@ import libcst as cst
 from proplint.families.hygiene.decorator_shapes import SHAPES
 from proplint.core.needs import ALWAYS, Cond, all_of, any_of, inside, words
 from proplint.core.rule import Fix, Invalid, Rule, Valid
-from proplint.families.hygiene.decorators import module_decorators, vocabulary
+from proplint.families.hygiene.decorators import gate_facts, vocabulary
 from proplint.families.hygiene.edits import async_branch_fix
 from proplint.families.hygiene.decorators import applied_to_coroutines
 from proplint.families.hygiene.needs import awaitable, last, scope
@@ -199,7 +199,6 @@ class SyncOnlyDecoratorWrapper(Rule):
         with "after" work that does not handle coroutines. On the benchmark corpus 366 files pass the words
         of PRP412 alone and 2 of them have such a decorator."""
         def sync_only_wrapper(f: "AstFile") -> bool:
-            return any(facts["after"] and not {"coroutine", "awaitable"} & set(facts["handles"])
-                       for facts in module_decorators(f.tree, f.imports, catalog).values())
+            return gate_facts(f, catalog)["sync_only"]
 
         return sync_only_wrapper
