@@ -9,6 +9,7 @@ positions are computed only for files with findings.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import sys
 import threading
@@ -83,6 +84,21 @@ def _python_syntax_error(source: bytes | str) -> tuple[str, int, int] | None:
 
 def _walk(ctx: FileContext, checks: list[Check]) -> None:
     Dispatcher(ctx, checks).walk(ctx.module)
+
+
+#: codecs in which a character's bytes never hold an ASCII byte that is not that character
+_ASCII_SAFE = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1"})
+
+
+def _may_hold(source: bytes | str, raw: bytes, module: cst.Module, token: str) -> bool:
+    """Whether the module's text can hold the ASCII `token` (False only when it certainly does not)."""
+    if isinstance(source, str):
+        return token in source
+    try:
+        safe = codecs.lookup(module.encoding).name in _ASCII_SAFE
+    except LookupError:
+        safe = False
+    return not safe or token.encode() in raw
 
 
 def run_deep(fn):
@@ -191,7 +207,7 @@ def _analyse(source: bytes | str, path: str, relpath: str, settings: Settings) -
 
     def walk_and_locate() -> list[Finding]:
         ctx = FileContext(path, relpath, module, module_name, config, settings.catalog,
-                          settings.index, possible, ast_file)
+                          settings.index, possible, ast_file, walrus=_may_hold(source, raw, module, ":="))
         _walk(ctx, [c(ctx) for c in checks_here])
         if ctx.findings:
             if ctx.deepest > LOCATE_DEPTH:  # LibCST's code generation recurses: give it the deep thread

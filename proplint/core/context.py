@@ -46,13 +46,16 @@ class FileContext:
     #: the most ancestors any node had: how deep LibCST's recursive code generation will go
     deepest: int = 0
     findings: list[Finding] = field(default_factory=list)
+    #: the text may hold an assignment expression (`:=`): False lets the resolver skip expressions when it
+    #: collects a scope's names
+    walrus: bool = True
 
     def __post_init__(self) -> None:
         package = None
         if self.module_name is not None:
             is_pkg = self.relpath.endswith("__init__.py")
             package = self.module_name if is_pkg else self.module_name.rpartition(".")[0] or None
-        self.resolver = Resolver(self.module, package)
+        self.resolver = Resolver(self.module, package, self.walrus)
 
     # -- convenience used by checks ----------------------------------------------------------------
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:
