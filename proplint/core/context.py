@@ -187,6 +187,9 @@ class Dispatcher(cst.CSTVisitor):
         self.ctx = ctx
         self._visit: dict[str, list[Callable[[Any], Any]]] = {}
         self._leave: dict[str, list[Callable[[Any], Any]]] = {}
+        #: the same hooks by node type (looked up once per type)
+        self._visit_of: dict[type, tuple[Callable[[Any], Any], ...]] = {}
+        self._leave_of: dict[type, tuple[Callable[[Any], Any], ...]] = {}
         for check in checks:
             for attr in dir(type(check)):
                 if attr.startswith("visit_"):
@@ -206,19 +209,29 @@ class Dispatcher(cst.CSTVisitor):
         visit(module, self)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        self.ctx.ancestors.append(node)
-        if len(self.ctx.ancestors) > self.ctx.deepest:
-            self.ctx.deepest = len(self.ctx.ancestors)
-        kind = _SCOPE_KINDS.get(type(node))
+        ctx = self.ctx
+        ancestors = ctx.ancestors
+        ancestors.append(node)
+        if len(ancestors) > ctx.deepest:
+            ctx.deepest = len(ancestors)
+        cls = type(node)
+        kind = _SCOPE_KINDS.get(cls)
         if kind is not None:
-            self.ctx.resolver.push(kind, node)
-        for fn in self._visit.get(type(node).__name__, ()):
+            ctx.resolver.push(kind, node)
+        hooks = self._visit_of.get(cls)
+        if hooks is None:
+            hooks = self._visit_of[cls] = tuple(self._visit.get(cls.__name__, ()))
+        for fn in hooks:
             fn(node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        for fn in self._leave.get(type(original_node).__name__, ()):
+        cls = type(original_node)
+        hooks = self._leave_of.get(cls)
+        if hooks is None:
+            hooks = self._leave_of[cls] = tuple(self._leave.get(cls.__name__, ()))
+        for fn in hooks:
             fn(original_node)
-        if type(original_node) in _SCOPE_KINDS:
+        if cls in _SCOPE_KINDS:
             self.ctx.resolver.pop()
         self.ctx.ancestors.pop()

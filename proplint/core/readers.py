@@ -32,6 +32,7 @@ import libcst as cst
 from proplint.core.context import FileContext
 from proplint.core.relevance import project_context
 from proplint.core.units import importable_tops, units
+from proplint.core.walk import visit
 
 _BUILTINS = frozenset(dir(builtins))
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"asyncio", "json", "datetime", "uuid", "time",
@@ -120,7 +121,7 @@ class Readers:
         inert = set(inert_names) | self._inert_params(fn if isinstance(fn, cst.FunctionDef) else None)
         finder = _Calls(self, inert)
         for stmt in statements:
-            stmt.visit(finder)
+            visit(stmt, finder)
             if finder.reads:
                 return True
         return False
@@ -168,7 +169,7 @@ class Readers:
         if key not in self._memo:
             self._memo[key] = False  # a recursive call: conservative
             finder = _Calls(self, self._inert_params(fn), follow)
-            fn.body.visit(finder)
+            visit(fn.body, finder)
             self._memo[key] = not finder.reads
         return self._memo[key]
 
@@ -309,7 +310,7 @@ class _Calls(cst.CSTVisitor):
 
     def _inert_value(self, expr: cst.BaseExpression) -> bool:
         finder = _AllInert(self.readers, self.inert)
-        expr.visit(finder)
+        visit(expr, finder)
         return finder.inert
 
 
@@ -327,11 +328,11 @@ class _AllInert(cst.CSTVisitor):
         return False  # what an inert call returns is a plain value, whatever its arguments were
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)  # `.attr` names a member, not a variable
+        visit(node.value, self)  # `.attr` names a member, not a variable
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)  # `keyword=` names a parameter
+        visit(node.value, self)  # `keyword=` names a parameter
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -346,7 +347,7 @@ class _AllInert(cst.CSTVisitor):
 
 def _inert_expr(readers: Readers, expr: cst.BaseExpression, inert: set[str]) -> bool:
     finder = _AllInert(readers, set(inert))
-    expr.visit(finder)
+    visit(expr, finder)
     return finder.inert
 
 
