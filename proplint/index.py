@@ -41,7 +41,7 @@ _NOT_REACHING = frozenset({"example", "benchmark"})
 #: A collector resolved against the loaded catalog: (name, fn, tokens or None, when or None). With tokens,
 #: files containing none of them are skipped; with `when`, modules for which it is false. A file no
 #: collector wants is not parsed at all: most of a project never needs an AST for the index.
-Resolved = tuple[str, Callable[..., Any], "tuple[bytes, ...] | None", "Callable[[str | None, Config], bool] | None"]
+Resolved = tuple[str, Callable[..., Any], "tuple[bytes, ...] | None", "Callable[[str | None, Config], bool] | None", bool]
 
 
 # --- built-in collectors ---------------------------------------------------------------------------
@@ -312,7 +312,7 @@ def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
                 collectors: tuple[Resolved, ...]) -> tuple[dict[str, Any], bool]:
     """The file's facts, and whether it was parsed with `ast` for them."""
     module = module_name_for(relpath, config.src)
-    wanted = [(name, fn) for name, fn, tokens, when in collectors
+    wanted = [(name, fn, parse) for name, fn, tokens, when, parse in collectors
               if (tokens is None or any(t in source for t in tokens)) and (when is None or when(module, config))]
     base: dict[str, Any] = {}
     roots = import_roots(source)
@@ -321,7 +321,7 @@ def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
     refs = reference_names(source)
     if refs:
         base["refs"] = refs
-    if not wanted:
+    if not any(parse for _, _, parse in wanted):
         return base, False
     try:
         tree = parse_ast(source)
@@ -329,7 +329,7 @@ def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
         return {}, False
     imports = ast_imports(tree, module, relpath.endswith("__init__.py"))
     out = base
-    for name, fn in wanted:
+    for name, fn, _ in wanted:
         try:
             value = fn(tree, imports, module, config, catalog)
         except RecursionError:
@@ -439,7 +439,7 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
         inferred = infer_roots(root, py_files, cache_dir)
         if inferred:
             config = replace(config, src=tuple(sorted((r for r, _ in inferred), key=len, reverse=True)))
-    resolved = tuple((c.name, c.fn, c.tokens_for(catalog), c.when) for c in (*CORE_COLLECTORS, *collectors))
+    resolved = tuple((c.name, c.fn, c.tokens_for(catalog), c.when, c.parse) for c in (*CORE_COLLECTORS, *collectors))
     key = _cache_key(config, catalog, resolved)
     cache_file = cache_dir / "index.json" if cache_dir else None
     cached: dict[str, Any] = {}

@@ -20,7 +20,7 @@ import ast
 import re
 from typing import Any, Iterator
 
-from proplint.core.ast_names import all_nodes, ast_qualname, walk
+from proplint.core.ast_names import all_nodes, ast_qualname, statements, walk
 
 #: A project helper that tells coroutine functions apart (`is_async_callable`, `_is_coro`): trusted.
 _AWARE_HELPER = re.compile(r"^_*(is_?async|iscoroutine|is_?coro|is_?awaitable|isawaitable)", re.IGNORECASE)
@@ -535,7 +535,7 @@ def collect_gate_facts(tree, imports, module, config, catalog) -> dict[str, Any]
     again to decide the gates (`gate_facts`); never empty, so that it is kept whenever it was collected."""
     decorators = module_decorators(tree, imports, catalog)
     decorated: set[str] = set()
-    for node in all_nodes(tree):
+    for node in statements(tree):  # a def is a statement: every one, in any block, without the expressions
         if not isinstance(node, _DEF) or not node.decorator_list:
             continue
         if not (isinstance(node, ast.AsyncFunctionDef) or node.returns is not None or any(
