@@ -75,7 +75,7 @@ class Readers:
         self._instrumented: frozenset[str] | None = None
         self._memo: dict[int, bool] = {}
         self._tops: frozenset[str] | None = None
-        self._classes: dict[str, tuple[list[str], list[str]]] | None = None
+        self._client_suffixes: dict[str, list[str]] | None = None
 
     # -- the unit -----------------------------------------------------------------------------------------
     def instrumented(self) -> frozenset[str]:
@@ -85,13 +85,15 @@ class Readers:
             where = units(self.ctx.index, self.ctx.catalog)
             mine = where.unit_dir(self.ctx.relpath)
 
-            def here(rel: str) -> bool:
-                return mine is None or where.unit_dir(rel) in (mine, None, "")
+            def unit_libraries(index) -> frozenset[str]:  # once per deploy unit, not per file
+                def here(rel: str) -> bool:
+                    return mine is None or where.unit_dir(rel) in (mine, None, "")
 
-            libs = {lib for rel, found in self.ctx.index.facts("instrumented") if here(rel) for lib in found}
-            libs |= {pkg for rel, act in self.ctx.index.facts("activity") if here(rel)
-                     for pkg in act.get("instruments", ())}
-            self._instrumented = frozenset(libs)
+                libs = {lib for rel, found in index.facts("instrumented") if here(rel) for lib in found}
+                libs |= {pkg for rel, act in index.facts("activity") if here(rel) for pkg in act.get("instruments", ())}
+                return frozenset(libs)
+
+            self._instrumented = self.ctx.index.derived(f"readers.instrumented:{mine!r}", unit_libraries)
         return self._instrumented
 
     def stores_instrumented(self) -> bool:
@@ -106,11 +108,8 @@ class Readers:
         return self._tops
 
     def classes(self) -> dict[str, tuple[list[str], list[str]]]:
-        """Project class -> (bases, methods it defines)."""
-        if self._classes is None:
-            methods = {k: v for _, found in self.ctx.index.facts("class_methods") for k, v in found.items()}
-            self._classes = {k: (v, methods.get(k, [])) for k, v in self.ctx.index.class_bases().items()}
-        return self._classes
+        """Project class -> (bases, methods it defines), once per index."""
+        return self.ctx.index.derived("readers.classes", _project_classes)[0]
 
     # -- the processing -----------------------------------------------------------------------------------
     def reads(self, statements, inert_names: set[str], fn: cst.FunctionDef | cst.Lambda | None = None) -> bool:
@@ -228,25 +227,46 @@ class Readers:
         return False
 
     def _class(self, q: str):
-        key = self._lookup(self.classes(), q)
-        return self.classes()[key] if key else None
+        classes, suffixes = self.ctx.index.derived("readers.classes", _project_classes)
+        key = self._lookup(classes, suffixes, q)
+        return classes[key] if key else None
 
     def _client_kind(self, q: str) -> str | None:
         """The messaging client kind of a module-level object of the project (`app.constants.producer`)."""
-        key = self._lookup(self.clients, q)
+        if self._client_suffixes is None:
+            self._client_suffixes = _suffixes(self.clients)
+        key = self._lookup(self.clients, self._client_suffixes, q)
         return self.clients[key] if key else None
 
-    def _lookup(self, table: dict, q: str) -> str | None:
+    def _lookup(self, table: dict, suffixes: dict[str, list[str]], q: str) -> str | None:
         """`q` as a key of `table`, or the one key ending with `.q` (a module imported from an import root
-        below the project root), preferring this file's deploy unit when several services have one."""
+        below the project root), preferring this file's deploy unit when several services have one.
+        `suffixes`: `_suffixes(table)` (a look-up, not a scan of the project's names per call)."""
         if q in table:
             return q
-        matches = [k for k in table if k.endswith("." + q)]
+        matches = suffixes.get(q, [])
         if len(matches) > 1:  # `app.models.X` of several services of a monorepo: this file's unit's
             unit = units(self.ctx.index, self.ctx.catalog).unit_dir(self.ctx.relpath)
             prefix = unit.replace("/", ".") + "." if unit else ""
             matches = [k for k in matches if k.startswith(prefix)] if prefix else []
         return matches[0] if len(matches) == 1 else None
+
+
+def _project_classes(index) -> tuple[dict[str, tuple[list[str], list[str]]], dict[str, list[str]]]:
+    """Project class -> (bases, methods it defines), and its `_suffixes`."""
+    methods = {k: v for _, found in index.facts("class_methods") for k, v in found.items()}
+    classes = {k: (v, methods.get(k, [])) for k, v in index.class_bases().items()}
+    return classes, _suffixes(classes)
+
+
+def _suffixes(table: dict) -> dict[str, list[str]]:
+    """Every dotted end of the keys (`b.C` and `C` of `a.b.C`) -> the keys ending with `.` and it."""
+    out: dict[str, list[str]] = {}
+    for key in table:
+        parts = key.split(".")
+        for i in range(1, len(parts)):
+            out.setdefault(".".join(parts[i:]), []).append(key)
+    return out
 
 
 def _root(expr: cst.BaseExpression):
