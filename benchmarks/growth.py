@@ -22,7 +22,7 @@ _ONE = r"""
 import sys
 from pathlib import Path
 from proplint.config import Config, load_config
-from proplint.engine import check_paths
+from proplint.engine import check_paths, relpath_of
 from proplint.files import iter_python_files
 from proplint.settings import make_settings
 
@@ -34,7 +34,8 @@ passed = lines = 0
 for p in files:
     data = p.read_bytes()
     lines += data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    passed += bool(settings.possible(data) & settings.enabled - {"PRP001"})
+    module = settings.index.module_name(relpath_of(p, root))
+    passed += bool(settings.possible(data, module) & settings.enabled - {"PRP001"})
 print(len(files), passed, len(check_paths(files, settings, jobs=1)), lines)
 """
 

@@ -9,10 +9,12 @@ positions are computed only for files with findings.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +86,21 @@ def _walk(ctx: FileContext, checks: list[Check]) -> None:
     Dispatcher(ctx, checks).walk(ctx.module)
 
 
+#: codecs in which a character's bytes never hold an ASCII byte that is not that character
+_ASCII_SAFE = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1"})
+
+
+def _may_hold(source: bytes | str, raw: bytes, module: cst.Module, token: str) -> bool:
+    """Whether the module's text can hold the ASCII `token` (False only when it certainly does not)."""
+    if isinstance(source, str):
+        return token in source
+    try:
+        safe = codecs.lookup(module.encoding).name in _ASCII_SAFE
+    except LookupError:
+        safe = False
+    return not safe or token.encode() in raw
+
+
 def run_deep(fn):
     """Run `fn` with a deeper recursion limit on a thread with a big stack (deep but legal code).
 
@@ -146,7 +163,8 @@ def _analyse(source: bytes | str, path: str, relpath: str, settings: Settings) -
             path_kind(relpath) or shadowed(relpath, settings.index.files))):
         return result
     result.enabled = enabled
-    possible = settings.possible(raw) & enabled
+    module_name = module_name_for(relpath, settings.index.src)
+    possible = settings.possible(raw, module_name) & enabled
     if not possible - {"PRP001"}:
         return result
     if len(raw) > MAX_BYTES:
@@ -162,7 +180,7 @@ def _analyse(source: bytes | str, path: str, relpath: str, settings: Settings) -
     ast_file = None
     gates = settings.gates() if settings.use_prefilter else {}
     if gates and possible - {"PRP001"} <= gates.keys():
-        ast_file = AstFile.parse(source, relpath, settings.index.src)
+        ast_file = AstFile.of(source, raw, relpath, settings.index)
         if ast_file is not None:
             possible = frozenset(c for c in possible if c not in gates or gates[c](ast_file))
             if not possible - {"PRP001"}:
@@ -188,8 +206,8 @@ def _analyse(source: bytes | str, path: str, relpath: str, settings: Settings) -
     checks_here = [c for c, codes in settings.checks() if codes & possible]
 
     def walk_and_locate() -> list[Finding]:
-        ctx = FileContext(path, relpath, module, module_name_for(relpath, settings.index.src), config, settings.catalog,
-                          settings.index, possible, ast_file)
+        ctx = FileContext(path, relpath, module, module_name, config, settings.catalog,
+                          settings.index, possible, ast_file, walrus=_may_hold(source, raw, module, ":="))
         _walk(ctx, [c(ctx) for c in checks_here])
         if ctx.findings:
             if ctx.deepest > LOCATE_DEPTH:  # LibCST's code generation recurses: give it the deep thread
@@ -230,16 +248,90 @@ class _StoppingState(PositionProvidingCodegenState):
                 raise _Enough()
 
 
+class _WantedState(PositionProvidingCodegenState):
+    """PositionProvider's positions for the nodes in `wanted` (ids) and their descendants only.
+
+    PositionProvider's pass records a position for every node and splits every token on line breaks; here the
+    code before and around the wanted nodes is generated as plain code (a list of tokens), and the line and
+    column are brought up to date from those tokens only where a position is recorded: on entering a wanted
+    node and inside it. The same tokens give the same line and column (a chunk with a carriage return is read
+    token by token, with LibCST's own `_update_position`). Stops once every wanted node is done."""
+
+    wanted: frozenset[int]
+    left: set[int]
+    inside: int
+    done: int
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+
+    def add_indent_tokens(self) -> None:
+        self.tokens.extend(self.indent_tokens)
+
+    def _sync(self) -> None:
+        """`line` and `column` after every token generated so far."""
+        end = len(self.tokens)
+        if self.done == end:
+            return
+        chunk = "".join(self.tokens[self.done:end])
+        if "\r" in chunk:
+            for token in self.tokens[self.done:end]:
+                self._update_position(token)
+        else:
+            breaks = chunk.count("\n")
+            if breaks:
+                self.line += breaks
+                self.column = len(chunk) - chunk.rfind("\n") - 1
+            else:
+                self.column += len(chunk)
+        self.done = end
+
+    def before_codegen(self, node) -> None:
+        if id(node) in self.wanted:
+            self.inside += 1
+        if self.inside:
+            self._sync()
+            super().before_codegen(node)
+
+    def after_codegen(self, node) -> None:
+        if self.inside:
+            self._sync()
+            super().after_codegen(node)
+        if id(node) in self.wanted:
+            self.inside -= 1
+            self.left.discard(id(node))
+            if not self.left:
+                raise _Enough()
+
+    @contextmanager
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
+        if not self.inside:  # no wanted node here: its position is not asked for
+            yield
+            return
+        self._sync()
+        with super().record_syntactic_position(node, start_node=start_node, end_node=end_node):
+            try:
+                yield
+            finally:
+                self._sync()
+
+
 def _positions(module: cst.Module, wanted: set[int] | None = None):
     """Node -> CodeRange, from PositionProvider's own pass (one code generation of the module) without
-    MetadataWrapper's extra visit of every node, which is half the cost. With `wanted` (node ids), the code
-    generation stops once those nodes are done: the code after the last finding is never generated. The
-    documented route is kept as the fallback should LibCST's provider change shape."""
+    MetadataWrapper's extra visit of every node, which is half the cost. With `wanted` (node ids), only those
+    nodes and their descendants get a position, the code around them is generated as plain code (a quarter of
+    the cost), and the code generation stops once they are done: the code after the last finding is never
+    generated. The documented route is kept as the fallback should LibCST's provider change shape."""
     try:
         provider = PositionProvider()
-        state = _StoppingState(default_indent=module.default_indent, default_newline=module.default_newline,
-                               provider=provider)
-        state.left = set(wanted or ())
+        if wanted:
+            state = _WantedState(default_indent=module.default_indent, default_newline=module.default_newline,
+                                 provider=provider)
+            state.wanted, state.left, state.inside, state.done = frozenset(wanted), set(wanted), 0, 0
+        else:
+            state = _StoppingState(default_indent=module.default_indent, default_newline=module.default_newline,
+                                   provider=provider)
+            state.left = set()
         try:
             module._codegen(state)
         except Exception:  # noqa: BLE001 - after _Enough, a half-generated ancestor may fail as it unwinds

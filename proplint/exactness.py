@@ -21,7 +21,7 @@ def unfiltered(settings: Settings) -> Settings:
 
 def missed(data: bytes, path: str, relpath: str, filtered: Settings, exact: Settings) -> list[Finding]:
     """Findings the full rules make on this file that the prefiltered run does not (empty when exact)."""
-    possible = filtered.possible(data) & filtered.enabled
+    possible = filtered.possible(data, filtered.index.module_name(relpath)) & filtered.enabled
     if possible >= filtered.enabled - {"PRP001"} and not possible - {"PRP001"} <= filtered.gates().keys():
         return []  # nothing was ruled out, by the words or the ast gates: both runs are the same run
     def key(f: Finding) -> tuple:
@@ -67,8 +67,8 @@ def _one(job: tuple[str, str]) -> tuple[str, int, bool, bool, list[str]]:
     root, path = job
     data = Path(path).read_bytes()
     filtered, exact = _pair(root)
-    possible = filtered.possible(data) - {"PRP001"}
     relpath = Path(path).relative_to(root).as_posix()
+    possible = filtered.possible(data, filtered.index.module_name(relpath)) - {"PRP001"}
     lost = [f"{f.code}:{f.line}:{f.column} {f.message[:80]}" for f in missed(data, path, relpath, filtered, exact)]
     return path, data.count(b"\n"), not possible, possible != filtered.enabled - {"PRP001"}, lost
 

@@ -79,7 +79,7 @@ def _ruled_out(filename: str, text: str) -> bool:
     known = _quick(filename)
     if not known or known[2] is None:
         return False
-    return not known[2].codes(text.encode("utf-8", "surrogateescape")) - {"PRP001"}
+    return not known[2].codes(filename, text.encode("utf-8", "surrogateescape")) - {"PRP001"}
 
 
 def _settings_for(filename: str):

@@ -43,7 +43,7 @@ _TOOLS = frozenset({"cli", "script"})
 #: A collector resolved against the loaded catalog: (name, fn, tokens or None, when or None). With tokens,
 #: files containing none of them are skipped; with `when`, modules for which it is false. A file no
 #: collector wants is not parsed at all: most of a project never needs an AST for the index.
-Resolved = tuple[str, Callable[..., Any], "tuple[bytes, ...] | None", "Callable[[str | None, Config], bool] | None"]
+Resolved = tuple[str, Callable[..., Any], "tuple[bytes, ...] | None", "Callable[[str | None, Config], bool] | None", bool]
 
 
 # --- built-in collectors ---------------------------------------------------------------------------
@@ -207,6 +207,8 @@ class ProjectIndex:
     entry_points: frozenset[str] = frozenset()
     #: folder (relative, "" for the root) of each dependency file -> the OpenTelemetry distributions it declares
     dep_dirs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: relpath -> sha256 of the text the facts were read from, for the files the index parsed with `ast`
+    parsed: dict[str, str] = field(default_factory=dict)
 
     def deps_for(self, relpath: str) -> frozenset[str] | None:
         """The OpenTelemetry distributions the nearest folder above `relpath` with dependency files declares
@@ -221,6 +223,14 @@ class ProjectIndex:
 
     def module_name(self, relpath: str) -> str | None:
         return module_name_for(relpath, self.src)
+
+    def parsed_facts(self, relpath: str, source: bytes) -> dict[str, Any] | None:
+        """The file's facts, when the index parsed exactly these bytes with `ast` (they parse, and every
+        collector that wanted the file read them); None otherwise (another text, or not parsed)."""
+        digest = self.parsed.get(relpath)
+        if digest is None or digest != hashlib.sha256(source).hexdigest():
+            return None
+        return self.files.get(relpath)
 
     def referenced(self) -> tuple[frozenset[str], frozenset[str]]:
         """(the names application files refer to in other modules, with the entry points named in deployment
@@ -309,9 +319,10 @@ class ProjectIndex:
 
 
 def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
-                collectors: tuple[Resolved, ...]) -> dict[str, Any]:
+                collectors: tuple[Resolved, ...]) -> tuple[dict[str, Any], bool]:
+    """The file's facts, and whether it was parsed with `ast` for them."""
     module = module_name_for(relpath, config.src)
-    wanted = [(name, fn) for name, fn, tokens, when in collectors
+    wanted = [(name, fn, parse) for name, fn, tokens, when, parse in collectors
               if (tokens is None or any(t in source for t in tokens)) and (when is None or when(module, config))]
     base: dict[str, Any] = {}
     roots = import_roots(source)
@@ -323,22 +334,22 @@ def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
     modules = imported_modules(source, module, relpath.endswith("__init__.py"))
     if modules:
         base["modules"] = modules
-    if not wanted:
-        return base
+    if not any(parse for _, _, parse in wanted):
+        return base, False
     try:
         tree = parse_ast(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return {}
+        return {}, False
     imports = ast_imports(tree, module, relpath.endswith("__init__.py"))
     out = base
-    for name, fn in wanted:
+    for name, fn, _ in wanted:
         try:
             value = fn(tree, imports, module, config, catalog)
         except RecursionError:
             value = None
         if value:
             out[name] = value
-    return out
+    return out, True
 
 
 @functools.lru_cache(maxsize=1)
@@ -397,22 +408,23 @@ def _init_index_worker(config: Config, catalog: Catalog, collectors: tuple[Resol
     _WORKER = (config, catalog, collectors)
 
 
-def _read_facts(job: tuple[str, str, str | None, Any]) -> tuple[str, Any] | None:
-    """(digest, facts) for one file: the cached facts when the content is unchanged, None if unreadable."""
-    path, rel, old_sha, old_facts = job
+def _read_facts(job: tuple[str, str, str | None, Any, bool]) -> tuple[str, Any, bool] | None:
+    """(digest, facts, parsed with `ast`) for one file: the cached facts when the content is unchanged, None if
+    unreadable."""
+    path, rel, old_sha, old_facts, old_parsed = job
     try:
         source = Path(path).read_bytes()
     except OSError:
         return None
     digest = hashlib.sha256(source).hexdigest()
     if old_sha == digest:
-        return digest, old_facts
+        return digest, old_facts, old_parsed
     config, catalog, collectors = _WORKER
-    return digest, _file_facts(source, rel, config, catalog, collectors)
+    return (digest, *_file_facts(source, rel, config, catalog, collectors))
 
 
-def _read_all(jobs_list: list[tuple[str, str, str | None, Any]], config: Config, catalog: Catalog,
-              collectors: tuple[Resolved, ...], jobs: int) -> list[tuple[str, Any] | None]:
+def _read_all(jobs_list: list[tuple[str, str, str | None, Any, bool]], config: Config, catalog: Catalog,
+              collectors: tuple[Resolved, ...], jobs: int) -> list[tuple[str, Any, bool] | None]:
     if jobs > 1 and len(jobs_list) >= POOL_MIN_FILES:
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
@@ -440,7 +452,7 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
         inferred = infer_roots(root, py_files, cache_dir)
         if inferred:
             config = replace(config, src=tuple(sorted((r for r, _ in inferred), key=len, reverse=True)))
-    resolved = tuple((c.name, c.fn, c.tokens_for(catalog), c.when) for c in (*CORE_COLLECTORS, *collectors))
+    resolved = tuple((c.name, c.fn, c.tokens_for(catalog), c.when, c.parse) for c in (*CORE_COLLECTORS, *collectors))
     key = _cache_key(config, catalog, resolved)
     cache_file = cache_dir / "index.json" if cache_dir else None
     cached: dict[str, Any] = {}
@@ -468,13 +480,13 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
             files[rel] = entry["facts"]
         else:
             todo.append((str(path), rel, stamp))
-    jobs_list = [(path, rel, *((cached[rel]["sha"], cached[rel]["facts"]) if rel in cached else (None, None)))
-                 for path, rel, _ in todo]
+    jobs_list = [(path, rel, *((cached[rel]["sha"], cached[rel]["facts"], cached[rel].get("ast", False))
+                               if rel in cached else (None, None, False))) for path, rel, _ in todo]
     for (_, rel, stamp), got in zip(todo, _read_all(jobs_list, config, catalog, resolved, jobs)):
         if got is None:
             continue
         changed = True
-        entries[rel] = {"stamp": stamp, "sha": got[0], "facts": got[1]}
+        entries[rel] = {"stamp": stamp, "sha": got[0], "facts": got[1], "ast": got[2]}
         files[rel] = got[1]
     if set(cached) != set(entries):
         changed = True
@@ -500,6 +512,7 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
         inferred_src=tuple(inferred),
         dep_dirs={_rel_dir(root, d): tuple(v) for d, v in text.get("dep_dirs", {}).items()},
         entry_points=frozenset(text.get("entry_points", ())),
+        parsed={rel: e["sha"] for rel, e in entries.items() if e["ast"]},
     )
 
 

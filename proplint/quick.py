@@ -7,7 +7,8 @@ full run in a project saves the compiled needs of its settings (`prefilter.Need`
 catalog files, which rules are on, and the stamps of every file of the project (the index facts the
 needs read come from those files). A later process reads them back with this light module and, if the
 file's words meet no need, reports nothing without importing the rest. A key that does not match, a
-missing or unreadable file, or any rule still possible: the full path runs, as before.
+missing or unreadable file, or any rule still possible: the full path runs, as before. The index's import
+roots are saved with the needs: a need that asks for a place (`core.needs.inside`) reads the file's module.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import json
 from pathlib import Path
 
 from proplint.core.catalog import builtin_catalog_files
-from proplint.config import Config
+from proplint.config import Config, real_path
+from proplint.core.ast_names import module_name_for
 from proplint.files import project_files
 from proplint.index import CACHE_DIR, atomic_write_text, code_fingerprint, ensure_cache_dir
 from proplint.core.needs import FileFilter, Need
 
-FORMAT = 1
+FORMAT = 2
 
 
 def key(config: Config, spec: str) -> str:
@@ -54,18 +56,34 @@ def save(settings, spec: str, digest: str) -> None:
         return
     needs = [[sorted(codes), [sorted(w.decode() for w in g) for g in groups], sorted(m.decode() for m in mods)]
              for codes, groups, mods in settings.file_filter().needs]
-    data = {"key": digest, "needs": needs}
+    data = {"key": digest, "needs": needs, "src": list(settings.index.src)}
     try:
         atomic_write_text(_file(settings.config, spec), json.dumps(data))
     except OSError:
         pass
 
 
-def load(config: Config, spec: str, digest: str) -> FileFilter | None:
+class Saved:
+    """The saved needs of a project, and its import roots (to name a file's module as the checks do)."""
+
+    def __init__(self, needs: FileFilter, src: tuple[str, ...], root: Path) -> None:
+        self.needs, self.src, self.root = needs, src, root
+
+    def codes(self, filename: str, raw: bytes) -> frozenset[str]:
+        """The codes that can report on this file's bytes (`FileFilter.codes`)."""
+        try:
+            relpath = real_path(Path(filename)).relative_to(real_path(self.root)).as_posix()
+        except ValueError:
+            relpath = Path(filename).as_posix()  # as `engine.relpath_of` names a file outside the root
+        return self.needs.codes(raw, module_name_for(relpath, self.src))
+
+
+def load(config: Config, spec: str, digest: str) -> Saved | None:
     try:
         data = json.loads(_file(config, spec).read_text(encoding="utf-8"))
         if data.get("key") != digest:
             return None
-        return FileFilter(Need.of(codes, *groups, imported=mods) for codes, groups, mods in data["needs"])
+        needs = FileFilter(Need.of(codes, *groups, imported=mods) for codes, groups, mods in data["needs"])
+        return Saved(needs, tuple(data["src"]), config.root)
     except (OSError, ValueError, KeyError, TypeError):
         return None

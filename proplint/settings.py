@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 from proplint.config import Config, ConfigError
 from proplint.core.catalog import Catalog
 from proplint.core.context import AstFile, Check
-from proplint.core.needs import FileFilter
+from proplint.core.needs import ANYWHERE, FileFilter
 from proplint.index import ProjectIndex, build_index
 from proplint.core.relevance import project_context
 from proplint.registry import all_checks, all_rules, collectors, families, load_catalog
@@ -87,9 +87,10 @@ class Settings:
                            if code in codes}
         return self._gates
 
-    def possible(self, raw: bytes) -> frozenset[str]:
-        """The enabled codes that can report on these bytes (all of them without the prefilter)."""
-        return self.file_filter().codes(raw) if self.use_prefilter else self.enabled
+    def possible(self, raw: bytes, module=ANYWHERE) -> frozenset[str]:
+        """The enabled codes that can report on these bytes (all of them without the prefilter), in a file of
+        module `module` (`index.module_name` of its path; not given: in any module)."""
+        return self.file_filter().codes(raw, module) if self.use_prefilter else self.enabled
 
     def __getstate__(self):
         state = dict(self.__dict__)

@@ -138,6 +138,22 @@ def test_project_decorators_contextvars_and_thread_locals_come_from_the_index(tm
     # a thread-local of a sync module, used in an `async def` of another
     assert "PRP403" in _codes(settings, tmp_path, "pkg/views.py")
     assert "PRP403" not in settings.possible(b"async def view():\n    return _other.user\n")
+    # the same last name imported from another module is not that thread-local
+    elsewhere = b"from pkg.cache import _local\n\n\nasync def view():\n    return _local.user\n"
+    assert "PRP403" not in settings.possible(elsewhere, "pkg.views")
+
+
+def test_a_decorator_applied_to_coroutines_elsewhere_lets_only_its_own_module_through(tmp_path):
+    # `app/obs.py`'s `logged` is applied to an `async def` of `app/handlers.py`: PRP412 reports its wrapper
+    # there; a `logged` of `app/legacy.py`, applied to nothing, is ruled out (only its name is the same)
+    settings = _settings(tmp_path, {
+        "app/__init__.py": "", "app/obs.py": _LOGGED, "app/legacy.py": _LOGGED,
+        "app/handlers.py": "from app.obs import logged\n\n\n@logged\nasync def handle():\n    pass\n"})
+    text = _LOGGED.encode()
+    assert "PRP412" in settings.possible(text, "app.obs") and "PRP412" in _codes(settings, tmp_path, "app/obs.py")
+    assert "PRP412" not in settings.possible(text, "app.legacy")
+    assert "PRP412" not in _codes(unfiltered(settings), tmp_path, "app/legacy.py")
+    assert "PRP412" in settings.possible(text)  # the module not known: every place is taken as met
 
 
 def test_rules_the_project_rules_out_have_no_need(tmp_path):
@@ -172,6 +188,23 @@ def test_the_ast_gate_keeps_files_without_a_sync_only_wrapper_from_libcst(tmp_pa
     # the timing bracket (`perf_counter` before, and read again in `finally`) is reported at its definition and
     # at its use on the `async def`
     assert found.parsed and sorted(f.code for f in found.findings) == ["PRP401", "PRP412"]
+
+
+def test_the_gates_read_the_index_for_the_text_it_parsed_and_parse_any_other(tmp_path):
+    from proplint.core.context import AstFile
+
+    settings = _settings(tmp_path, {"lib.py": _ASYNC_LIBRARY, "deco.py": _SYNC_ONLY_WRAPPER})
+    gates = settings.gates()
+    for name, expected in (("lib.py", False), ("deco.py", True)):
+        text = (tmp_path / name).read_bytes()
+        indexed = AstFile.of(text, text, name, settings.index)
+        assert [g(indexed) for g in gates.values()] == [expected] * len(gates)
+        assert indexed._tree is None  # decided from the index's facts of this exact text: never parsed
+        assert [g(AstFile.parse(text, name)) for g in gates.values()] == [expected] * len(gates)
+    # an editor's unsaved text is not what the index read: parsed, and judged by what it says
+    unsaved = _ASYNC_LIBRARY.encode()
+    edited = AstFile.of(unsaved, unsaved, "deco.py", settings.index)
+    assert not any(g(edited) for g in gates.values()) and edited._tree is not None
 
 
 def test_checking_prints_no_syntax_warning_for_the_users_code(tmp_path):

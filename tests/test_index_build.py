@@ -54,3 +54,18 @@ def test_imports_are_found_in_every_block_without_walking_expressions():
     walked = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert {id(n) for n in statements(tree) if isinstance(n, (ast.Import, ast.ImportFrom))} == {id(n) for n in walked}
     assert set(ast_imports(tree, "pkg.mod", False)) == {"a", "bb", "d", "e", "f", "h", "i", "j", "k", "l", "m"}
+
+
+def test_a_collector_that_does_not_parse_reads_only_files_parsed_for_another(tmp_path):
+    """`Collector(parse=False)` (the gates' facts) never makes the index parse a file; the index records the
+    digest of each text it parsed (`parsed_facts`), so the engine knows when the facts are of the same text."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "plain.py").write_text("def add(a, b):\n    return a + b\n")
+    (tmp_path / "cls.py").write_text("class A:\n    def f(self):\n        return 1\n")
+    config = Config(root=tmp_path)
+    index = build_index(config, load_catalog(config.catalogs), collectors(), use_cache=False)
+    assert "hygiene.gates" not in index.files["plain.py"] and "plain.py" not in index.parsed
+    assert "hygiene.gates" in index.files["cls.py"]  # parsed for the class collectors
+    text = (tmp_path / "cls.py").read_bytes()
+    assert index.parsed_facts("cls.py", text) is index.files["cls.py"]
+    assert index.parsed_facts("cls.py", text + b"x = 1\n") is None and index.parsed_facts("plain.py", b"") is None

@@ -133,10 +133,59 @@ def test_positions_without_the_metadata_wrapper_are_libcsts_positions():
             continue
         ours = _positions(module)
         assert {id(n): r for n, r in ours.items()} == {id(n): r for n, r in expected.items()}, path
-        # asked for a few nodes (as for findings), the code generation stops after them: same positions
+        # asked for a few nodes (as for findings), positions only for them and the code generation stops after
+        # them: same positions
         some = list(expected)[::97][:5]
         stopped = _positions(module, {id(n) for n in some})
         assert [stopped[n] for n in some] == [expected[n] for n in some], path
         shorter += len(stopped) < len(ours)
         compared += 1
+        # many nodes, nested in each other, of the file with Windows line breaks (read token by token)
+        crlf = cst.parse_module(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+        expected = MetadataWrapper(crlf, unsafe_skip_copy=True).resolve(PositionProvider)
+        many = list(expected)[::7]
+        got = _positions(crlf, {id(n) for n in many})
+        assert [got[n] for n in many] == [expected[n] for n in many], path
     assert compared > 10 and shorter > 5
+
+
+def test_a_scopes_names_are_collected_without_entering_expressions_when_the_text_has_no_walrus():
+    """Only an assignment expression binds a name inside an expression: a file without `:=` gives the same
+    names, imports and evidence with its expressions skipped (`Scope(walrus=False)`)."""
+    from proplint.core.resolve import Scope
+    from proplint.engine import _may_hold
+
+    class Defs(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.found: list = []
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.found.append(("function", node))
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> None:
+            self.found.append(("class", node))
+
+    def names(scope: Scope) -> tuple:
+        c = scope.collected()
+        return c.bound, c.imports, c.globals, {k: [(kind, id(e)) for kind, e in v] for k, v in c.evidence.items()}
+
+    compared = 0
+    for path in sorted(Path(sysconfig.get_paths()["stdlib"]).rglob("*.py"))[::60]:
+        data = path.read_bytes()
+        try:
+            module = cst.parse_module(data)
+        except (cst.ParserSyntaxError, RecursionError, UnicodeDecodeError):
+            continue
+        if _may_hold(data, data, module, ":="):
+            continue
+        defs = Defs()
+        walk.visit(module, defs)
+        for kind, node in [("module", module), *defs.found]:
+            assert names(Scope(kind, node, "pkg", walrus=False)) == names(Scope(kind, node, "pkg")), path
+            compared += 1
+    assert compared > 500
+    text = "def f(items):\n    if (n := len(items)) > 1:\n        return n\n"
+    module = cst.parse_module(text)
+    assert _may_hold(text, text.encode(), module, ":=") and _may_hold(text.encode(), text.encode(), module, ":=")
+    assert not _may_hold(b"x = 1\n", b"x = 1\n", cst.parse_module(b"x = 1\n"), ":=")
+    assert "n" in Scope("function", module.body[0]).collected().bound

@@ -46,13 +46,16 @@ class FileContext:
     #: the most ancestors any node had: how deep LibCST's recursive code generation will go
     deepest: int = 0
     findings: list[Finding] = field(default_factory=list)
+    #: the text may hold an assignment expression (`:=`): False lets the resolver skip expressions when it
+    #: collects a scope's names
+    walrus: bool = True
 
     def __post_init__(self) -> None:
         package = None
         if self.module_name is not None:
             is_pkg = self.relpath.endswith("__init__.py")
             package = self.module_name if is_pkg else self.module_name.rpartition(".")[0] or None
-        self.resolver = Resolver(self.module, package)
+        self.resolver = Resolver(self.module, package, self.walrus)
 
     # -- convenience used by checks ----------------------------------------------------------------
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:
@@ -83,14 +86,17 @@ class FileContext:
         return None
 
 
-@dataclass
 class AstFile:
-    """A file as the stdlib `ast` sees it (several times cheaper to get than LibCST's tree)."""
+    """A file as the stdlib `ast` sees it (several times cheaper to get than LibCST's tree). `indexed`: the
+    project index's facts of this exact text (`ProjectIndex.parsed_facts`), when it read it; then the tree is
+    parsed only if something asks for it. `derived`: what gates computed from it, once."""
 
-    tree: ast.Module
-    module_name: str | None
-    relpath: str
-    _imports: dict[str, str] | None = None
+    def __init__(self, tree: ast.Module | None, module_name: str | None, relpath: str,
+                 indexed: dict[str, Any] | None = None, source: bytes | str | None = None) -> None:
+        self._tree, self.module_name, self.relpath = tree, module_name, relpath
+        self.indexed, self._source = indexed, source
+        self._imports: dict[str, str] | None = None
+        self.derived: dict[str, Any] = {}
 
     @staticmethod
     def parse(source: bytes | str, relpath: str, src: tuple[str, ...] = ()) -> "AstFile | None":
@@ -99,6 +105,22 @@ class AstFile:
             return AstFile(parse_ast(source), module_name_for(relpath, src), relpath)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
+
+    @staticmethod
+    def of(source: bytes | str, raw: bytes, relpath: str, index: "ProjectIndex") -> "AstFile | None":
+        """`parse`, or, when the index parsed exactly these bytes (so they do parse), a file whose tree is
+        parsed on first use and whose gates can read the index's facts."""
+        indexed = index.parsed_facts(relpath, raw)
+        if indexed is None:
+            return AstFile.parse(source, relpath, index.src)
+        return AstFile(None, module_name_for(relpath, index.src), relpath, indexed, source)
+
+    @property
+    def tree(self) -> ast.Module:
+        if self._tree is None:
+            self._tree = parse_ast(self._source)  # type: ignore[arg-type]
+            self._source = None
+        return self._tree
 
     @property
     def imports(self) -> dict[str, str]:
@@ -165,6 +187,9 @@ class Dispatcher(cst.CSTVisitor):
         self.ctx = ctx
         self._visit: dict[str, list[Callable[[Any], Any]]] = {}
         self._leave: dict[str, list[Callable[[Any], Any]]] = {}
+        #: the same hooks by node type (looked up once per type)
+        self._visit_of: dict[type, tuple[Callable[[Any], Any], ...]] = {}
+        self._leave_of: dict[type, tuple[Callable[[Any], Any], ...]] = {}
         for check in checks:
             for attr in dir(type(check)):
                 if attr.startswith("visit_"):
@@ -184,19 +209,29 @@ class Dispatcher(cst.CSTVisitor):
         visit(module, self)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        self.ctx.ancestors.append(node)
-        if len(self.ctx.ancestors) > self.ctx.deepest:
-            self.ctx.deepest = len(self.ctx.ancestors)
-        kind = _SCOPE_KINDS.get(type(node))
+        ctx = self.ctx
+        ancestors = ctx.ancestors
+        ancestors.append(node)
+        if len(ancestors) > ctx.deepest:
+            ctx.deepest = len(ancestors)
+        cls = type(node)
+        kind = _SCOPE_KINDS.get(cls)
         if kind is not None:
-            self.ctx.resolver.push(kind, node)
-        for fn in self._visit.get(type(node).__name__, ()):
+            ctx.resolver.push(kind, node)
+        hooks = self._visit_of.get(cls)
+        if hooks is None:
+            hooks = self._visit_of[cls] = tuple(self._visit.get(cls.__name__, ()))
+        for fn in hooks:
             fn(node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        for fn in self._leave.get(type(original_node).__name__, ()):
+        cls = type(original_node)
+        hooks = self._leave_of.get(cls)
+        if hooks is None:
+            hooks = self._leave_of[cls] = tuple(self._leave.get(cls.__name__, ()))
+        for fn in hooks:
             fn(original_node)
-        if type(original_node) in _SCOPE_KINDS:
+        if cls in _SCOPE_KINDS:
             self.ctx.resolver.pop()
         self.ctx.ancestors.pop()

@@ -28,13 +28,15 @@ class Collector:
     `tokens`: byte strings one of which a file must contain for the collector to run, or a function of
     the loaded catalog giving them (so a user catalog's names count), or None (every file). `when`: a
     module-level predicate on (module name, config); modules for which it is false are skipped. Both
-    must be picklable (module-level functions), since the index is built in worker processes.
+    must be picklable (module-level functions), since the index is built in worker processes. `parse`: False
+    for a collector that reads only the files parsed for another one (it never makes the index parse a file).
     """
 
     name: str
     fn: CollectorFn
     tokens: "tuple[bytes, ...] | Callable[[Catalog], tuple[bytes, ...] | None] | None" = None
     when: "Callable[[str | None, Config], bool] | None" = None
+    parse: bool = True
 
     def tokens_for(self, catalog: "Catalog") -> tuple[bytes, ...] | None:
         return self.tokens(catalog) if callable(self.tokens) else self.tokens

@@ -9,10 +9,16 @@ evaluates every need as set logic on them, and answers with the codes that can s
 with none is never parsed; a check with none of its codes is not run; a rule whose needs fail is not
 asked to do work. Exactness (a rule never reports on a file its needs rule out) is what the needs
 promise; `tests/test_prefilter_exact.py` and `scripts/realcode.py --exactness` hold them to it.
+
+A group may also hold *places* (`inside`): `@a.b` is met by a file whose module (`module_name_for` its path,
+as the checks name it) is `a.b` or in package `a.b`. A relative import or a module's own definition only
+resolves to a name of the file's own top-level package, so what can only be reached that way is asked for
+there, not in every file of a project that holds many packages.
 """
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +30,15 @@ if TYPE_CHECKING:
     from proplint.index import ProjectIndex
 
 _WORD = re.compile(rb"\w+")
+#: every byte that is not in a word (`_WORD`: ASCII letters, digits, `_`) -> a space: a file's words are then
+#: `raw.translate(_SPACES).split()`, the same as `_WORD.findall(raw)` and about half the cost
+_SPACES = bytes(c if chr(c).isascii() and (chr(c).isalnum() or chr(c) == "_") else 32 for c in range(256))
+#: words in most files: a need is tried on a file that has a word of its rarest group (`FileFilter`)
+_COMMON = frozenset(w.encode() for w in (*keyword.kwlist, "self", "cls"))
 _IDENTIFIER = re.compile(r"\w+", re.ASCII)
+#: a place: `@` and a module name (module names come from paths: identifiers, maybe not ASCII)
+PLACE = "@"
+_PLACE = re.compile(r"@\w+(?:\.\w+)*")
 #: an import statement: at a line start (after \n, a lone \r or a BOM), after `;`, or after the `:` of a
 #: one-line compound statement (`try: import httpx`); backslash continuations and a parenthesised name
 #: list (`from . import (\n    a,  # note\n)`) are followed
@@ -48,9 +62,12 @@ class Need:
     def __post_init__(self) -> None:
         if not self.all_of and not self.imported:
             raise ValueError(f"a need for {sorted(self.codes)} must name at least one word or module")
-        for word in (*self.imported, *(w for g in self.all_of for w in g)):
+        for word in self.imported:
             if not _IDENTIFIER.fullmatch(word):
                 raise ValueError(f"prefilter words must be identifiers, not {word!r}")
+        for word in (w for g in self.all_of for w in g):
+            if not (_PLACE if word.startswith(PLACE) else _IDENTIFIER).fullmatch(word):
+                raise ValueError(f"prefilter words must be identifiers (or places, `@a.b`), not {word!r}")
         if any(not g for g in self.all_of):
             raise ValueError(f"a need for {sorted(self.codes)} has an empty word group (it could never match)")
 
@@ -63,6 +80,23 @@ def import_words(raw: bytes) -> set[bytes]:
     return out
 
 
+class _Anywhere:
+    def __repr__(self) -> str:
+        return "ANYWHERE"
+
+
+#: the module of a file is not known to the caller: every place is taken as met (sound: never narrower)
+ANYWHERE = _Anywhere()
+
+
+def places_of(module: str | None) -> set[bytes]:
+    """The places a file of module `a.b.c` is in: `@a`, `@a.b`, `@a.b.c` (none without a module name)."""
+    if not module:
+        return set()
+    parts = module.split(".")
+    return {(PLACE + ".".join(parts[:i])).encode() for i in range(1, len(parts) + 1)}
+
+
 class FileFilter:
     """The compiled needs of the enabled checks (one per `Settings`)."""
 
@@ -71,16 +105,29 @@ class FileFilter:
             (n.codes, tuple(frozenset(w.encode() for w in g) for g in n.all_of),
              frozenset(m.encode() for m in n.imported)) for n in needs)
         self.words = frozenset(w for _, groups, mods in self.needs for g in (*groups, mods) for w in g)
+        self.places = frozenset(w for w in self.words if w.startswith(PLACE.encode()))
         self.codes_any = frozenset(c for codes, _, _ in self.needs for c in codes)
+        # A need can only be met by a file with a word of each of its groups (and of its modules): it is tried on
+        # the files that have a word of one of them, its rarest (fewest common words, then fewest words).
+        self._tried_by: dict[bytes, list[int]] = {}
+        for i, (_, groups, mods) in enumerate(self.needs):
+            rarest = min((*groups, *((mods,) if mods else ())), key=lambda g: (len(g & _COMMON), len(g)))
+            for word in rarest:
+                self._tried_by.setdefault(word, []).append(i)
 
-    def codes(self, raw: bytes) -> frozenset[str]:
-        """The codes some need of which this file meets (empty: nothing can be found here)."""
-        present = self.words.intersection(_WORD.findall(raw))
+    def codes(self, raw: bytes, module: "str | None | _Anywhere" = ANYWHERE) -> frozenset[str]:
+        """The codes some need of which this file meets (empty: nothing can be found here). `module`: the
+        file's module name (`module_name_for` its path; None: it has none), for the needs that ask for a place."""
+        present = self.words.intersection(raw.translate(_SPACES).split())
+        if self.places:
+            present |= self.places if module is ANYWHERE else self.places.intersection(places_of(module))  # type: ignore[arg-type]
         if not present:
             return frozenset()
         out: set[str] = set()
         imported: set[bytes] | None = None
-        for codes, groups, mods in self.needs:
+        tried = {i for word in present if word in self._tried_by for i in self._tried_by[word]}
+        for i in sorted(tried):
+            codes, groups, mods = self.needs[i]
             if codes <= out or not all(present & g for g in groups):
                 continue
             if mods:
@@ -144,6 +191,13 @@ def imported(modules: Iterable[str], *groups: Iterable[str]) -> Cond:
     if not mods:
         return NEVER
     return tuple(Alt(a.groups, mods) for a in words(*groups))
+
+
+def inside(*packages: str) -> Cond:
+    """A file whose module is one of `packages` or in one of them (`NEVER` without any)."""
+    if not packages:
+        return NEVER
+    return (Alt((frozenset(PLACE + p for p in packages),)),)
 
 
 def any_of(*conds: Cond) -> Cond:
@@ -265,9 +319,12 @@ class Layout:
         """Files where an expression can resolve to the qualified name `a.b.c` (with `prefix`: to it or to
         `a.b.c.*`): after an absolute import every part is a word (and, with `import_line`, `a` is named on
         an import statement); after a relative import in a package that can exist here, the parts after the
-        package are words, and `from`."""
+        package are words, and `from`, in a file of package `a`. A relative import resolves from the file's
+        own package (`ast_names.ast_imports`, `resolve.import_bindings`): to a name of its top-level package,
+        or, when it climbs to the top, to a name whose first part is on the import statement (the absolute
+        case)."""
         parts = name.split(".")
         absolute = imported([parts[0]], *({p} for p in parts)) if import_line else words(*({p} for p in parts))
         k = self.package_depth(parts, whole=prefix)
-        relative = words(*({p} for p in parts[k:]), {"from"}) if k else NEVER
+        relative = all_of(words(*({p} for p in parts[k:]), {"from"}), inside(parts[0])) if k else NEVER
         return any_of(absolute, relative)

@@ -34,6 +34,7 @@ from proplint.core.foreign import PLAIN_TYPES, Judge, project_code
 from proplint.core.resolve import self_attribute
 from proplint.core.relevance import project_context
 from proplint.core.units import importable_tops, units
+from proplint.core.walk import visit
 
 _BUILTINS = frozenset(dir(builtins))
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"asyncio", "json", "datetime", "uuid", "time",
@@ -75,8 +76,8 @@ class Readers:
         self._instrumented: frozenset[str] | None = None
         self._memo: dict[int, bool] = {}
         self._tops: frozenset[str] | None = None
-        self._classes: dict[str, tuple[list[str], list[str]]] | None = None
         self._judge: Judge | None = None
+        self._client_suffixes: dict[str, list[str]] | None = None
 
     # -- the unit -----------------------------------------------------------------------------------------
     def instrumented(self) -> frozenset[str]:
@@ -86,13 +87,15 @@ class Readers:
             where = units(self.ctx.index, self.ctx.catalog)
             mine = where.unit_dir(self.ctx.relpath)
 
-            def here(rel: str) -> bool:
-                return mine is None or where.unit_dir(rel) in (mine, None, "")
+            def unit_libraries(index) -> frozenset[str]:  # once per deploy unit, not per file
+                def here(rel: str) -> bool:
+                    return mine is None or where.unit_dir(rel) in (mine, None, "")
 
-            libs = {lib for rel, found in self.ctx.index.facts("instrumented") if here(rel) for lib in found}
-            libs |= {pkg for rel, act in self.ctx.index.facts("activity") if here(rel)
-                     for pkg in act.get("instruments", ())}
-            self._instrumented = frozenset(libs)
+                libs = {lib for rel, found in index.facts("instrumented") if here(rel) for lib in found}
+                libs |= {pkg for rel, act in index.facts("activity") if here(rel) for pkg in act.get("instruments", ())}
+                return frozenset(libs)
+
+            self._instrumented = self.ctx.index.derived(f"readers.instrumented:{mine!r}", unit_libraries)
         return self._instrumented
 
     def stores_instrumented(self) -> bool:
@@ -107,11 +110,8 @@ class Readers:
         return self._tops
 
     def classes(self) -> dict[str, tuple[list[str], list[str]]]:
-        """Project class -> (bases, methods it defines)."""
-        if self._classes is None:
-            methods = {k: v for _, found in self.ctx.index.facts("class_methods") for k, v in found.items()}
-            self._classes = {k: (v, methods.get(k, [])) for k, v in self.ctx.index.class_bases().items()}
-        return self._classes
+        """Project class -> (bases, methods it defines), once per index."""
+        return self.ctx.index.derived("readers.classes", _project_classes)[0]
 
     # -- the processing -----------------------------------------------------------------------------------
     def reads(self, statements, inert_names: set[str], fn: cst.FunctionDef | cst.Lambda | None = None) -> bool:
@@ -122,7 +122,7 @@ class Readers:
         inert = set(inert_names) | self._inert_params(fn if isinstance(fn, cst.FunctionDef) else None)
         finder = _Calls(self, inert)
         for stmt in statements:
-            stmt.visit(finder)
+            visit(stmt, finder)
             if finder.reads:
                 return True
         return False
@@ -186,7 +186,7 @@ class Readers:
         if key not in self._memo:
             self._memo[key] = False  # a recursive call: conservative
             finder = _Calls(self, self._inert_params(fn), follow)
-            fn.body.visit(finder)
+            visit(fn.body, finder)
             self._memo[key] = not finder.reads
         return self._memo[key]
 
@@ -277,25 +277,46 @@ class Readers:
         return False
 
     def _class(self, q: str):
-        key = self._lookup(self.classes(), q)
-        return self.classes()[key] if key else None
+        classes, suffixes = self.ctx.index.derived("readers.classes", _project_classes)
+        key = self._lookup(classes, suffixes, q)
+        return classes[key] if key else None
 
     def _client_kind(self, q: str) -> str | None:
         """The messaging client kind of a module-level object of the project (`app.constants.producer`)."""
-        key = self._lookup(self.clients, q)
+        if self._client_suffixes is None:
+            self._client_suffixes = _suffixes(self.clients)
+        key = self._lookup(self.clients, self._client_suffixes, q)
         return self.clients[key] if key else None
 
-    def _lookup(self, table: dict, q: str) -> str | None:
+    def _lookup(self, table: dict, suffixes: dict[str, list[str]], q: str) -> str | None:
         """`q` as a key of `table`, or the one key ending with `.q` (a module imported from an import root
-        below the project root), preferring this file's deploy unit when several services have one."""
+        below the project root), preferring this file's deploy unit when several services have one.
+        `suffixes`: `_suffixes(table)` (a look-up, not a scan of the project's names per call)."""
         if q in table:
             return q
-        matches = [k for k in table if k.endswith("." + q)]
+        matches = suffixes.get(q, [])
         if len(matches) > 1:  # `app.models.X` of several services of a monorepo: this file's unit's
             unit = units(self.ctx.index, self.ctx.catalog).unit_dir(self.ctx.relpath)
             prefix = unit.replace("/", ".") + "." if unit else ""
             matches = [k for k in matches if k.startswith(prefix)] if prefix else []
         return matches[0] if len(matches) == 1 else None
+
+
+def _project_classes(index) -> tuple[dict[str, tuple[list[str], list[str]]], dict[str, list[str]]]:
+    """Project class -> (bases, methods it defines), and its `_suffixes`."""
+    methods = {k: v for _, found in index.facts("class_methods") for k, v in found.items()}
+    classes = {k: (v, methods.get(k, [])) for k, v in index.class_bases().items()}
+    return classes, _suffixes(classes)
+
+
+def _suffixes(table: dict) -> dict[str, list[str]]:
+    """Every dotted end of the keys (`b.C` and `C` of `a.b.C`) -> the keys ending with `.` and it."""
+    out: dict[str, list[str]] = {}
+    for key in table:
+        parts = key.split(".")
+        for i in range(1, len(parts)):
+            out.setdefault(".".join(parts[i:]), []).append(key)
+    return out
 
 
 def _root(expr: cst.BaseExpression):
@@ -359,7 +380,7 @@ class _Calls(cst.CSTVisitor):
 
     def _inert_value(self, expr: cst.BaseExpression) -> bool:
         finder = _AllInert(self.readers, self.inert)
-        expr.visit(finder)
+        visit(expr, finder)
         return finder.inert
 
 
@@ -377,11 +398,11 @@ class _AllInert(cst.CSTVisitor):
         return False  # what an inert call returns is a plain value, whatever its arguments were
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)  # `.attr` names a member, not a variable
+        visit(node.value, self)  # `.attr` names a member, not a variable
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)  # `keyword=` names a parameter
+        visit(node.value, self)  # `keyword=` names a parameter
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -396,7 +417,7 @@ class _AllInert(cst.CSTVisitor):
 
 def _inert_expr(readers: Readers, expr: cst.BaseExpression, inert: set[str]) -> bool:
     finder = _AllInert(readers, set(inert))
-    expr.visit(finder)
+    visit(expr, finder)
     return finder.inert
 
 

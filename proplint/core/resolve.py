@@ -85,11 +85,19 @@ def import_bindings(node: cst.Import | cst.ImportFrom, package: str | None) -> d
     return out
 
 
-class _BindingCollector(cst.CSTVisitor):
-    """Names bound in one scope's body (not in nested functions/classes), and its imports."""
+#: node type -> whether it is an expression (`isinstance` of an ABC costs more than a look-up)
+_EXPRESSION: dict[type, bool] = {}
 
-    def __init__(self, package: str | None) -> None:
+
+class _BindingCollector(cst.CSTVisitor):
+    """Names bound in one scope's body (not in nested functions/classes), and its imports.
+
+    Without `walrus`, expressions are not entered: an assignment expression (`:=`) is the only binding inside
+    one (a lambda's and a comprehension's names are their own), and the file has none."""
+
+    def __init__(self, package: str | None, walrus: bool = True) -> None:
         self.package = package
+        self.walrus = walrus
         self.bound: set[str] = set()
         self.imports: dict[str, str] = {}
         self.globals: set[str] = set()
@@ -109,6 +117,16 @@ class _BindingCollector(cst.CSTVisitor):
                 self._target(el.value)
         elif isinstance(target, cst.StarredElement):
             self._target(target.value)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if not self.walrus:
+            kind = type(node)
+            expression = _EXPRESSION.get(kind)
+            if expression is None:
+                expression = _EXPRESSION[kind] = issubclass(kind, cst.BaseExpression)
+            if expression:
+                return False
+        return super().on_visit(node)
 
     # nested scopes: record the name, do not descend
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -190,11 +208,13 @@ class Scope:
     kind: str  # "module" | "class" | "function" | "lambda" | "comprehension"
     node: cst.CSTNode
     package: str | None = None
+    #: the file may hold an assignment expression (`:=`)
+    walrus: bool = True
     _collected: _BindingCollector | None = field(default=None, repr=False)
 
     def collected(self) -> _BindingCollector:
         if self._collected is None:
-            c = _BindingCollector(self.package)
+            c = _BindingCollector(self.package, self.walrus)
             if self.kind == "module":
                 # Module level: imports anywhere at top level (inside if/try too), defs and assignments;
                 # not the bodies of functions and classes.
@@ -226,13 +246,15 @@ class Scope:
 class Resolver:
     """Answers "what does this expression name?" at the current point of the traversal."""
 
-    def __init__(self, module: cst.Module, package: str | None = None) -> None:
+    def __init__(self, module: cst.Module, package: str | None = None, walrus: bool = True) -> None:
+        """`walrus`: the module's text may hold an assignment expression (`:=`); False only when it has none."""
         self.package = package
-        self.scopes: list[Scope] = [Scope("module", module, package)]
+        self.walrus = walrus
+        self.scopes: list[Scope] = [Scope("module", module, package, walrus)]
 
     # traversal hooks (called by the dispatcher)
     def push(self, kind: str, node: cst.CSTNode) -> None:
-        self.scopes.append(Scope(kind, node, self.package))
+        self.scopes.append(Scope(kind, node, self.package, self.walrus))
 
     def pop(self) -> None:
         self.scopes.pop()

@@ -54,28 +54,48 @@ def fast_walk_available() -> bool:
 FAST = fast_walk_available()
 
 
+#: node type -> its child fields in reverse (`child_fields`): the walk pushes children last first
+_REVERSED: dict[type, tuple[str, ...]] = {}
+#: on the walk's stack, above a visited node: its `on_leave` is due once its children are done
+_LEAVE = object()
+#: type of a field's value -> whether it is a node type
+_IS_NODE: dict[type, bool] = {}
+
+
 def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """`node.visit(visitor)` for a read-only visitor: `on_visit` returning False skips the children,
     `on_leave` is called either way."""
     if not FAST:
         node.visit(visitor)
         return
-    stack: list[Any] = [(node, False)]
-    on_visit, on_leave, fields = visitor.on_visit, visitor.on_leave, child_fields
+    on_visit, on_leave, reversed_fields, no_code, is_node = visitor.on_visit, visitor.on_leave, _REVERSED, NO_CODE, \
+        _IS_NODE
+    stack: list[Any] = [node]
+    pop, push = stack.pop, stack.append
     while stack:
-        current, leaving = stack.pop()
-        if leaving:
-            on_leave(current)
+        current = pop()
+        if current is _LEAVE:
+            on_leave(pop())
             continue
         descend = on_visit(current)
-        stack.append((current, True))
+        push(current)
+        push(_LEAVE)
         if descend is False:
             continue
-        children = []
-        for name in fields(type(current)):
+        cls = type(current)
+        names = reversed_fields.get(cls)
+        if names is None:
+            names = reversed_fields[cls] = tuple(reversed(child_fields(cls)))
+        for name in names:  # the children are pushed last first, so they are visited in LibCST's order
             value = getattr(current, name)
-            if type(value) in (tuple, list):
-                children.extend(c for c in value if type(c) not in NO_CODE)
-            elif isinstance(value, cst.CSTNode) and type(value) not in NO_CODE:
-                children.append(value)
-        stack.extend((c, False) for c in reversed(children))
+            kind = type(value)
+            if kind is tuple or kind is list:
+                for child in reversed(value):
+                    if type(child) not in no_code:
+                        push(child)
+            elif kind not in no_code:
+                node_kind = is_node.get(kind)
+                if node_kind is None:  # `isinstance` of an ABC costs more than the rest of the loop
+                    node_kind = is_node[kind] = issubclass(kind, cst.CSTNode)
+                if node_kind:
+                    push(value)

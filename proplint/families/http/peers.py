@@ -38,6 +38,7 @@ from proplint.core.ast_names import ast_qualname, all_nodes, walk
 from proplint.core.cst import AttributeStores, code_of, keyword_arg
 from proplint.core.relevance import external_name, path_kind, vendor_module
 from proplint.core.units import importable_tops, units
+from proplint.core.walk import visit
 
 _PRIVATE_SUFFIXES = (".local", ".internal", ".svc", ".cluster.local", ".lan", ".corp", ".home", ".localdomain",
                      ".intranet", ".private", ".test", ".example", ".invalid", ".localhost")
@@ -160,9 +161,9 @@ class Peers:
         if scope is None:
             return False
         handed = _HandedTo(bound)
-        scope.visit(handed)
+        visit(scope, handed)
         calls = _ClientCalls(bound)
-        scope.visit(calls)
+        visit(scope, calls)
         return bool(handed.calls) and not calls.calls and not handed.other \
             and all(self._vendor(c.func) for c in handed.calls)
 
@@ -210,7 +211,7 @@ class Peers:
         if not isinstance(fn, cst.FunctionDef):
             return False
         finder = _ClientCalls(bound)
-        fn.visit(finder)
+        visit(fn, finder)
         urls = [self._first_arg(c) for c in finder.calls]
         return bool(urls) and all(u is not None and self._leaves(u) for u in urls)
 
@@ -283,7 +284,7 @@ class Peers:
                 found = self.constants().get(f"{self.ctx.module_name}.{cls.name.value}.{expr.attr.value}")
                 if found is None and depth < 3:  # `self.bz_url = settings.BUGFILER_API_URL + "/rest/bug"`
                     finder = AttributeStores("self", expr.attr.value)
-                    cls.visit(finder)
+                    visit(cls, finder)
                     texts = [self._text(v, depth + 1) for v in finder.values]
                     if texts and not finder.opaque and all(t is not None for t in texts):
                         found = texts[0]
@@ -467,7 +468,8 @@ class _Bindings(cst.CSTVisitor):
         items = node.iter
         if isinstance(items, cst.Name):  # `for url, name in PROBES:` over a local list literal
             inner = _Bindings(items.value)
-            self.root.visit(inner) if self.root is not None else None
+            if self.root is not None:
+                visit(self.root, inner)
             literal = [v for v in inner.values if isinstance(v, (cst.List, cst.Tuple))]
             items = literal[0] if len(literal) == 1 and len(inner.values) == 1 and not inner.opaque else items
         if not isinstance(items, (cst.List, cst.Tuple)):
@@ -509,7 +511,7 @@ def _local_values(ctx: FileContext, name: str) -> list[cst.BaseExpression]:
     for anc in reversed(ctx.ancestors):
         if isinstance(anc, cst.FunctionDef):
             finder = _Bindings(name, anc)
-            anc.visit(finder)
+            visit(anc, finder)
             if finder.opaque:
                 return []
             if finder.values:

@@ -32,5 +32,8 @@ FAMILY = Family(
         Collector("hygiene.reexports", decorators.collect_reexports, tokens=(b"from .", b"__all__")),
         Collector("hygiene.thread_locals", facts.collect_thread_locals, tokens=(b"local",)),
         Collector("hygiene.cv_sets", facts.collect_cv_sets, tokens=(b".set(",)),
+        # both gates need a `def` (a decorated one, or a decorator's); a file no other collector parses is
+        # parsed by the engine if a gate is asked about it
+        Collector(decorators.GATE_FACTS, decorators.collect_gate_facts, tokens=(b"def",), parse=False),
     ),
 )

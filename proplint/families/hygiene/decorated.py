@@ -151,7 +151,8 @@ class DecoratedFunctions:
         mod = self.ctx.module_name
         q = f"{mod}.{chain[0]}" if mod else chain[0]
         applied = q in local["applied"] or q in applied_to_coroutines(self.ctx.index)
-        has_async = local["async"] or any(f.get("async") for _, f in self.ctx.index.facts("hygiene.applications"))
+        has_async = local["async"] or self.ctx.index.derived(
+            "hygiene.project_async", lambda ix: any(f.get("async") for _, f in ix.facts("hygiene.applications")))
         # Applied to a coroutine function in this project: any "after" work is wrong. Otherwise only a
         # generic tracing decorator (one that opens a span or scope) in a project with async code.
         if not (applied or (facts["scope"] and facts["generic"] and has_async)):

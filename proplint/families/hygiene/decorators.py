@@ -20,7 +20,7 @@ import ast
 import re
 from typing import Any, Iterator
 
-from proplint.core.ast_names import all_nodes, ast_qualname, walk
+from proplint.core.ast_names import all_nodes, ast_qualname, statements, walk
 
 #: A project helper that tells coroutine functions apart (`is_async_callable`, `_is_coro`): trusted.
 _AWARE_HELPER = re.compile(r"^_*(is_?async|iscoroutine|is_?coro|is_?awaitable|isawaitable)", re.IGNORECASE)
@@ -518,3 +518,49 @@ def scoped_decorators(index) -> set[str]:
     scoped = {d for d, f in project_decorators(index).items() if brackets(f)}
     scoped |= {r for r in project_reexports(index) if brackets(resolve_decorator(index, r) or {})}
     return scoped
+
+
+# --- what the exact `ast` gates of PRP401 and PRP412 read of a file --------------------------------------------
+
+#: the index collector that keeps them (`collect_gate_facts`)
+GATE_FACTS = "hygiene.gates"
+
+
+def collect_gate_facts(tree, imports, module, config, catalog) -> dict[str, Any]:
+    """What the `ast_gate`s of PRP401 and PRP412 read of one file, from its `ast`: whether a module decorator has
+    "after" work and handles no coroutine (`sync_only`, PRP412); the last names decorating defs that can be
+    coroutines, generators or awaitable-returning functions (`decorated`), the facts of this module's
+    decorators those names can be (`local`), and the last names of the imports they are aliases of
+    (`aliases`) (PRP401). Kept in the index, so that a file whose exact text the index read is not parsed
+    again to decide the gates (`gate_facts`); never empty, so that it is kept whenever it was collected."""
+    decorators = module_decorators(tree, imports, catalog)
+    decorated: set[str] = set()
+    for node in statements(tree):  # a def is a statement: every one, in any block, without the expressions
+        if not isinstance(node, _DEF) or not node.decorator_list:
+            continue
+        if not (isinstance(node, ast.AsyncFunctionDef) or node.returns is not None or any(
+                isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk(node))):
+            continue
+        for dec in node.decorator_list:
+            expr = dec
+            while isinstance(expr, ast.Call):
+                expr = expr.func
+            name = expr.attr if isinstance(expr, ast.Attribute) else getattr(expr, "id", None)
+            if isinstance(name, str):
+                decorated.add(name)
+    aliases = {a: imports[a].rsplit(".", 1)[-1] for a in sorted(decorated) if a in imports}
+    wanted = decorated | set(aliases.values())
+    return {"sync_only": any(facts["after"] and not {"coroutine", "awaitable"} & set(facts["handles"])
+                             for facts in decorators.values()),
+            "decorated": sorted(decorated), "aliases": aliases,
+            "local": {n: f for n, f in decorators.items() if n in wanted}}
+
+
+def gate_facts(f, catalog) -> dict[str, Any]:
+    """`collect_gate_facts` of an `AstFile`: from the index when it read this exact text, else from its `ast`."""
+    found = (f.indexed or {}).get(GATE_FACTS)
+    if found is None:
+        found = f.derived.get(GATE_FACTS)
+        if found is None:
+            found = f.derived[GATE_FACTS] = collect_gate_facts(f.tree, f.imports, f.module_name, None, catalog)
+    return found

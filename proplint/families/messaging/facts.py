@@ -163,7 +163,7 @@ def collect_messaging_facts(tree: ast.Module, imports: dict, module: str | None,
     # a client kept on an application's state (`app.state.producer = AIOKafkaProducer(...)` in a lifespan or a
     # start-up hook) and used as `request.app.state.producer` elsewhere: keyed by the attribute's name
     state = {}
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):  # `ast.walk`'s order, listed once for every collector of this tree
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute) \

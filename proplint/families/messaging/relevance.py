@@ -30,6 +30,7 @@ import libcst as cst
 from proplint.core.context import FileContext
 from proplint.core.cst import code_of, keyword_arg
 from proplint.core.relevance import external_name, vendor_module
+from proplint.core.walk import visit
 from proplint.families.messaging.facts import (project_facts, restoring_modules, taken_methods, traced_units,
                                                unit_of)
 from proplint.families.messaging.model import Consumer, Producer
@@ -132,7 +133,7 @@ class Relevance:
             return False
         finder = _Returns()
         for stmt in rest:
-            stmt.visit(finder)
+            visit(stmt, finder)
         return finder.found
 
     def _params(self) -> set[str]:

@@ -24,6 +24,7 @@ from proplint.core.cst import keyword, last_part, short
 from proplint.core.flow import CarrierFlow
 from proplint.core.readers import Readers
 from proplint.core.rule import Fix, Rule
+from proplint.core.walk import visit
 from proplint.families.threads.edits import argument
 from proplint.families.threads.facts import covered_by, flag_state
 from proplint.families.threads.flow import ContextFlow, shared
@@ -168,11 +169,11 @@ class ThreadContextCheck(Check):
         if not isinstance(cls, cst.ClassDef):
             return False
         stored = _StoredContexts(self.ctx)
-        cls.visit(stored)
+        visit(cls, stored)
         if not stored.names:
             return False
         runs = _AttrRuns()
-        fn.visit(runs)
+        visit(fn, runs)
         return bool(runs.names & stored.names)
 
     def _foreign_reads_nothing(self, func: cst.BaseExpression) -> bool:

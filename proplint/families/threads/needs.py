@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable
 
 from proplint.core.cst import last_part
-from proplint.core.needs import NEVER, Cond, all_of, any_of, imported, words
+from proplint.core.needs import NEVER, PLACE, Cond, all_of, any_of, imported, inside, words
 from proplint.families.threads.facts import subclasses
 
 if TYPE_CHECKING:
@@ -25,13 +25,13 @@ def named(project: "NeedsContext", names: Iterable[str]) -> Cond:
     with a word written in the file (the name called, the attribute, the annotation, or the imported name
     on an `import ... as` line), and starts with a module named on an import line, except for a module's
     own definitions and relative imports (`_local`, `from .thread import ...`), which need the file to be
-    inside that module: then the project itself provides it, and the word alone is required.
+    inside that module's package: where the project provides it, the word alone in a file of that package.
     """
     tops: dict[str, set[str]] = {}
     for name in names:
         tops.setdefault(name.split(".", 1)[0], set()).add(last_part(name))
-    return any_of(*(words(last) if project.layout.provides(top) else imported([top], last)
-                    for top, last in sorted(tops.items())))
+    return any_of(*(any_of(imported([top], last), all_of(words(last), inside(top)) if project.layout.provides(top)
+                           else NEVER) for top, last in sorted(tops.items())))
 
 
 def spawned_by(project: "NeedsContext", entries: Iterable, bases: Iterable[str] = ()) -> Cond:
@@ -46,8 +46,8 @@ def methods(entries: Iterable) -> set[str]:
 
 
 def words_of(cond: Cond) -> set[str]:
-    """Every word some alternative of `cond` asks for."""
-    return {w for alt in cond for group in alt.groups for w in group}
+    """Every word some alternative of `cond` asks for (not its places: `core.needs.inside`)."""
+    return {w for alt in cond for group in alt.groups for w in group if not w.startswith(PLACE)}
 
 
 def pools(project: "NeedsContext", kind: str) -> list:

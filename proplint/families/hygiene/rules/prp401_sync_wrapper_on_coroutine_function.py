@@ -6,7 +6,6 @@ an `async def` or a generator.
 
 from __future__ import annotations
 
-import ast
 from typing import TYPE_CHECKING, Any, Callable
 
 import libcst as cst
@@ -14,11 +13,10 @@ import libcst as cst
 from proplint.core.needs import Cond, all_of, any_of, words
 from proplint.core.rule import Fix, Invalid, Rule, Valid
 from proplint.families.hygiene.decorator_shapes import PROJECT_CM, SHAPES, library
-from proplint.families.hygiene.decorators import brackets, module_decorators, project_span_cms, settle
+from proplint.families.hygiene.decorators import brackets, gate_facts, project_span_cms, settle
 from proplint.families.hygiene.edits import async_branch_fix, find_wrapper
 from proplint.families.hygiene.decorators import scoped_decorators
 from proplint.families.hygiene.needs import bracket, last, scope, target
-from proplint.core.ast_names import all_nodes, walk
 
 if TYPE_CHECKING:
     from proplint.core.context import AstFile, NeedsContext
@@ -285,23 +283,9 @@ class SyncWrapperOnCoroutineFunction(Rule):
         span_cms = project_span_cms(index)
 
         def sync_wrapper_on_target(f: "AstFile") -> bool:
-            names = {n for n, facts in module_decorators(f.tree, f.imports, catalog).items()
-                     if brackets(settle(facts, span_cms))}
-            names |= project_scoped
-            names |= {alias for alias, q in f.imports.items() if q.rsplit(".", 1)[-1] in names}
-            for node in all_nodes(f.tree):
-                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.decorator_list:
-                    continue
-                if not (isinstance(node, ast.AsyncFunctionDef) or node.returns is not None or any(
-                        isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk(node))):
-                    continue
-                for dec in node.decorator_list:
-                    expr = dec
-                    while isinstance(expr, ast.Call):
-                        expr = expr.func
-                    name = expr.attr if isinstance(expr, ast.Attribute) else getattr(expr, "id", None)
-                    if name in names:
-                        return True
-            return False
+            facts = gate_facts(f, catalog)  # this file's own decorators: the same facts as the check's `local()`
+            names = {n for n, found in facts["local"].items() if brackets(settle(found, span_cms))} | project_scoped
+            # a decorated name, or an import alias of one
+            return any(d in names or facts["aliases"].get(d) in names for d in facts["decorated"])
 
         return sync_wrapper_on_target

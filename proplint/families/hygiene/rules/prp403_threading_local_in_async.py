@@ -113,4 +113,5 @@ class ThreadingLocalInAsync(Rule):
         loop = any_of(words({"async", "await"}), any_named(
             project, (e.name for e in project.catalog.get("event_loop_module")), prefix=True))
         created = all_of(any_of(any_named(project, thread_locals), words(last(local_subclasses))), loop)
-        return any_of(created, all_of(words({"async"}), words(last(foreign_thread_locals(project.index)))))
+        # a foreign thread-local is found by the name it resolves to through an import (`Variables.attribute`)
+        return any_of(created, all_of(words({"async"}), any_named(project, foreign_thread_locals(project.index))))

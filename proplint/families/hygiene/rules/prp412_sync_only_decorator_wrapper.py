@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any, Callable
 import libcst as cst
 
 from proplint.families.hygiene.decorator_shapes import SHAPES
-from proplint.core.needs import ALWAYS, Cond, all_of, any_of, words
+from proplint.core.needs import ALWAYS, Cond, all_of, any_of, inside, words
 from proplint.core.rule import Fix, Invalid, Rule, Valid
-from proplint.families.hygiene.decorators import module_decorators, vocabulary
+from proplint.families.hygiene.decorators import gate_facts, vocabulary
 from proplint.families.hygiene.edits import async_branch_fix
 from proplint.families.hygiene.decorators import applied_to_coroutines
 from proplint.families.hygiene.needs import awaitable, last, scope
@@ -180,12 +180,16 @@ class SyncOnlyDecoratorWrapper(Rule):
         openers = project.catalog.get("span_opener")
         after = {"with", "finally", *voc.markers, *voc.cv_reset, *last(e.closer for e in openers if e.closer)}
         # The application's qualified name must be `<module of the checked file>.<name>` (the bare name in a
-        # file without a module name): `functools.wraps` cannot be, unless the project has such a module.
-        applied = {a for a in applied_to_coroutines(index)
-                   if "." not in a or project.layout.may_be(a.rpartition(".")[0])}
+        # file without a module name): the decorator's name in a file of that module.
+        by_module: dict[str, set[str]] = {}
+        for a in applied_to_coroutines(index):
+            module, _, name = a.rpartition(".")
+            by_module.setdefault(module, set()).add(name)
+        applied = any_of(*(all_of(inside(module), words(names)) if module else words(names)
+                           for module, names in sorted(by_module.items())))
         project_async = any(f.get("async") for _, f in index.facts("hygiene.applications"))
         return all_of(words({"def"}), words(after), any_of(
-            words({"async"}), awaitable(project), words(last(applied)),
+            words({"async"}), awaitable(project), applied,
             all_of(scope(project), ALWAYS if project_async else words({"async"}))))
 
     @classmethod
@@ -195,7 +199,6 @@ class SyncOnlyDecoratorWrapper(Rule):
         with "after" work that does not handle coroutines. On the benchmark corpus 366 files pass the words
         of PRP412 alone and 2 of them have such a decorator."""
         def sync_only_wrapper(f: "AstFile") -> bool:
-            return any(facts["after"] and not {"coroutine", "awaitable"} & set(facts["handles"])
-                       for facts in module_decorators(f.tree, f.imports, catalog).values())
+            return gate_facts(f, catalog)["sync_only"]
 
         return sync_only_wrapper
