@@ -38,10 +38,11 @@ CACHE_DIR = ".proplint_cache"
 #: files whose references do not make code reached in production (`ProjectIndex.referenced`)
 _NOT_REACHING = frozenset({"example", "benchmark"})
 
-#: A collector resolved against the loaded catalog: (name, fn, tokens or None, when or None). With tokens,
-#: files containing none of them are skipped; with `when`, modules for which it is false. A file no
-#: collector wants is not parsed at all: most of a project never needs an AST for the index.
-Resolved = tuple[str, Callable[..., Any], "tuple[bytes, ...] | None", "Callable[[str | None, Config], bool] | None", bool]
+#: A collector resolved against the loaded catalog: (name, fn, tokens or None, when or None, parse). With
+#: tokens, files containing none of them are skipped; with `when`, modules for which it is false. A file no
+#: collector wants (none with `parse`) is not parsed at all: most of a project never needs an AST for the index.
+Resolved = tuple[str, Callable[..., Any], "tuple[bytes, ...] | None", "Callable[[str | None, Config], bool] | None",
+                 bool]
 
 
 # --- built-in collectors ---------------------------------------------------------------------------
