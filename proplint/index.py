@@ -40,10 +40,11 @@ _NOT_REACHING = frozenset({"example", "benchmark"})
 #: files that run as command-line tools or scripts: what only they reach runs with no request
 _TOOLS = frozenset({"cli", "script"})
 
-#: A collector resolved against the loaded catalog: (name, fn, tokens or None, when or None). With tokens,
-#: files containing none of them are skipped; with `when`, modules for which it is false. A file no
-#: collector wants is not parsed at all: most of a project never needs an AST for the index.
-Resolved = tuple[str, Callable[..., Any], "tuple[bytes, ...] | None", "Callable[[str | None, Config], bool] | None", bool]
+#: A collector resolved against the loaded catalog: (name, fn, tokens or None, when or None, parse). With
+#: tokens, files containing none of them are skipped; with `when`, modules for which it is false. A file no
+#: collector wants (none with `parse`) is not parsed at all: most of a project never needs an AST for the index.
+Resolved = tuple[str, Callable[..., Any], "tuple[bytes, ...] | None", "Callable[[str | None, Config], bool] | None",
+                 bool]
 
 
 # --- built-in collectors ---------------------------------------------------------------------------

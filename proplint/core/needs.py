@@ -120,7 +120,8 @@ class FileFilter:
         file's module name (`module_name_for` its path; None: it has none), for the needs that ask for a place."""
         present = self.words.intersection(raw.translate(_SPACES).split())
         if self.places:
-            present |= self.places if module is ANYWHERE else self.places.intersection(places_of(module))  # type: ignore[arg-type]
+            here = self.places if module is ANYWHERE else places_of(module)  # type: ignore[arg-type]
+            present |= self.places.intersection(here)
         if not present:
             return frozenset()
         out: set[str] = set()
