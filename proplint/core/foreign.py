@@ -21,10 +21,11 @@ nothing. A function that cannot be found (a dynamic attribute, a class's inherit
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass
 from pathlib import Path
 
-from proplint.core.ast_names import ast_imports, parse_ast
+from proplint.core.ast_names import ast_imports, ast_qualname, parse_ast
 
 _MAX_DEPTH = 3
 #: annotations of plain values, whose methods run no user code
@@ -203,28 +204,20 @@ class _Body:
         return True
 
     def _is_library_name(self, name: str) -> bool:
-        import builtins
         if hasattr(builtins, name) and name not in self.imports:
             return True
         q = self.imports.get(name)
         return bool(q) and self.r._library(q.split(".")[0])
 
     def _qualname(self, expr: ast.AST) -> str | None:
-        parts: list[str] = []
-        while isinstance(expr, ast.Attribute):
-            parts.append(expr.attr)
-            expr = expr.value
-        if not isinstance(expr, ast.Name):
-            return None
-        if expr.id in self.imports:
-            root = self.imports[expr.id]
-        elif expr.id in self.local_defs:
-            root = f"{self.module}.{expr.id}"
-        elif expr.id in ("self", "cls") and self.cls is not None:
-            root = f"{self.module}.{self.cls.name}"
-        else:
-            return None
-        return ".".join([root, *reversed(parts)])
+        """`ast_qualname` through the module's imports and own definitions; `self.x`/`cls.x` as the class's."""
+        if self.cls is not None:
+            root = expr
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in ("self", "cls"):
+                return ast_qualname(expr, {root.id: f"{self.module}.{self.cls.name}"})
+        return ast_qualname(expr, self.imports, self.module, self.local_defs)
 
     # -- calls --------------------------------------------------------------------------------------------
     def _call(self, call: ast.Call) -> None:
@@ -253,13 +246,12 @@ class _Body:
         if q in r.names:
             return Verdict(True, True)
         if q is None:
-            import builtins
             if hasattr(builtins, name) and func is root:
                 return Verdict(False, False)
             return _UNKNOWN
         top = q.split(".")[0]
         if r.logs_read and (top in ("logging", "structlog", "loguru") or (
-                last in _LOG_METHODS and "log" in name.lower())):
+                last in LOG_METHODS and "log" in name.lower())):
             return Verdict(True, True)
         if r._library(top):
             hit = r._instrumented_top(top)
@@ -269,7 +261,7 @@ class _Body:
         return self.judge_.verdict(q, self.depth + 1)
 
 
-_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "notice",
+LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "notice",
                           "success"})
 
 

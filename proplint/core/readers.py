@@ -30,7 +30,7 @@ import sys
 import libcst as cst
 
 from proplint.core.context import FileContext
-from proplint.core.foreign import PLAIN_TYPES, Judge, project_code
+from proplint.core.foreign import LOG_METHODS, PLAIN_TYPES, Judge, project_code
 from proplint.core.resolve import self_attribute
 from proplint.core.relevance import project_context
 from proplint.core.units import importable_tops, units
@@ -48,8 +48,7 @@ _ITERATING = frozenset({"next", "iter", "list", "tuple", "set", "frozenset", "di
 _MAX_FOLLOW = 3
 _PROTOCOLS = frozenset({"typing", "typing_extensions", "collections", "abc", "builtins", "types"})
 _LOGGING = frozenset({"logging", "structlog", "loguru"})
-_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "notice",
-                          "success"})
+_LOG_METHODS = LOG_METHODS
 #: OpenTelemetry instrumentations of databases and caches: an object mapper's model calls reach them
 _STORES = frozenset({"sqlalchemy", "pymongo", "psycopg2", "psycopg", "asyncpg", "aiopg", "mysql", "mysqlclient",
                      "pymysql", "sqlite3", "redis", "cassandra", "elasticsearch", "tortoiseorm", "pymemcache",
