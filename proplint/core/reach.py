@@ -245,22 +245,10 @@ def unreached_definition(tree: ast.Module, line: int, app_refs: "set[str] | froz
     (the module docstring says when), else None. `app_refs`/`test_refs`: the names the application's files
     and the tests refer to in other modules; `stem`: the module's last name part; `public_too`: judge
     public names as well (the file is part of a deployed unit)."""
-    for stmt in tree.body:
-        first, last = _span(stmt)
-        if not (first <= line <= last):
-            continue
-        name = _defined_name(stmt)
-        if name is None or (name.startswith("__") and name.endswith("__")):
-            return None
-        if not name.startswith("_"):
-            # a public name: judged in a deployed unit, in a module the application imports (or only its
-            # tests do); a module nothing imports may be an entry point run by name from outside
-            if not public_too or (stem not in app_refs and stem not in test_refs):
-                return None
-        if name in app_refs or _used_in_module(tree, stmt, name):
-            return None
-        return name
-    return None
+    found = _judged(tree, line, stem, public_too, app_refs, test_refs)
+    if found is None or found[1] in app_refs or _used_in_module(tree, *found):
+        return None
+    return found[1]
 
 
 def _registers_inside(stmt: ast.stmt, line: int) -> bool:
@@ -331,6 +319,14 @@ def reached_only_by_tools(tree: ast.Module, line: int, app_refs: "set[str] | fro
     a tool's process with no request. None when the application reaches it, when it registers something
     nested (a route), or when it (or a function on the way) starts a context itself (`sources`: the last
     names of the calls that start or restore one)."""
+    found = _judged(tree, line, stem, public_too, app_refs, other_refs)
+    return found[1] if found is not None and _only_tools(tree, *found, app_refs, line, sources) else None
+
+
+def _judged(tree: ast.Module, line: int, stem: str, public_too: bool, app_refs, other_refs):
+    """(statement, name) of the module-level definition holding `line` when it is one to judge: a name
+    `_defined_name` gives (no dunder); a public one only in a deployed unit, in a module something imports (a
+    module nothing imports may be an entry point run by name from outside)."""
     for stmt in tree.body:
         first, last = _span(stmt)
         if not (first <= line <= last):
@@ -340,5 +336,5 @@ def reached_only_by_tools(tree: ast.Module, line: int, app_refs: "set[str] | fro
             return None
         if not name.startswith("_") and (not public_too or (stem not in app_refs and stem not in other_refs)):
             return None
-        return name if _only_tools(tree, stmt, name, app_refs, line, sources) else None
+        return stmt, name
     return None
