@@ -8,7 +8,7 @@ project's only context is its own request-scoped ContextVars, a boundary finding
 from __future__ import annotations
 
 from proplint.core.context import AstFile
-from proplint.core.reach import module_stem, reached_only_by_tools, unreached_definition
+from proplint.core.reach import enqueued_only_without_context, module_stem, reached_only_by_tools, unreached_definition
 from proplint.core.relevance import project_context, region_of, regions
 from proplint.core.rule import Finding
 from proplint.core.units import units
@@ -135,6 +135,7 @@ def _in_reached_code(findings: list[Finding], ast_file: AstFile | None, relpath:
     stem = module_stem(relpath)
     findings = [f for f in findings if f.code[3] == "0"
                 or unreached_definition(ast_file.tree, f.line, app_refs, test_refs, stem, public_too) is None]
+    findings = _enqueued_with_context(findings, ast_file, relpath, settings)
     # on the caller's side of a boundary, what only command-line tools and scripts reach has no request
     app_only, tests, tools = settings.index.referenced_by_kind()
     if not tools or not findings:
@@ -144,6 +145,19 @@ def _in_reached_code(findings: list[Finding], ast_file: AstFile | None, relpath:
     sources = _context_sources(settings)
     return [f for f in findings if not (f.code.startswith(boundary) and getattr(rules.get(f.code), "side", "") == "caller")
             or reached_only_by_tools(ast_file.tree, f.line, app_only, tests | tools, stem, public_too, sources) is None]
+
+
+def _enqueued_with_context(findings: list[Finding], ast_file: AstFile, relpath: str,
+                           settings: Settings) -> list[Finding]:
+    """On the receiver's side, a task handler that only a scheduler, the task itself, tools or tests enqueue
+    receives no caller's context: not restoring one loses nothing (`core/reach.py`)."""
+    rules = all_rules()
+    if not any(getattr(rules.get(f.code), "side", "") == "receiver" for f in findings):
+        return findings
+    enqueuers = settings.index.enqueuers()
+    handlers = frozenset(f.line for f in findings if getattr(rules.get(f.code), "side", "") == "receiver")
+    return [f for f in findings if getattr(rules.get(f.code), "side", "") != "receiver"
+            or enqueued_only_without_context(ast_file.tree, f.line, enqueuers, relpath, handlers) is None]
 
 
 def _context_sources(settings: Settings) -> frozenset[str]:

@@ -28,7 +28,7 @@ from proplint.core.catalog import Catalog
 from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast, all_nodes, walk
 from proplint.core.family import Collector
 from proplint.core.relevance import collect_tracing, path_kind, tracing_tokens
-from proplint.core.reach import imported_modules, reference_names
+from proplint.core.reach import imported_modules, reference_names, scheduled_names
 from proplint.core.roots import import_roots, infer
 from proplint.core.units import activity_tokens, collect_activity
 from proplint.files import project_files
@@ -38,7 +38,7 @@ CACHE_DIR = ".proplint_cache"
 #: files whose references do not make code reached in production (`ProjectIndex.referenced`)
 _NOT_REACHING = frozenset({"example", "benchmark"})
 #: files that run as command-line tools or scripts: what only they reach runs with no request
-_TOOLS = frozenset({"cli", "script"})
+_TOOLS = frozenset({"cli", "script", "migration", "tooling"})
 
 #: A collector resolved against the loaded catalog: (name, fn, tokens or None, when or None, parse). With
 #: tokens, files containing none of them are skipped; with `when`, modules for which it is false. A file no
@@ -257,6 +257,19 @@ class ProjectIndex:
             return frozenset(app), frozenset(tests), frozenset(tools)
         return self.derived("referenced", compute)
 
+    def enqueuers(self) -> dict[str, "str | None"]:
+        """The names application files refer to in other modules, less those a file names only in schedule
+        entries (`core/reach.py` `scheduled_names`), each with the one file naming it (None: several): what
+        may enqueue a task from code that holds a caller's context."""
+        def compute(index: "ProjectIndex") -> dict[str, "str | None"]:
+            out: dict[str, "str | None"] = {}
+            for rel, facts in index.files.items():
+                if facts.get("refs") and path_kind(rel) is None:
+                    for name in set(facts["refs"]) - set(facts.get("scheduled", ())):
+                        out[name] = rel if name not in out else None
+            return out
+        return self.derived("enqueuers", compute)
+
     def facts(self, name: str) -> list[tuple[str, Any]]:
         """(relpath, value) for every file with a non-empty value of collector `name`. Listed once per index
         (checks ask for it on every file: a scan and a sort of the whole project each time made the cost per
@@ -332,6 +345,9 @@ def _file_facts(source: bytes, relpath: str, config: Config, catalog: Catalog,
     refs = reference_names(source, relpath.endswith("__init__.py"))
     if refs:
         base["refs"] = refs
+        scheduled = scheduled_names(source)
+        if scheduled:
+            base["scheduled"] = scheduled
     modules = imported_modules(source, module, relpath.endswith("__init__.py"))
     if modules:
         base["modules"] = modules

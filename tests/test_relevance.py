@@ -468,3 +468,57 @@ def test_an_sdk_carried_executor_running_a_method_of_a_library_typed_parameter_i
              "app/pools.py": "class HTTPConnectionPool:\n    def urlopen(self, *a, **k):\n        pass\n\n\n"
                              "class HTTPSConnectionPool(HTTPConnectionPool):\n    pass\n"}
     assert codes(make_project(own, {}, pools, path="app/jobs.py")) == ["PRP203"]
+
+
+# --- hidden folders, migrations and tasks nothing with a context enqueues -------------------------------
+
+
+@pytest.mark.parametrize("relpath, kind", [
+    (".semgrep/security/requests/no-use-requests-lib.py", "tooling"), (".github/scripts/notify.py", "tooling"),
+    ("app/orders/migrations/0139_fix_totals.py", "migration"), ("app/orders/migrations/tasks/v3_20.py", "migration"),
+    ("alembic/versions/0001_init.py", "migration"), ("app/migration_utils.py", None), ("app/.hidden.py", None),
+])
+def test_hidden_folders_and_migrations_are_not_application_code(relpath, kind):
+    assert path_kind(relpath) == kind
+
+
+CELERY_APP = {"svc/__init__.py": "", "svc/celeryconf.py": "from celery import Celery\n\napp = Celery('svc')\n",
+              "svc/tracing.py": "from opentelemetry.propagate import extract, inject\n\n\ndef carrier():\n"
+                                "    c = {}\n    inject(c)\n    return c\n",
+              "svc/models.py": "def log_event(name):\n    from svc import tracing\n    return tracing.carrier()\n"}
+#: a task that reads context (it calls the project's code) and restores none
+TASKS = ("from svc.celeryconf import app\nfrom svc.models import log_event\n\n\n"
+         "@app.task\ndef cleanup(batch=0):\n    log_event('cleanup')\n    if batch < 3:\n        cleanup.delay(batch + 1)\n\n\n"
+         "@app.task\ndef reindex(ids):\n    log_event('reindex')\n\n\n"
+         "@app.task\ndef nightly():\n    log_event('nightly')\n    reindex.delay([1, 2])\n")
+SCHEDULE = ("CELERY_BEAT_SCHEDULE = {\n    'cleanup': {'task': 'svc.tasks.cleanup', 'schedule': 3600},\n"
+            "    'nightly': {\"task\": \"svc.tasks.nightly\", 'schedule': 86400},\n}\n")
+
+
+def _task_findings(project):
+    return sorted((f.line, f.code) for f in project.check() if f.code == "PRP302")
+
+
+def test_a_task_only_a_schedule_or_itself_enqueues_receives_no_context(make_project):
+    """Celery beat starts `cleanup` and `nightly` (their only mention outside their own body is a schedule's
+    task path); `cleanup` re-enqueues itself and `reindex` is enqueued only by `nightly`: no caller holds a
+    request, so not restoring one loses nothing."""
+    project = make_project(TASKS, {}, {**CELERY_APP, "svc/settings.py": SCHEDULE}, path="svc/tasks.py")
+    assert _task_findings(project) == []
+
+
+def test_a_task_a_request_handler_enqueues_is_reported(make_project):
+    """The twin: a view enqueues `reindex` (and names `cleanup` in code, not in a schedule): both are reported."""
+    view = "from svc.tasks import cleanup, reindex\n\n\ndef on_save(ids):\n    reindex.delay(ids)\n    cleanup.delay()\n"
+    project = make_project(TASKS, {}, {**CELERY_APP, "svc/settings.py": SCHEDULE, "svc/views.py": view},
+                           path="svc/tasks.py")
+    assert _task_findings(project) == [(6, "PRP302"), (13, "PRP302")]
+
+
+def test_a_task_enqueued_from_a_migration_or_a_test_receives_no_context(make_project):
+    mig = "from svc.tasks import reindex\n\n\ndef forwards(apps, schema_editor):\n    reindex.delay([1])\n"
+    test = "from svc.tasks import reindex\n\n\ndef test_reindex():\n    reindex.delay([1])\n"
+    project = make_project(TASKS.split("\n\n\n@app.task\ndef nightly")[0] + "\n", {},
+                           {**CELERY_APP, "svc/migrations/0002_reindex.py": mig, "tests/test_tasks.py": test},
+                           path="svc/tasks.py")
+    assert _task_findings(project) == []

@@ -159,6 +159,31 @@ def reference_names(source: bytes, package_init: bool = False) -> list[str]:
     return sorted(found - skip)
 
 
+#: a schedule's task path: `{"task": "app.tasks.cleanup", "schedule": ...}` (Celery beat's `beat_schedule`),
+#: `PeriodicTask(task="app.tasks.cleanup")` (django-celery-beat), `add_job(func="app.jobs:cleanup")` is not one
+_SCHEDULED = re.compile(rb"""(?:["']task["'][ \t]*:[ \t]*|\btask[ \t]*=[ \t]*)["']([\w.]+)["']""")
+
+
+def scheduled_names(source: bytes) -> list[str]:
+    """The task names this file mentions only in schedule entries (Celery beat's `{"cleanup": {"task":
+    "app.tasks.cleanup", ...}}`, django-celery-beat's `PeriodicTask(task=...)`): a scheduler starts those
+    tasks on a timer, with no request behind them. A name the file also mentions any other way is not listed."""
+    if b"task" not in source:
+        return []
+    blanked = bytearray(source)
+    names = set()
+    for m in _SCHEDULED.finditer(source):
+        start, end = m.span(1)
+        blanked[start:end] = b" " * (end - start)
+        names.add(m.group(1).rsplit(b".", 1)[-1])
+    if not names:
+        return []
+    for name in names:  # an entry keyed by the task's own name: `"cleanup": {"task": ...}`
+        for key in re.finditer(rb"""["']""" + re.escape(name) + rb"""["'][ \t]*:[ \t]*(?:\{|dict\()""", source):
+            blanked[key.start():key.start() + len(name) + 2] = b" " * (len(name) + 2)
+    return sorted(set(reference_names(source)) - set(reference_names(bytes(blanked))))
+
+
 _DOTTED = re.compile(rb"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 
 
@@ -338,3 +363,28 @@ def _judged(tree: ast.Module, line: int, stem: str, public_too: bool, app_refs, 
             return None
         return stmt, name
     return None
+
+
+def enqueued_only_without_context(tree: ast.Module, line: int, enqueuers: "dict[str, str | None]", relpath: str,
+                                  handlers: "frozenset[int]", _depth: int = 0) -> str | None:
+    """The name of the module-level task handler defined at `line` (the line of its `def`) when no
+    application code outside its own body names it (`enqueuers`: the names application files refer to in
+    other modules, schedule entries left out, each with the one file naming it or None for several) except other task handlers of the module that are themselves enqueued so
+    (`handlers`: the `def` lines of the module's task handlers): it is started only by a scheduler, by itself
+    (a task that re-enqueues itself to work in batches), by such tasks, by tools or by tests, so no caller's
+    context reaches it and none is lost. None when something else may enqueue it."""
+    stmt = next((s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and s.lineno == line), None)
+    if stmt is None or enqueuers.get(stmt.name, relpath) != relpath or _depth > 4:
+        return None
+    word = re.compile(rf"\b{re.escape(stmt.name)}\b")
+    for top in tree.body:
+        if top is stmt:
+            continue
+        used = any((isinstance(n, ast.Name) and n.id == stmt.name) or (isinstance(n, ast.Attribute) and
+                   n.attr == stmt.name) or (isinstance(n, ast.Constant) and isinstance(n.value, str) and
+                   word.search(n.value)) for n in all_nodes(top))
+        if used and not (isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) and top.lineno in handlers
+                         and enqueued_only_without_context(tree, top.lineno, enqueuers, relpath, handlers, _depth + 1)):
+            return None
+    return stmt.name

@@ -39,6 +39,8 @@ NON_APPLICATION_DIRS = {
     "tutorials": "example", "notebooks": "example",
     "benchmarks": "benchmark", "benchmark": "benchmark", "bench": "benchmark",
     "cli": "cli",
+    # schema and data migrations run by a command (`manage.py migrate`, `alembic upgrade`), never by a request
+    "migrations": "migration", "alembic": "migration",
 }
 _TEST_FILE = re.compile(r"^(conftest|tests?|test_.+|.+_tests?)\.py$")
 _EXAMPLE_FILE = re.compile(r"^(examples?_.+|.+_examples?|demo_.+|.+_demo)\.py$")
@@ -91,13 +93,15 @@ def shadowed(relpath: str, files) -> bool:
 
 
 def path_kind(relpath: str) -> str | None:
-    """"test", "script", "cli", "example" or "benchmark" for a file that is not application code by its path;
-    None for application code."""
+    """"test", "script", "cli", "migration", "example", "benchmark" or "tooling" for a file that is not
+    application code by its path; None for application code."""
     parts = relpath.split("/")
     for i, folder in enumerate(parts[:-1]):
         kind = NON_APPLICATION_DIRS.get(folder.lower())
         if kind:
             return kind
+        if folder.startswith(".") and folder not in (".", ".."):
+            return "tooling"  # a hidden folder: `.github/`, `.semgrep/` rule fixtures, `.devcontainer/`
         if folder == "commands" and i and parts[i - 1] == "management":
             return "cli"  # Django's management commands
     name = parts[-1]
