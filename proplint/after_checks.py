@@ -154,7 +154,7 @@ def _enqueued_with_context(findings: list[Finding], ast_file: AstFile, relpath: 
     rules = all_rules()
     if not any(getattr(rules.get(f.code), "side", "") == "receiver" for f in findings):
         return findings
-    enqueuers = settings.index.enqueuers()
+    enqueuers = settings.index.app_names()
     handlers = frozenset(f.line for f in findings if getattr(rules.get(f.code), "side", "") == "receiver")
     return [f for f in findings if getattr(rules.get(f.code), "side", "") != "receiver"
             or enqueued_only_without_context(ast_file.tree, f.line, enqueuers, relpath, handlers) is None]

@@ -257,7 +257,7 @@ class ProjectIndex:
             return frozenset(app), frozenset(tests), frozenset(tools)
         return self.derived("referenced", compute)
 
-    def enqueuers(self) -> dict[str, "str | None"]:
+    def app_names(self) -> dict[str, "str | None"]:
         """The names application files refer to in other modules, less those a file names only in schedule
         entries (`core/reach.py` `scheduled_names`), each with the one file naming it (None: several): what
         may enqueue a task from code that holds a caller's context."""
@@ -268,7 +268,7 @@ class ProjectIndex:
                     for name in set(facts["refs"]) - set(facts.get("scheduled", ())):
                         out[name] = rel if name not in out else None
             return out
-        return self.derived("enqueuers", compute)
+        return self.derived("app_names", compute)
 
     def facts(self, name: str) -> list[tuple[str, Any]]:
         """(relpath, value) for every file with a non-empty value of collector `name`. Listed once per index

@@ -522,3 +522,24 @@ def test_a_task_enqueued_from_a_migration_or_a_test_receives_no_context(make_pro
                            {**CELERY_APP, "svc/migrations/0002_reindex.py": mig, "tests/test_tasks.py": test},
                            path="svc/tasks.py")
     assert _task_findings(project) == []
+
+
+TRACED = ("import functools\n\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n\n\n"
+          "def traced(fn):\n    @functools.wraps(fn)\n    def wrapper(*args, **kwargs):\n"
+          "        with tracer.start_as_current_span(fn.__name__):\n            return fn(*args, **kwargs)\n"
+          "    return wrapper\n")
+ASYNC_ELSEWHERE = {"app/__init__.py": "", "app/stream.py": "async def pump(queue):\n    return await queue.get()\n"}
+
+
+@pytest.mark.parametrize("resolvers, reported", [
+    # the project applies it to sync functions only: the span closes when the function returns, as it should
+    ("from app.tracing import traced\n\n\n@traced\ndef resolve_name(root, info):\n    return root.name\n", False),
+    # nothing in the project applies it: a generic tracing decorator is its users' to put on a coroutine
+    ("def resolve_name(root, info):\n    return root.name\n", True),
+    # applied to a coroutine function: the span is closed before the body runs
+    ("from app.tracing import traced\n\n\n@traced\nasync def resolve_name(root, info):\n    return root.name\n", True),
+])
+def test_a_sync_only_tracing_decorator_the_project_applies_only_to_sync_functions(make_project, resolvers, reported):
+    files = {**ASYNC_ELSEWHERE, "app/resolvers.py": resolvers}
+    project = make_project(TRACED, {}, files, path="app/tracing.py")
+    assert ("PRP412" in codes(project)) is reported

@@ -7,6 +7,7 @@ helpers (`opener_methods`, `changing`, `decorator_words`, `local()`, `decorator_
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import libcst as cst
@@ -154,12 +155,22 @@ class DecoratedFunctions:
         has_async = local["async"] or self.ctx.index.derived(
             "hygiene.project_async", lambda ix: any(f.get("async") for _, f in ix.facts("hygiene.applications")))
         # Applied to a coroutine function in this project: any "after" work is wrong. Otherwise only a
-        # generic tracing decorator (one that opens a span or scope) in a project with async code.
-        if not (applied or (facts["scope"] and facts["generic"] and has_async)):
+        # generic tracing decorator (one that opens a span or scope) in a project with async code, and only
+        # when the project does not apply it itself (it does, to sync functions only: nothing is lost; a
+        # decorator nothing in the project applies is its users' to put on a coroutine function).
+        if not (applied or (facts["scope"] and facts["generic"] and has_async and not self._applied_by_project(
+                chain[0]))):
             return
         rule = SyncOnlyDecoratorWrapper
         self.check.report(rule, node.name, rule.message(chain[0], node.name.value, facts),
                           rule.build_fix(ancestors[-3], node, facts))
+
+    def _applied_by_project(self, name: str) -> bool:
+        """The project applies the decorator `name` of this module: another application module names it, or
+        this module decorates a function with it."""
+        if self.ctx.index.app_names().get(name, self.ctx.relpath) != self.ctx.relpath:
+            return True
+        return re.search(rf"^[ \t]*@{re.escape(name)}\b", self.ctx.module.code, re.M) is not None
 
 
 def _called(expr: cst.BaseExpression) -> cst.BaseExpression:

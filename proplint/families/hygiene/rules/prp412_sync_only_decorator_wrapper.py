@@ -67,7 +67,8 @@ class SyncOnlyDecoratorWrapper(Rule):
         before the call only). A decorator whose after-work is only a `finally`, a log or a timing is not
         reported until something in the project applies it to a coroutine function (sync-only helpers such
         as lock or signal guards are common and harmless); a tracing decorator is not reported in a
-        project without any `async def`.
+        project without any `async def`, nor where the project applies it itself and never to a coroutine
+        function (a decorator nothing in the project applies is its users' to put on one).
     """
     example = """
         import functools
