@@ -543,3 +543,33 @@ def test_a_sync_only_tracing_decorator_the_project_applies_only_to_sync_function
     files = {**ASYNC_ELSEWHERE, "app/resolvers.py": resolvers}
     project = make_project(TRACED, {}, files, path="app/tracing.py")
     assert ("PRP412" in codes(project)) is reported
+
+
+def test_a_producer_in_a_task_that_restores_nothing_has_no_context_to_carry(make_project):
+    """`nightly` runs in the worker with an empty context (it restores none and starts no span): what it
+    enqueues has nothing to carry. The twin starts a span first: that trace is the caller's context."""
+    code = TASKS.replace("log_event('cleanup')\n    if batch", "if batch")
+    project = make_project(code, {}, {**CELERY_APP, "svc/settings.py": SCHEDULE}, path="svc/tasks.py")
+    assert [f.code for f in project.check() if f.code in ("PRP301", "PRP306")] == []
+    spans = code.replace("from svc.models import log_event\n",
+                         "from svc.models import log_event\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer('t')\n")
+    spans = spans.replace("    log_event('nightly')\n    reindex.delay([1, 2])\n",
+                          "    with tracer.start_as_current_span('nightly'):\n        reindex.delay([1, 2])\n")
+    project = make_project(spans, {}, {**CELERY_APP, "svc/settings.py": SCHEDULE}, path="svc/tasks.py")
+    assert [f.code for f in project.check() if f.code in ("PRP301", "PRP306")] == ["PRP306"]
+
+
+def test_a_model_deriving_from_the_project_s_abstract_models_is_an_uninstrumented_library_call(make_project):
+    """`Order` derives from a project mixin that derives from Django's `Model`: `Order(...).save()` in a worker
+    thread reads no context. A mixin that defines the method called is the project's code, and may read."""
+    models = ("from django.db import models\n\n\nclass WithMetadata(models.Model):\n    pass\n\n\n"
+              "class Order(WithMetadata):\n    pass\n")
+    code = ("from concurrent.futures import ThreadPoolExecutor\n\nfrom app.models import Order\n\n"
+            "pool = ThreadPoolExecutor()\n\n\ndef place(n):\n    pool.submit(lambda: Order.objects.create(n=n))\n")
+    ctx = {**OTEL_APP, "app/context.py": "from contextvars import ContextVar\n\nrequest_id = ContextVar('request_id')\n",
+           "app/middleware.py": "from app.context import request_id\n\n\ndef mw(req):\n    request_id.set(req.id)\n"}
+    silent = make_project(code, {}, {**ctx, "app/models.py": models}, path="app/jobs.py")
+    overriding = models.replace("class WithMetadata(models.Model):\n    pass\n",
+                                "class WithMetadata(models.Model):\n    objects = None\n")
+    kept = make_project(code, {}, {**ctx, "app/models.py": overriding}, path="app/jobs.py")
+    assert (codes(silent), codes(kept)) == ([], ["PRP203"])

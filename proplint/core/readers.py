@@ -270,10 +270,24 @@ class Readers:
             called = parts[cut] if cut < len(parts) else "__init__"
             if called in methods:
                 return False
-            tops = {b.split(".")[0] for b in bases}
-            return bool(tops) and not self.stores_instrumented() and all(
-                self._library(t) and not self._instrumented_top(t) for t in tops)
+            return not self.stores_instrumented() and self._library_derived(bases, called)
         return False
+
+    def _library_derived(self, bases: list[str], called: str, depth: int = 0) -> bool:
+        """Every base is an uninstrumented library class, or a project class (an abstract model, a mixin)
+        that does not define `called` and derives from such classes in turn."""
+        if not bases or depth > 5:
+            return False
+        for base in bases:
+            top = base.split(".")[0]
+            if self._library(top):
+                if self._instrumented_top(top):
+                    return False
+                continue
+            cls = self._class(base)
+            if cls is None or called in cls[1] or not self._library_derived(cls[0], called, depth + 1):
+                return False
+        return True
 
     def _class(self, q: str):
         classes, suffixes = self.ctx.index.derived("readers.classes", _project_classes)

@@ -75,6 +75,7 @@ class MessagingCheck(Check):
         #: form "task": the functions a decorator makes of a kind; form "listed": functions named in a list of
         #: one of `methods` (arq's `functions = [...]`)
         self.task_consumers = {e.kind: e for e in cat.get("consumer") if e.form == "task"}
+        self._starts: frozenset[str] | None = None
         self.listed_consumers = [e for e in cat.get("consumer") if e.form == "listed"]
         self._listed: dict[str, Consumer] | None = None
         self.options = {(e.kind, m): e for e in cat.get("receive_option") for m in e.methods}
@@ -201,7 +202,7 @@ class MessagingCheck(Check):
             return
         if self.relevance.carried_elsewhere(entry) or self.relevance.external_destination(node) \
                 or self.relevance.wrapper(node, entry) or self.relevance.library_unused(entry.kind, guessed) \
-                or self.relevance.not_a_unit_of_work(node, entry):
+                or self.relevance.not_a_unit_of_work(node, entry) or self._in_task_without_context():
             return
         v5 = self.receivers.meets_requirement(receiver)
         props = keyword_arg(node, entry.keyword, entry.index) if entry.shape == "mqtt_properties" else None
@@ -220,6 +221,29 @@ class MessagingCheck(Check):
         fix = rule.build_fix(self.fixes, node, entry, self.ctx.ancestors, bound, v5)
         method = method or node.func.attr.value  # type: ignore[union-attr]
         self.report(rule, node, rule.message(entry, method, guessed), fix)
+
+    def _in_task_without_context(self) -> bool:
+        """The call is in the body of a task handler that restores no context and starts no span (a celery
+        task re-enqueueing itself, a nightly task enqueueing others): the worker runs it in an empty context,
+        so there is nothing to carry on. Whether the task should restore one is its own PRP302."""
+        fn = next((a for a in self.ctx.ancestors[1:2] if isinstance(a, cst.FunctionDef)), None)
+        if fn is None or not fn.decorators or not self.task_consumers:
+            return False
+        entry = self.task_consumers.get(self.receivers.decorated(fn).kind or "")
+        if entry is None or self.instrumented(entry.restored_by) or self.relevance.carried_elsewhere(entry) \
+                or self.relevance.restored_downstream() or self.relevance.restored_here():
+            return False
+        if self.extracts.restores([fn.body]):
+            return False
+        code = self.ctx.module.code_for_node(fn.body)
+        return not any(f".{name}(" in code or f" {name}(" in code for name in self.context_starts())
+
+    def context_starts(self) -> frozenset[str]:
+        """The last names of the calls that start a trace (the catalog's `[[trace_activity]]` sources)."""
+        if self._starts is None:
+            self._starts = frozenset(e.name.rsplit(".", 1)[-1] for e in self.ctx.catalog.get("trace_activity")
+                                     if e.does == "source")
+        return self._starts
 
     def _gets_properties(self, receiver: Receiver) -> bool:
         """Some call of the module passes carrier properties to the client built by `receiver.origin`."""
