@@ -573,3 +573,19 @@ def test_a_model_deriving_from_the_project_s_abstract_models_is_an_uninstrumente
                                 "class WithMetadata(models.Model):\n    objects = None\n")
     kept = make_project(code, {}, {**ctx, "app/models.py": overriding}, path="app/jobs.py")
     assert (codes(silent), codes(kept)) == ([], ["PRP203"])
+
+
+@pytest.mark.parametrize("target, reported", [
+    ("partial(start_webserver, runner=self)", False),   # a server's host function, through functools.partial
+    ("partial(process_batch, runner=self)", True),      # the twin: ordinary work through partial
+    ("self.healthcheck_server.run", False),             # the run method of an object named for serving
+    ("self.report.run", True),                          # the twin: the run method of anything else
+])
+def test_a_thread_hosting_a_server_through_partial_or_a_server_object_is_long_lived(make_project, target, reported):
+    code = ("import threading\nfrom functools import partial\n\nfrom app.server import process_batch, start_webserver\n\n\n"
+            "class Runner:\n    def start(self):\n"
+            f"        threading.Thread(target={target}, daemon=True).start()\n")
+    ctx = {**OTEL_APP, "app/context.py": "from contextvars import ContextVar\n\nrequest_id = ContextVar('request_id')\n",
+           "app/middleware.py": "from app.context import request_id\n\n\ndef mw(req):\n    request_id.set(req.id)\n",
+           "app/server.py": "def start_webserver(runner):\n    pass\n\n\ndef process_batch(runner):\n    pass\n"}
+    assert ("PRP201" in codes(make_project(code, {}, ctx, path="app/runner.py"))) is reported

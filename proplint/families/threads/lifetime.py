@@ -162,9 +162,24 @@ def hosts_long_lived(ctx: FileContext, fn: cst.CSTNode) -> bool:
 
 def serving_name(func: cst.BaseExpression) -> bool:
     """A target named for hosting a server or a loop (`_run_exposition_server`, `self._consume_forever`),
-    when its body is not in this module."""
-    name = (dotted(func) or "").rsplit(".", 1)[-1].lower()
-    return any(word in name for word in _SERVING_NAME)
+    or the run method of an object named so (`healthcheck_server.run`, `self._event_loop.run_forever`), when
+    its body is not in this module."""
+    parts = (dotted(func) or "").lower().split(".")
+    if any(word in parts[-1] for word in _SERVING_NAME):
+        return True
+    return len(parts) > 1 and parts[-1] in _RUN_METHODS and any(word in parts[-2] for word in _SERVING_NAME)
+
+
+#: the methods that run an object named for serving (`server.run`, `loop.run_forever`) for good
+_RUN_METHODS = frozenset({"run", "serve", "start", "run_forever", "serve_forever", "run_until_complete"})
+
+
+def _unwrapped(ctx: FileContext, func: cst.BaseExpression) -> cst.BaseExpression:
+    """The callable a `functools.partial(f, ...)` target runs (`[[callable_wrapper]]`), else `func`."""
+    if isinstance(func, cst.Call) and func.args and func.args[0].keyword is None \
+            and ctx.qualified_name(func.func) in ctx.catalog.names("callable_wrapper"):
+        return func.args[0].value
+    return func
 
 
 class _CallsMatching(cst.CSTVisitor):
@@ -188,6 +203,8 @@ def starts_service(ctx: FileContext, func: cst.BaseExpression | None, flow: "Con
     (None: the loop is already known, a subclass's `run()`)."""
     if at_startup(ctx) or in_scrape(ctx):
         return True
+    if func is not None:
+        func = _unwrapped(ctx, func)
     if func is not None and long_lived_target(ctx, func, flow):
         return True
     if func is not None and is_forever_loop(flow.resolve_function(func)):
