@@ -589,3 +589,19 @@ def test_a_thread_hosting_a_server_through_partial_or_a_server_object_is_long_li
            "app/middleware.py": "from app.context import request_id\n\n\ndef mw(req):\n    request_id.set(req.id)\n",
            "app/server.py": "def start_webserver(runner):\n    pass\n\n\ndef process_batch(runner):\n    pass\n"}
     assert ("PRP201" in codes(make_project(code, {}, ctx, path="app/runner.py"))) is reported
+
+
+@pytest.mark.parametrize("body, reported", [
+    ("            while not self._stop.is_set():\n                self.poll()\n", False),  # a watch loop, started once
+    ("            self.poll()\n", True),                                                    # the twin: one round
+])
+def test_a_loop_thread_stored_on_the_instance_after_it_is_built_is_long_lived(make_project, body, reported):
+    code = ("import threading\n\nfrom app.context import request_id\n\n\nclass Directory:\n"
+            "    def poll(self):\n        return request_id.get()\n\n"
+            "    def watch_members(self):\n        def run_watch():\n" + body +
+            "\n        if self._watch_thread is None:\n            thread = threading.Thread(target=run_watch, daemon=True)\n"
+            "            thread.start()\n            self._watch_thread = thread\n")
+    ctx = {**OTEL_APP, "app/context.py": "from contextvars import ContextVar\n\nrequest_id = ContextVar('request_id')\n",
+           "app/middleware.py": "from app.context import request_id\n\n\ndef mw(req):\n    request_id.set(req.id)\n"}
+    found = codes(make_project(code, {}, ctx, path="app/directory.py"))
+    assert "PRP001" not in found and ("PRP201" in found) is reported

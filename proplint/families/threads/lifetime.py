@@ -214,7 +214,8 @@ def starts_service(ctx: FileContext, func: cst.BaseExpression | None, flow: "Con
         name = owner.name.value
         parent = ctx.parent()
         owned = isinstance(parent, cst.Assign) and any(
-            (dotted(t.target) or "").startswith("self.") for t in parent.targets)
+            (dotted(t.target) or "").startswith("self.") or _kept_on_instance(owner, t.target)
+            for t in parent.targets)
         if not (owned or name in SERVICE_STARTERS or name.lstrip("_").startswith(SERVICE_STARTER_PREFIXES)):
             return False
     if func is None:
@@ -223,6 +224,27 @@ def starts_service(ctx: FileContext, func: cst.BaseExpression | None, flow: "Con
     # a target named for serving (`start_action_server`), started from a starter: its body may hand the loop
     # to a framework (`GunicornApplication(...).run()`)
     return serving_name(func) or (fn is not None and is_service_loop(fn))
+
+
+def _kept_on_instance(owner: cst.FunctionDef, target: cst.BaseExpression) -> bool:
+    """`thread = Thread(...)` whose name the function later stores on the instance (`self._watch_thread =
+    thread`): one thread per owner, started once, like `self._thread = Thread(...)`."""
+    if not isinstance(target, cst.Name):
+        return False
+    finder = _StoredOnSelf(target.value)
+    visit(owner, finder)
+    return finder.found
+
+
+class _StoredOnSelf(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value == self.name and any(
+                (dotted(t.target) or "").startswith("self.") for t in node.targets):
+            self.found = True
 
 
 # --- is the thread started? ------------------------------------------------------------------------------
