@@ -1,0 +1,89 @@
+"""Relevance (`docs/relevance.md`): code only command-line tools reach, where another function's docstring
+names it. Each class has both sides: the shape real code has where nothing can be lost (no finding) and its
+twin where the context is really lost."""
+
+from __future__ import annotations
+
+import ast
+
+from hypothesis import given, strategies as st
+
+from proplint.core.reach import reached_only_by_tools, unreached_definition
+
+DOCKER = {"Dockerfile": "FROM python:3.12\nCMD [\"python\", \"-m\", \"app\"]\n"}
+OTEL_APP = {"app/__init__.py": "", "app/telemetry.py": ("from opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n\n\n"
+                                                       "def traced(name):\n    return tracer.start_as_current_span(name)\n")}
+_APP = {**DOCKER, **OTEL_APP}
+
+
+def codes(project):
+    return [f.code for f in project.check()]
+
+
+# --- a docstring names a function; it runs nothing ---------------------------------------------------------
+
+#: the shape of a cron job's runner: `run` is the application's (a consumer calls it), `run_cron_job` only a
+#: command's; `run`'s docstring says how it differs from `run_cron_job`
+_OPTIMIZE = (
+    "from concurrent.futures import ThreadPoolExecutor\n\nfrom app.telemetry import traced\n\n\n"
+    "def run(parts):\n"
+    "    \"\"\"The basic form. Deliberately separate from `run_cron_job`, which runs in threads.\"\"\"\n"
+    "    for part in parts:\n        optimize(part)\n\n\n"
+    "def run_cron_job(parts):\n    runner(parts)\n\n\n"
+    "def runner(parts):\n"
+    "    with ThreadPoolExecutor(4) as pool:\n        for part in parts:\n            pool.submit(optimize, part)\n\n\n"
+    "def optimize(part):\n    with traced('optimize'):\n        print(part)\n"
+)
+_OPTIMIZE_FILES = {**_APP, "app/consumer.py": "from app.optimize import run\n",
+                   "app/cli/optimize.py": "from app.optimize import run_cron_job\n\nrun_cron_job([])\n"}
+
+
+def test_a_function_another_docstring_names_is_still_reached_only_by_the_tool(make_project):
+    # `runner` runs from `run_cron_job` only, which only the `cli/` command calls: no request on the caller's side
+    assert codes(make_project(_OPTIMIZE, {}, _OPTIMIZE_FILES, path="app/optimize.py")) == []
+
+
+def test_a_function_the_application_calls_through_a_documented_one_is_kept(make_project):
+    # the twin: `run` calls `run_cron_job` (not only names it in its docstring): the application reaches the pool
+    calls = _OPTIMIZE.replace("    for part in parts:\n        optimize(part)\n",
+                              "    run_cron_job(parts)\n", 1)
+    assert codes(make_project(calls, {}, _OPTIMIZE_FILES, path="app/optimize.py")) == ["PRP203"]
+    # a string that is not a docstring (a name looked up: `getattr(module, "run_cron_job")`) keeps it reached
+    named = _OPTIMIZE.replace("    for part in parts:\n        optimize(part)\n",
+                              "    globals()[\"run_cron_job\"](parts)\n", 1)
+    assert codes(make_project(named, {}, _OPTIMIZE_FILES, path="app/optimize.py")) == ["PRP203"]
+
+
+def test_a_private_helper_only_a_docstring_names_is_unreached(make_project):
+    code = ("import threading\n\n\ndef handle(job):\n    \"\"\"Runs the job inline (`_fanout` did it in a thread).\"\"\"\n"
+            "    job()\n\n\ndef _fanout(job):\n    threading.Thread(target=job).start()\n")
+    assert codes(make_project(code, {}, _APP, path="app/jobs.py")) == []
+    # the twin: `handle` calls it
+    called = code.replace("    job()\n", "    _fanout(job)\n")
+    assert codes(make_project(called, {}, _APP, path="app/jobs.py")) == ["PRP201"]
+
+
+def test_the_module_docstring_still_counts_as_a_mention(make_project):
+    # a module's own docstring may name what it is run as (`python -m app.jobs` runs `_main`): kept
+    code = ("\"\"\"Run as a job: `_fanout` starts the work.\"\"\"\nimport threading\n\n\n"
+            "def _fanout(job):\n    threading.Thread(target=job).start()\n")
+    assert codes(make_project(code, {}, _APP, path="app/jobs.py")) == ["PRP201"]
+
+
+_NAMES = st.from_regex(r"[a-z][a-z_]{2,10}", fullmatch=True).filter(lambda n: n not in {"def", "for", "not", "and"})
+
+
+@given(caller=_NAMES, helper=_NAMES, called=st.booleans())
+def test_a_docstring_never_reaches_and_a_call_always_does(caller, helper, called):
+    if caller == helper:
+        return
+    body = f"    {helper}()\n" if called else "    pass\n"
+    source = (f"def {caller}():\n    \"\"\"Unlike `{helper}`, this one is simple.\"\"\"\n{body}\n\n"
+              f"def _{helper}_x():\n    pass\n\n\ndef {helper}():\n    pass\n")
+    tree = ast.parse(source)
+    line = len(source.splitlines())
+    # `helper` is called by `caller`, which the application names: reached; only documented: unreached
+    dead = unreached_definition(tree, line, {caller, "mod"}, set(), "mod", True)
+    assert (dead is None) == called
+    tools = reached_only_by_tools(tree, line, {"mod"}, {caller}, "mod", True, frozenset())
+    assert tools == helper
