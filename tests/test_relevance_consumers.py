@@ -9,6 +9,7 @@ import ast
 from hypothesis import given, strategies as st
 
 from proplint.core.reach import reached_only_by_tools, unreached_definition
+from proplint.families.messaging.facts import tracing_call
 
 DOCKER = {"Dockerfile": "FROM python:3.12\nCMD [\"python\", \"-m\", \"app\"]\n"}
 OTEL_APP = {"app/__init__.py": "", "app/telemetry.py": ("from opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n\n\n"
@@ -87,3 +88,60 @@ def test_a_docstring_never_reaches_and_a_call_always_does(caller, helper, called
     assert (dead is None) == called
     tools = reached_only_by_tools(tree, line, {"mod"}, {caller}, "mod", True, frozenset())
     assert tools == helper
+
+
+# --- a consumer in a part of the project that only sets tracing up ----------------------------------------
+
+_SHARED_TRACING = {
+    "libs/obs/__init__.py": "",
+    "libs/obs/tracing.py": ("from opentelemetry import trace\nfrom opentelemetry.propagate import inject\n\n\n"
+                            "def init_tracing(name):\n    return trace.get_tracer(name)\n\n\n"
+                            "def inject_trace_context(carrier):\n    inject(carrier)\n\n\n"
+                            "def trace_operation(name):\n    return trace.get_tracer(name).start_as_current_span(name)\n"),
+    "libs/obs/web.py": ("def setup_tracing_middleware(app, tracer):\n    app.tracer = tracer\n\n\n"
+                        "def extract_correlation_id(request):\n    return request.headers.get('x-correlation-id')\n"),
+}
+#: a service that sets tracing up (a tracer provider, its request middleware) and follows a correlation id
+_BILLING = {
+    **_SHARED_TRACING,
+    "services/billing/Dockerfile": "FROM python:3.12\nCMD [\"python\", \"-m\", \"billing.app\"]\n",
+    "services/billing/app.py": ("from obs.tracing import init_tracing\nfrom obs.web import setup_tracing_middleware\n\n"
+                                "APP = object()\nsetup_tracing_middleware(APP, init_tracing('billing'))\n"),
+    "services/billing/routes.py": ("from obs.web import extract_correlation_id\n\n\n"
+                                   "def correlation(request):\n    return extract_correlation_id(request)\n"),
+    "services/billing/store.py": "async def save(value):\n    await DATABASE.insert(value)\n",
+}
+_CONSUMER = ("from aiokafka import AIOKafkaConsumer\n\nfrom store import save\n\n\n"
+             "async def run():\n    consumer = AIOKafkaConsumer('charges')\n    async for msg in consumer:\n"
+             "        await save(msg.value)\n")
+
+
+def test_a_consumer_in_a_service_that_only_sets_tracing_up_is_not_reported(make_project):
+    # `init_tracing` and the request middleware start no span the consumer's processing runs under, and
+    # `extract_correlation_id` is no tracing helper ("extract" is not "trace"): nothing reads a restored trace
+    assert codes(make_project(_CONSUMER, {}, _BILLING, path="services/billing/kafka_consumer.py")) == []
+
+
+def test_a_consumer_in_a_service_that_traces_or_sends_the_trace_on_is_reported(make_project):
+    # the twins: the service injects the trace into what it publishes, or starts spans of its own
+    injects = {**_BILLING, "services/billing/publisher.py": (
+        "from obs.tracing import inject_trace_context\n\n\ndef publish(envelope):\n"
+        "    inject_trace_context(envelope.metadata)\n")}
+    assert codes(make_project(_CONSUMER, {}, injects, path="services/billing/kafka_consumer.py")) == ["PRP302"]
+    spans = {**_BILLING, "services/billing/store.py": (
+        "from obs.tracing import trace_operation\n\n\nasync def save(value):\n    with trace_operation('save'):\n"
+        "        await DATABASE.insert(value)\n")}
+    assert codes(make_project(_CONSUMER, {}, spans, path="services/billing/kafka_consumer.py")) == ["PRP302"]
+    # a bare decorator of the project's tracing helper starts spans too
+    decorated = {**_BILLING, "services/billing/store.py": (
+        "from obs.tracing import traced\n\n\n@traced\nasync def save(value):\n    await DATABASE.insert(value)\n"),
+        "libs/obs/tracing.py": _SHARED_TRACING["libs/obs/tracing.py"] + (
+            "\n\ndef traced(fn):\n    return fn\n")}
+    assert codes(make_project(_CONSUMER, {}, decorated, path="services/billing/kafka_consumer.py")) == ["PRP302"]
+
+
+def test_the_words_of_a_call_say_whether_it_traces():
+    assert [tracing_call(n) for n in ("obs.inject_trace_context", "trace_operation", "get_tracer", "startSpan",
+                                      "otel_span", "traced")] == [True] * 6
+    assert [tracing_call(n) for n in ("obs.init_tracing", "setup_tracing_middleware", "TracingMiddleware",
+                                      "configure_otel", "extract_correlation_id", "contract_total")] == [False] * 6
