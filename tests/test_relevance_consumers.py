@@ -138,6 +138,11 @@ def test_a_consumer_in_a_service_that_traces_or_sends_the_trace_on_is_reported(m
         "libs/obs/tracing.py": _SHARED_TRACING["libs/obs/tracing.py"] + (
             "\n\ndef traced(fn):\n    return fn\n")}
     assert codes(make_project(_CONSUMER, {}, decorated, path="services/billing/kafka_consumer.py")) == ["PRP302"]
+    # the tracer `init_tracing` returns starts the spans: the call of the span is what counts, not the helper
+    own_spans = {**_BILLING, "services/billing/store.py": (
+        "from obs.tracing import init_tracing\n\ntracer = init_tracing('billing')\n\n\nasync def save(value):\n"
+        "    with tracer.start_as_current_span('save'):\n        await DATABASE.insert(value)\n")}
+    assert codes(make_project(_CONSUMER, {}, own_spans, path="services/billing/kafka_consumer.py")) == ["PRP302"]
 
 
 def test_the_words_of_a_call_say_whether_it_traces():

@@ -613,13 +613,17 @@ def restoring_modules(index: ProjectIndex, catalog: Catalog, config: Config) -> 
 
 
 def traced_units(index: ProjectIndex) -> frozenset[str]:
-    """The units that trace: a file imports a tracing SDK, or calls a tracing helper (a word of its name is
-    about tracing or spans: `trace_operation`, `inject_trace_context`, `start_span`, `get_tracer`), other than
-    one that only sets tracing up or traces requests (`init_tracing`, `setup_tracing_middleware`)."""
+    """The units that trace: a file imports a tracing SDK, starts a span or reads the current context (a
+    `[[trace_activity]]` source or reader), or calls a tracing helper (a word of its name is about tracing or
+    spans: `trace_operation`, `inject_trace_context`, `start_span`, `get_tracer`), other than one that only
+    sets tracing up or traces requests (`init_tracing`, `setup_tracing_middleware`)."""
     def compute(ix: ProjectIndex) -> frozenset[str]:
         units = {unit_of(rel) for rel, _ in ix.tracing()}
         units |= {unit_of(rel) for rel, f in ix.facts("messaging.restoring")
                   if any(tracing_call(c) for c in f.get("calls", ()))}
+        # a span started or a context read by a catalog call, whatever holds the tracer (`tracer =
+        # init_tracing(...)`; `tracer.start_as_current_span(...)`): `core/units.py`'s sources and readers
+        units |= {unit_of(rel) for rel, act in ix.facts("activity") if act.get("source") or act.get("reader")}
         return frozenset(units)
     return index.derived("messaging.traced_units", compute)
 
