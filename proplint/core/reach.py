@@ -27,7 +27,8 @@ Deployment and dependency files add their `module:attr` entry points (a Procfile
   A private name (`_helper`) is judged anywhere.
 
 This is conservative in one direction only: any mention (a comment in a string, an attribute of the same
-name elsewhere) keeps the code reached.
+name elsewhere) keeps the code reached, except a docstring of the module's own functions and classes: a
+docstring runs nothing (`run_optimize`'s "separate from `run_optimize_cron_job`" does not call it).
 """
 
 from __future__ import annotations
@@ -238,11 +239,31 @@ def _defined_name(stmt: ast.stmt) -> str | None:
     return None
 
 
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring constants of the module's functions and classes (what documents them runs
+    nothing). The module's own docstring is not among them: it may name what the module is run as."""
+    out = set()
+    for node in all_nodes(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str):
+                out.add(id(first.value))
+    return out
+
+
+def _names_in_string(node: ast.AST, word: "re.Pattern[str]", docstrings: set[int]) -> bool:
+    """A string constant (not a docstring) that names the word: a dotted path, a `getattr` name."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings \
+        and word.search(node.value) is not None
+
+
 def _used_in_module(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
     """`name` is used in its own module outside the statement that defines it (a use in its own body, such
-    as recursion, does not make it reached)."""
+    as recursion, does not make it reached; nor does a mention in another definition's docstring)."""
     first, last = _span(stmt)
     word = re.compile(rf"\b{re.escape(name)}\b")
+    docstrings = _docstrings(tree)
     for node in all_nodes(tree):
         lineno = getattr(node, "lineno", None)
         if lineno is None or first <= lineno <= last:
@@ -251,7 +272,7 @@ def _used_in_module(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
             return True
         if isinstance(node, ast.Attribute) and node.attr == name:
             return True
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and word.search(node.value):
+        if _names_in_string(node, word, docstrings):
             return True
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             return True
@@ -305,14 +326,14 @@ def _module_users(tree: ast.Module, stmt: ast.stmt, name: str) -> "list[ast.stmt
     module judges (a module-level call, `__all__`, a decorator, a string naming it)."""
     users: list[ast.stmt] = []
     word = re.compile(rf"\b{re.escape(name)}\b")
+    docstrings = _docstrings(tree)
     for top in tree.body:
         if top is stmt:
             continue
         for node in all_nodes(top):
             used = (isinstance(node, ast.Name) and node.id == name) or (
-                isinstance(node, ast.Attribute) and node.attr == name) or (
-                isinstance(node, ast.Constant) and isinstance(node.value, str) and word.search(node.value)) or (
-                isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names)
+                isinstance(node, ast.Attribute) and node.attr == name) or _names_in_string(
+                node, word, docstrings) or (isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names)
             if used:
                 if _defined_name(top) is None or isinstance(top, (ast.Assign, ast.AnnAssign)) \
                         or any(node in all_nodes(d) for d in getattr(top, "decorator_list", ())):

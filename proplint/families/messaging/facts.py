@@ -9,6 +9,7 @@ token gate `gate_tokens(catalog)`, and the queries over the index the check and 
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from proplint.core.catalog import Catalog
@@ -467,9 +468,15 @@ def imported_after(index: ProjectIndex, module: str | None, library: str) -> boo
 #: words a called name must contain to be kept as a possible call of a project restorer (the index stores
 #: only these: a restorer is a tracing helper, and its name says so)
 _TRACING_WORDS = ("trace", "context", "extract", "carrier", "span", "propagat", "otel", "telemetry")
-#: folders that hold one unit (a service, an app, a library) per subfolder in a monorepo
-#: words of a called name that say the caller traces (spans, a tracer, telemetry)
+#: the start of a word of a called name that says the caller traces (a trace, a tracer, spans, telemetry):
+#: a word of the name, not any substring (`extract_correlation_id` is not about tracing)
 _TRACING_CALLS = ("trac", "span", "otel", "telemetry")
+#: words of a tracing call that only sets tracing up (a tracer provider: `init_tracing`) or traces requests
+#: (`setup_tracing_middleware`): neither starts a span a consumer's processing runs under (`core/units.py`)
+_SETUP_WORDS = frozenset({"init", "initialize", "initialise", "setup", "configure", "install", "middleware",
+                          "shutdown", "teardown"})
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+#: folders that hold one unit (a service, an app, a library) per subfolder in a monorepo
 _CONTAINERS = frozenset({"services", "apps", "packages", "libs", "components", "projects", "src", "modules"})
 
 
@@ -512,6 +519,12 @@ def collect_restoring(tree: ast.Module, imports: dict, module: str | None, confi
     calls = set()
     fields: dict[str, set[str]] = {}
     for node in all_nodes(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and id(node) not in inside:
+            for dec in node.decorator_list:  # a bare `@traced` calls the helper too (a call is seen below)
+                q = None if isinstance(dec, ast.Call) else ast_qualname(dec, imports)
+                if q and (q in extractors or any(w in q.rsplit(".", 1)[-1].lower() for w in _TRACING_WORDS)
+                          or tracing_call(q)):
+                    calls.add(q)
         if isinstance(node, ast.Call) and id(node) not in inside:
             q = ast_qualname(node.func, imports)
             if q and (q in extractors or any(w in q.rsplit(".", 1)[-1].lower() for w in _TRACING_WORDS)):
@@ -600,14 +613,26 @@ def restoring_modules(index: ProjectIndex, catalog: Catalog, config: Config) -> 
 
 
 def traced_units(index: ProjectIndex) -> frozenset[str]:
-    """The units that use tracing at all: a file imports a tracing SDK, or calls a tracing helper (a name
-    about tracing or spans: `init_tracing`, `trace_operation`, `start_span`)."""
+    """The units that trace: a file imports a tracing SDK, starts a span or reads the current context (a
+    `[[trace_activity]]` source or reader), or calls a tracing helper (a word of its name is about tracing or
+    spans: `trace_operation`, `inject_trace_context`, `start_span`, `get_tracer`), other than one that only
+    sets tracing up or traces requests (`init_tracing`, `setup_tracing_middleware`)."""
     def compute(ix: ProjectIndex) -> frozenset[str]:
         units = {unit_of(rel) for rel, _ in ix.tracing()}
         units |= {unit_of(rel) for rel, f in ix.facts("messaging.restoring")
-                  if any(w in c.rsplit(".", 1)[-1].lower() for c in f.get("calls", ()) for w in _TRACING_CALLS)}
+                  if any(tracing_call(c) for c in f.get("calls", ()))}
+        # a span started or a context read by a catalog call, whatever holds the tracer (`tracer =
+        # init_tracing(...)`; `tracer.start_as_current_span(...)`): `core/units.py`'s sources and readers
+        units |= {unit_of(rel) for rel, act in ix.facts("activity") if act.get("source") or act.get("reader")}
         return frozenset(units)
     return index.derived("messaging.traced_units", compute)
+
+
+def tracing_call(qualname: str) -> bool:
+    """The called name (its last part) has a word about tracing or spans, and none that says it only sets
+    tracing up or traces requests."""
+    words = [w.lower() for w in _WORD.findall(qualname.rsplit(".", 1)[-1])]
+    return any(w.startswith(_TRACING_CALLS) for w in words) and not _SETUP_WORDS.intersection(words)
 
 
 # --- what takes messages off a destination (`[[producer]] taken_by`) ------------------------------------

@@ -7,8 +7,8 @@ family's side of `core/relevance.py`):
 * another tracing SDK that is the project's only tracing carries the library by itself (Sentry's Celery,
   rq and huey integrations; `[[sdk_propagation]]`);
 * a consumer whose part of the project restores contexts with the project's own helper somewhere (the
-  handler it hands the message to, in another module), or uses no tracing at all (nothing there reads the
-  trace);
+  handler it hands the message to, in another module), or traces nothing (nothing there reads the trace: it
+  uses no tracing, or only sets it up and traces its requests, `init_tracing`, `setup_tracing_middleware`);
 * the message is not a unit of work that continues a trace: a one-character or numeric payload (a signal:
   `rpush(key, b"1")` wakes the waiter that already holds the trace), a copy to a dead-letter queue (the destination
   or the enclosing function names one: `dlq`, `dead_letter`, `poison`), or a push onto a Redis list that
@@ -51,8 +51,9 @@ class Relevance:
         """A consumer whose module imports a project module that restores received contexts with an extractor
         or the project's own helper (`use_trace_context(envelope.metadata)` in the handler module it hands
         the message to), or, in a deployed service, whose part (a service of a monorepo, `facts.unit_of`)
-        uses no tracing at all (no reader of the trace there: it follows its own correlation id, or writes
-        to a store)."""
+        traces nothing (`facts.traced_units`: no span started, no carrier injected or restored there, only
+        tracing set up and requests traced; no reader of the trace: it follows its own correlation id, or
+        writes to a store)."""
         index, catalog, config = self.ctx.index, self.ctx.catalog, self.ctx.config
         restoring = restoring_modules(index, catalog, config) - {self.ctx.module_name}
         if restoring and any(q == m or q.startswith(m + ".") for q in self.ctx.resolver.module_scope.imports().values()

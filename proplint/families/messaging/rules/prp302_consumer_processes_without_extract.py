@@ -99,6 +99,12 @@ class ConsumerWithoutExtract(Rule):
           trace. A call of the project's own code, or of an unannotated parameter, may read it.
         - A deploy unit whose only tracing is a server's instrumentation or interceptor (one span per
           request, `core/units.py`): nothing its consumers run is under such a span.
+        - A part of a deployed project (a service of a monorepo, `services/<name>/`) that traces nothing
+          itself: no file of it imports a tracing SDK, starts a span or reads the current context
+          (`tracer.start_as_current_span`, `inject`), or calls a tracing helper (a word of the name about
+          traces or spans: `trace_operation`, `inject_trace_context`, `@traced`) other than one that only sets
+          tracing up or traces requests (`init_tracing`, `setup_tracing_middleware`). No span there would
+          be parented by a restored context, and no carrier sends it on.
     """
     example = """
         import json
