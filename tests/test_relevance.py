@@ -605,3 +605,19 @@ def test_a_loop_thread_stored_on_the_instance_after_it_is_built_is_long_lived(ma
            "app/middleware.py": "from app.context import request_id\n\n\ndef mw(req):\n    request_id.set(req.id)\n"}
     found = codes(make_project(code, {}, ctx, path="app/directory.py"))
     assert "PRP001" not in found and ("PRP201" in found) is reported
+
+
+@pytest.mark.parametrize("queryset, reported", [
+    ("", False),  # `Order.objects.filter(...)`: Django's manager, on a model of Django's classes
+    ("\n\nclass OrderQuerySet(models.QuerySet):\n    def filter(self, **kw):\n        return audit(super().filter(**kw))\n",
+     True),       # the twin: the project overrides `filter` on a Django class: its code may read
+])
+def test_a_model_manager_method_no_project_class_of_that_library_defines_is_the_library_s(make_project, queryset,
+                                                                                            reported):
+    models = ("from django.db import models\n\n\nclass WithMetadata(models.Model):\n    pass\n\n\n"
+              "class Order(WithMetadata):\n    objects = None\n" + queryset)
+    code = ("from concurrent.futures import ThreadPoolExecutor\n\nfrom app.models import Order\n\n"
+            "pool = ThreadPoolExecutor()\n\n\ndef place(n):\n    pool.submit(lambda: Order.objects.filter(n=n).update(n=0))\n")
+    ctx = {**OTEL_APP, "app/context.py": "from contextvars import ContextVar\n\nrequest_id = ContextVar('request_id')\n",
+           "app/middleware.py": "from app.context import request_id\n\n\ndef mw(req):\n    request_id.set(req.id)\n"}
+    assert ("PRP203" in codes(make_project(code, {}, {**ctx, "app/models.py": models}, path="app/jobs.py"))) is reported

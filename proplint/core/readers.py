@@ -269,7 +269,14 @@ class Readers:
             bases, methods = cls
             called = parts[cut] if cut < len(parts) else "__init__"
             if called in methods:
-                return False
+                # a class attribute's method (`Order.objects.filter`: a model's manager) that no project
+                # class defines is the library's, on a model of library classes
+                after = parts[cut + 1] if cut + 1 < len(parts) else None
+                by_library = self.ctx.index.derived("readers.methods_by_library", _methods_by_library)
+                if after is None or any(after in by_library.get(top, ()) for top in _library_tops(
+                        self.ctx.index, ".".join(parts[:cut]))):
+                    return False
+                called = after
             return not self.stores_instrumented() and self._library_derived(bases, called)
         return False
 
@@ -313,6 +320,37 @@ class Readers:
             prefix = unit.replace("/", ".") + "." if unit else ""
             matches = [k for k in matches if k.startswith(prefix)] if prefix else []
         return matches[0] if len(matches) == 1 else None
+
+
+def _library_tops(index, q: str) -> set[str]:
+    """The top-level packages of the library classes project class `q` derives from, through its project
+    bases."""
+    classes = index.class_bases()
+    out: set[str] = set()
+    todo, seen = [q], set()
+    while todo and len(seen) < 50:
+        c = todo.pop()
+        if c in seen:
+            continue
+        seen.add(c)
+        for base in classes.get(c, ()):
+            if base in classes:
+                todo.append(base)
+            else:
+                out.add(base.split(".")[0])
+    return out
+
+
+def _methods_by_library(index) -> dict[str, frozenset[str]]:
+    """Library top-level package -> the names the project's classes deriving from it define (a custom
+    QuerySet's `active`, a Manager's `filter` override): on a model of that library, a member of another
+    name is the library's own."""
+    methods = {k: v for _, found in index.facts("class_methods") for k, v in found.items()}
+    out: dict[str, set[str]] = {}
+    for cls, names in methods.items():
+        for top in _library_tops(index, cls):
+            out.setdefault(top, set()).update(names)
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def _project_classes(index) -> tuple[dict[str, tuple[list[str], list[str]]], dict[str, list[str]]]:
