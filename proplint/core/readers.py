@@ -344,6 +344,7 @@ class _Calls(cst.CSTVisitor):
         self.inert = inert
         self.follow = follow
         self.reads = False
+        self.fed: set[int] = set()  # lambdas handed to an inert call with inert arguments (`_feed_lambdas`)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
@@ -351,7 +352,49 @@ class _Calls(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> bool:
         if not self.reads and not self.readers.call_inert(node, self.inert, follow=self.follow):
             self.reads = True
+        elif not self.reads:
+            self._feed_lambdas(node)
         return not self.reads
+
+    def _feed_lambdas(self, call: cst.Call) -> None:
+        """`sorted(files, key=lambda f: f.stat().st_mtime)`: an inert call runs a lambda it is handed only on
+        values it made from its other arguments; where those are inert, so are the lambda's parameters."""
+        lambdas = [a.value for a in call.args if isinstance(a.value, cst.Lambda)]
+        if lambdas and all(_inert_expr(self.readers, a.value, self.inert) for a in call.args
+                           if not isinstance(a.value, cst.Lambda)):
+            self.fed.update(id(fn) for fn in lambdas)
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        if id(node) not in self.fed:
+            return True
+        params = {p.name.value for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)}
+        self._visit_scoped(node.body, self.inert | params)
+        return False
+
+    def _comprehension(self, node) -> bool:
+        """`[f for f in folder.glob("*.json")]`: a target bound from an inert iterable is inert in the
+        comprehension (its own scope: the name is not bound after it)."""
+        names = set(self.inert)
+        comp = node.for_in
+        while comp is not None:
+            if _inert_expr(self.readers, comp.iter, names):
+                names |= _target_names(comp.target)
+            comp = comp.inner_for_in
+        self._visit_scoped(node, names, own=True)
+        return False
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
+    def _visit_scoped(self, node: cst.CSTNode, names: set[str], own: bool = False) -> None:
+        if self.reads:
+            return
+        inner = _Calls(self.readers, names, self.follow)
+        inner.fed = self.fed
+        for part in _comprehension_parts(node) if own else (node,):
+            visit(part, inner)
+            if inner.reads:
+                break
+        self.reads = inner.reads
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if self._inert_value(node.value):
@@ -404,6 +447,20 @@ class _AllInert(cst.CSTVisitor):
         visit(node.value, self)  # `keyword=` names a parameter
         return False
 
+    def _comprehension(self, node) -> bool:
+        names = set(self.names)
+        comp = node.for_in
+        while comp is not None:
+            if not _inert_expr(self.readers, comp.iter, names):
+                self.inert = False
+                return False
+            names |= _target_names(comp.target)
+            comp = comp.inner_for_in
+        self.inert = self.inert and all(_inert_expr(self.readers, part, names) for part in _comprehension_parts(node))
+        return False
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
     def visit_Name(self, node: cst.Name) -> None:
         if node.value in ("self", "cls"):
             return  # reading an attribute runs nothing (a method call on it is judged as a call)
@@ -412,6 +469,24 @@ class _AllInert(cst.CSTVisitor):
             if q is None or not self.readers._library(q.split(".")[0]):
                 if not (q and self.readers._model_call(q)):
                     self.inert = False
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {n for el in target.elements for n in _target_names(el.value)}
+    return set()
+
+
+def _comprehension_parts(node) -> list[cst.CSTNode]:
+    """What a comprehension evaluates: its element (or key and value), each `for`'s iterable and its `if`s."""
+    parts: list[cst.CSTNode] = [node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt]
+    comp = node.for_in
+    while comp is not None:
+        parts += [comp.iter, *(c.test for c in comp.ifs)]
+        comp = comp.inner_for_in
+    return parts
 
 
 def _inert_expr(readers: Readers, expr: cst.BaseExpression, inert: set[str]) -> bool:
