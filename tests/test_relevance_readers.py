@@ -47,3 +47,44 @@ def test_a_comprehension_variable_does_not_leak_into_the_function(make_project):
     code = _PRUNE.replace("    for old in files[100:]:\n        old.unlink()\n",
                           "    names = [x for x in folder.iterdir()]\n    x = make_sink()\n    x.write(names)\n")
     assert codes(make_project(code, {}, OTEL_APP, path="app/log.py")) == ["PRP201"]
+
+
+# --- a debug record is read by nobody where the service runs -------------------------------------------
+
+_DEBUG = ("import logging\nimport os\nimport threading\n\nlogger = logging.getLogger(__name__)\n\n\n"
+          "def _cleanup(path: str) -> None:\n    try:\n        os.remove(path)\n    except OSError:\n"
+          "        logger.debug('already deleted: %s', path)\n\n\n"
+          "def cleanup(path):\n    threading.Thread(target=_cleanup, args=(path,)).start()\n")
+
+
+def test_a_thread_whose_only_log_record_is_a_debug_one_is_not_reported(make_project):
+    assert codes(make_project(_DEBUG, {}, REQUEST_ID, path="app/files.py")) == []
+    method = ("import logging\nimport os\nimport threading\n\n\nclass Files:\n"
+              "    def __init__(self):\n        self._log = logging.getLogger('files')\n\n"
+              "    def _cleanup(self, path: str) -> None:\n        try:\n            os.remove(path)\n"
+              "        except OSError:\n            self._log.debug('already deleted: %s', path)\n\n"
+              "    def cleanup(self, path):\n        threading.Thread(target=self._cleanup, args=(path,)).start()\n")
+    assert codes(make_project(method, {}, REQUEST_ID, path="app/files.py")) == []
+    loud = method.replace("self._log.debug(", "self._log.warning(")
+    assert codes(make_project(loud, {}, REQUEST_ID, path="app/files.py")) == ["PRP201"]
+
+
+@pytest.mark.parametrize("level", ["info", "warning", "error", "exception"])
+def test_a_thread_that_logs_above_debug_is_reported(make_project, level):
+    code = _DEBUG.replace("logger.debug(", f"logger.{level}(")
+    assert codes(make_project(code, {}, REQUEST_ID, path="app/files.py")) == ["PRP201"]
+
+
+def test_a_debug_record_of_another_modules_helper_is_not_a_read(make_project):
+    helper = _DEBUG.split("\n\n\ndef cleanup")[0] + "\n"
+    code = ("import threading\n\nfrom app.files import _cleanup\n\n\n"
+            "def cleanup(path):\n    threading.Thread(target=_cleanup, args=(path,)).start()\n")
+    assert codes(make_project(code, {}, {**REQUEST_ID, "app/files.py": helper}, path="app/jobs.py")) == []
+    loud = {**REQUEST_ID, "app/files.py": helper.replace("logger.debug(", "logger.warning(")}
+    assert codes(make_project(code, {}, loud, path="app/jobs.py")) == ["PRP201"]
+
+
+def test_a_debug_record_that_reads_a_context_var_in_its_arguments_is_still_a_read(make_project):
+    code = _DEBUG.replace("import threading\n", "import threading\n\nfrom app.ctx import request_id\n").replace(
+        "logger.debug('already deleted: %s', path)", "logger.debug('already deleted: %s', request_id.get())")
+    assert codes(make_project(code, {}, REQUEST_ID, path="app/files.py")) == ["PRP201"]

@@ -240,8 +240,10 @@ class _Body:
         if not isinstance(root, ast.Name):
             return _UNKNOWN
         name = root.id
-        if name in self.inert:
-            return Verdict(False, False)
+        if name in self.inert or _debug_record(func):
+            return Verdict(False, False)  # an inert value's method; a debug record, off where the service runs
+        if r.logs_read and last in LOG_METHODS and _log_receiver(func):
+            return Verdict(True, True)  # `self.logger.warning(...)`: a log record, whatever the logger's class
         q = self._qualname(func)
         if q in r.names:
             return Verdict(True, True)
@@ -252,7 +254,8 @@ class _Body:
         top = q.split(".")[0]
         if r.logs_read and (top in ("logging", "structlog", "loguru") or (
                 last in LOG_METHODS and "log" in name.lower())):
-            return Verdict(True, True)
+            loud = last not in DEBUG_METHODS  # a debug record is off where the service runs
+            return Verdict(loud, loud)
         if r._library(top):
             hit = r._instrumented_top(top)
             return Verdict(hit, False)
@@ -263,6 +266,23 @@ class _Body:
 
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "notice",
                           "success"})
+#: log levels off where a service runs: a record at this level is read by nobody in production, so the request
+#: context its formatter would stamp on it is not a read (`logger.debug(...)`)
+DEBUG_METHODS = frozenset({"debug"})
+
+
+def _log_receiver(func: ast.AST) -> bool:
+    """`logger.x`, `self._log.x`, `logging.x`: a method of a logger (a receiver whose name says `log`)."""
+    if not isinstance(func, ast.Attribute):
+        return False
+    receiver = func.value
+    name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
+    return isinstance(name, str) and "log" in name.lower()
+
+
+def _debug_record(func: ast.AST) -> bool:
+    """`logger.debug(...)`, `self._log.debug(...)`: a debug record of a logger."""
+    return isinstance(func, ast.Attribute) and func.attr in DEBUG_METHODS and _log_receiver(func)
 
 
 def _own_nodes(node: ast.AST):

@@ -30,7 +30,7 @@ import sys
 import libcst as cst
 
 from proplint.core.context import FileContext
-from proplint.core.foreign import LOG_METHODS, PLAIN_TYPES, Judge, project_code
+from proplint.core.foreign import DEBUG_METHODS, LOG_METHODS, PLAIN_TYPES, Judge, project_code
 from proplint.core.resolve import self_attribute
 from proplint.core.relevance import project_context
 from proplint.core.units import importable_tops, units
@@ -202,8 +202,10 @@ class Readers:
         if isinstance(root, cst.Call):
             return depth < _MAX_DEPTH and self.call_inert(root, inert, depth + 1, follow)
         name = root.value
-        if name in inert:
-            return True
+        if name in inert or _debug_record(func):
+            return True  # an inert value's method; a debug record, off where the service runs
+        if self.logs_read and last in _LOG_METHODS and _log_receiver(func):
+            return False  # `self.logger.warning(...)`: a log record, whatever the logger's class
         helper = self._helper(func)
         if helper is not None:  # the module's own function, or a method of the class at hand: look inside
             return follow < _MAX_FOLLOW and self._helper_inert(helper, follow + 1)
@@ -225,7 +227,7 @@ class Readers:
                 return bool(library) and library not in self.instrumented()
         top = q.split(".")[0]
         if self.logs_read and (top in _LOGGING or (last in _LOG_METHODS and "log" in name.lower())):
-            return False  # a log record: the project's request context is stamped on it
+            return last in DEBUG_METHODS  # a log record: the project's request context is stamped on it
         if self._library(top):
             return not self._instrumented_top(top)
         if self._model_call(q):
@@ -471,6 +473,20 @@ class _AllInert(cst.CSTVisitor):
                     self.inert = False
 
 
+def _log_receiver(func: cst.BaseExpression) -> bool:
+    """`logger.x`, `self._log.x`, `logging.x`: a method of a logger (a receiver whose name says `log`)."""
+    if not isinstance(func, cst.Attribute):
+        return False
+    receiver = func.value
+    name = receiver.attr.value if isinstance(receiver, cst.Attribute) else getattr(receiver, "value", "")
+    return isinstance(name, str) and "log" in name.lower()
+
+
+def _debug_record(func: cst.BaseExpression) -> bool:
+    """`logger.debug(...)`, `self._log.debug(...)`, `logging.debug(...)`: a debug record of a logger."""
+    return isinstance(func, cst.Attribute) and func.attr.value in DEBUG_METHODS and _log_receiver(func)
+
+
 def _target_names(target: cst.BaseExpression) -> set[str]:
     if isinstance(target, cst.Name):
         return {target.value}
@@ -529,9 +545,10 @@ class _RequestReads(cst.CSTVisitor):
         name = root.value if isinstance(root, cst.Name) else ""
         q = r.ctx.qualified_name(func) or ""
         top = q.split(".")[0]
-        if r.logs_read and (top in _LOGGING or (last in _LOG_METHODS and "log" in name.lower())):
-            self.reads = True
-            return False
+        logs = last in _LOG_METHODS and ("log" in name.lower() or _log_receiver(func))
+        if r.logs_read and (top in _LOGGING or logs):
+            self.reads = last not in DEBUG_METHODS  # a debug record is off where the service runs
+            return not self.reads
         if q in ("contextvars.copy_context", "structlog.contextvars.get_contextvars"):
             self.reads = True
             return False
