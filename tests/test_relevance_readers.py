@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-OTEL_APP = {"app/__init__.py": "", "app/telemetry.py": ("from opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n\n\n"
-                                                       "def traced(name):\n    return tracer.start_as_current_span(name)\n")}
+OTEL_APP = {"app/__init__.py": "",
+            "app/telemetry.py": ("from opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n\n\n"
+                                 "def traced(name):\n    return tracer.start_as_current_span(name)\n")}
 #: a project whose log records carry its request context (a request ContextVar a log filter can read)
 REQUEST_ID = {**OTEL_APP, "app/ctx.py": "import contextvars\n\nrequest_id = contextvars.ContextVar('rid')\n"}
 
@@ -22,7 +23,8 @@ _PRUNE = ("import json\nimport os\nimport threading\nfrom pathlib import Path\n\
           "def _record(folder: Path, message: dict) -> None:\n"
           "    files = sorted([f for f in folder.glob('*.json')], key=lambda x: x.stat().st_mtime, reverse=True)\n"
           "    for old in files[100:]:\n        old.unlink()\n"
-          "    with open(folder / 'last.json', 'w') as f:\n        json.dump(message, f, default=lambda x: str(x))\n\n\n"
+          "    with open(folder / 'last.json', 'w') as f:\n"
+          "        json.dump(message, f, default=lambda x: str(x))\n\n\n"
           "def record(folder, message):\n    threading.Thread(target=_record, args=(folder, message)).start()\n")
 
 
@@ -88,3 +90,40 @@ def test_a_debug_record_that_reads_a_context_var_in_its_arguments_is_still_a_rea
     code = _DEBUG.replace("import threading\n", "import threading\n\nfrom app.ctx import request_id\n").replace(
         "logger.debug('already deleted: %s', path)", "logger.debug('already deleted: %s', request_id.get())")
     assert codes(make_project(code, {}, REQUEST_ID, path="app/files.py")) == ["PRP201"]
+
+
+# --- callbacks a library calls with its own event hold no request of the project's ---------------------
+
+_ADDON = ("import asyncio\nimport logging\nimport socket\n\nfrom mitmproxy import http\n\n"
+          "logger = logging.getLogger(__name__)\n\n\n"
+          "def destination_is_blocked(host: str, port: int) -> bool:\n    try:\n"
+          "        socket.getaddrinfo(host, port)\n    except OSError as exc:\n"
+          "        logger.warning('resolution failed %s', exc)\n        return True\n    return False\n\n\n"
+          "class GateAddon:\n    async def request(self, flow: http.HTTPFlow) -> None:\n"
+          "        if await asyncio.get_running_loop().run_in_executor(\n"
+          "                None, destination_is_blocked, flow.request.host, flow.request.port):\n"
+          "            flow.response = None\n")
+
+
+def test_work_a_proxy_addon_hook_submits_is_not_reported(make_project):
+    assert codes(make_project(_ADDON, {}, REQUEST_ID, path="app/gate.py")) == []
+
+
+@pytest.mark.parametrize("change", [
+    # the same submit from a method the project's requests call (no library event in its signature)
+    ("async def request(self, flow: http.HTTPFlow)", "async def request(self, flow)"),
+    # the class sets the project's request ContextVar in a hook: later hooks of the connection hold it
+    ("class GateAddon:\n", "class GateAddon:\n    def requestheaders(self, flow: http.HTTPFlow) -> None:\n"
+                           "        request_id.set(flow.request.headers.get('x-request-id'))\n\n"),
+    # the submit runs inside a scope of the project's, which may make a context current around it
+    ("        if await asyncio.get_running_loop().run_in_executor(\n"
+     "                None, destination_is_blocked, flow.request.host, flow.request.port):\n",
+     "        with tenant_scope(flow):\n            if await asyncio.get_running_loop().run_in_executor(\n"
+     "                    None, destination_is_blocked, flow.request.host, flow.request.port):\n    "),
+])
+def test_a_hook_that_holds_the_projects_context_is_reported(make_project, change):
+    code = _ADDON.replace(*change).replace(
+        "from mitmproxy import http\n",
+        "from mitmproxy import http\n\nfrom app.ctx import request_id\nfrom app.scope import tenant_scope\n")
+    files = {**REQUEST_ID, "app/scope.py": "def tenant_scope(flow):\n    return open(flow)\n"}
+    assert codes(make_project(code, {}, files, path="app/gate.py")) == ["PRP204"]
