@@ -127,3 +127,47 @@ def test_a_hook_that_holds_the_projects_context_is_reported(make_project, change
         "from mitmproxy import http\n\nfrom app.ctx import request_id\nfrom app.scope import tenant_scope\n")
     files = {**REQUEST_ID, "app/scope.py": "def tenant_scope(flow):\n    return open(flow)\n"}
     assert codes(make_project(code, {}, files, path="app/gate.py")) == ["PRP204"]
+
+
+# --- the project's database helpers in other modules (`core/foreign.py`) --------------------------------
+
+_DB = ("from psycopg import Cursor\nfrom psycopg.rows import DictRow\nfrom psycopg_pool import ConnectionPool\n\n"
+       "from app.errors import MigrationError\n\n"
+       "pool: ConnectionPool[DictRow] = ConnectionPool('dbname=app', open=False)\n\n\n"
+       "def new_conn():\n    if pool.closed:\n        pool.open()\n    return pool.connection()\n\n\n"
+       "def indices(curs: Cursor[DictRow] | None) -> list[int]:\n"
+       "    if rows := curs.execute('SELECT idx FROM version WHERE state != %s', (State.DONE,)).fetchall():\n"
+       "        return [row.get('idx', 0) for row in rows]\n"
+       "    raise MigrationError('no index')\n")
+_ERRORS = "class AppError(Exception):\n    pass\n\n\nclass MigrationError(AppError):\n    pass\n"
+_MIGRATE = ("import threading\n\nfrom app import db\n\n\n"
+            "def _migrate() -> None:\n    with db.new_conn() as conn:\n        with conn.cursor() as curs:\n"
+            "            db.indices(curs)\n\n\n"
+            "def migrate():\n    threading.Thread(target=_migrate).start()\n")
+
+
+def _db_files(db: str = _DB, errors: str = _ERRORS) -> dict[str, str]:
+    return {**OTEL_APP, "app/db.py": "from app.state import State\n" + db, "app/errors.py": errors,
+            "app/state.py": "import enum\n\n\nclass State(enum.Enum):\n    DONE = 'done'\n"}
+
+
+def test_a_thread_running_sql_through_the_projects_uninstrumented_database_helpers_reads_nothing(make_project):
+    assert codes(make_project(_MIGRATE, {}, _db_files(), path="app/migrate.py")) == []
+
+
+@pytest.mark.parametrize("db, errors", [
+    # the driver is instrumented in the unit: its spans would lose their parent
+    (_DB + "\n\nfrom opentelemetry.instrumentation.psycopg import PsycopgInstrumentor\n\n"
+           "PsycopgInstrumentor().instrument()\n", _ERRORS),
+    # the module-level pool is the project's own class, which may do anything
+    (_DB.replace("pool: ConnectionPool[DictRow] =", "pool: AuditedPool =").replace(
+        "from app.errors import MigrationError\n", "from app.errors import AuditedPool, MigrationError\n"),
+     _ERRORS + "\n\nclass AuditedPool:\n    closed = True\n"),
+    # the exception's base runs the project's code that starts a span
+    (_DB, _ERRORS.replace("class AppError(Exception):\n    pass\n",
+                          "from app.telemetry import traced\n\n\nclass AppError(Exception):\n"
+                          "    def __init__(self, msg):\n        with traced('error'):\n"
+                          "            super().__init__(msg)\n")),
+])
+def test_a_database_helper_that_may_read_is_reported(make_project, db, errors):
+    assert codes(make_project(_MIGRATE, {}, _db_files(db, errors), path="app/migrate.py")) == ["PRP201"]

@@ -241,8 +241,8 @@ class Readers:
         if self._judge is None:
             self._judge = Judge(self, project_code(self.ctx.index, units(self.ctx.index, self.ctx.catalog)
                                                    .module_files()))
-        if self._judge.code.function(q) is None:
-            return None
+        if self._judge.code.function(q) is None and q not in self._judge.code.inherited:
+            return None  # (a project class with no `__init__` of its own is judged by its bases)
         return self._judge.verdict(q)
 
     def _typed_receiver(self, func: cst.Attribute) -> bool | None:
