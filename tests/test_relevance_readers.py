@@ -171,3 +171,22 @@ def test_a_thread_running_sql_through_the_projects_uninstrumented_database_helpe
 ])
 def test_a_database_helper_that_may_read_is_reported(make_project, db, errors):
     assert codes(make_project(_MIGRATE, {}, _db_files(db, errors), path="app/migrate.py")) == ["PRP201"]
+
+
+# --- callables an object keeps ----------------------------------------------------------------------------
+
+_SHUTDOWN = ("import logging\nimport threading\n\n_LOGGER = logging.getLogger(__name__)\n\n\nclass Manager:\n"
+             "    def __init__(self):\n        self._close_callbacks = []\n        self._pending = []\n\n"
+             "    def _shutdown(self, reason=None) -> None:\n        _LOGGER.debug('stopping')\n"
+             "        for msg in self._pending:\n            msg.nack()\n"
+             "        for callback in self._close_callbacks:\n            callback(self, reason)\n\n"
+             "    def close(self, reason=None):\n"
+             "        threading.Thread(target=self._shutdown, kwargs={'reason': reason}).start()\n")
+
+
+def test_a_thread_that_runs_the_callbacks_its_object_keeps_is_reported(make_project):
+    assert codes(make_project(_SHUTDOWN, {}, REQUEST_ID, path="app/manager.py")) == ["PRP201"]
+    # the twin: only methods of the values it keeps (a library's message objects), and a debug record
+    quiet = _SHUTDOWN.replace("        for callback in self._close_callbacks:\n"
+                              "            callback(self, reason)\n", "")
+    assert codes(make_project(quiet, {}, REQUEST_ID, path="app/manager.py")) == []

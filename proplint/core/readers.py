@@ -347,11 +347,14 @@ class _Calls(cst.CSTVisitor):
         self.follow = follow
         self.reads = False
         self.fed: set[int] = set()  # lambdas handed to an inert call with inert arguments (`_feed_lambdas`)
+        self.stored: set[str] = set()  # names bound to what the object keeps (`self._callbacks`): may be callables
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
     def visit_Call(self, node: cst.Call) -> bool:
+        if not self.reads and isinstance(node.func, cst.Name) and node.func.value in self.stored:
+            self.reads = True  # `for callback in self._callbacks: callback(...)`: a callable the object keeps
         if not self.reads and not self.readers.call_inert(node, self.inert, follow=self.follow):
             self.reads = True
         elif not self.reads:
@@ -391,7 +394,7 @@ class _Calls(cst.CSTVisitor):
         if self.reads:
             return
         inner = _Calls(self.readers, names, self.follow)
-        inner.fed = self.fed
+        inner.fed, inner.stored = self.fed, self.stored
         for part in _comprehension_parts(node) if own else (node,):
             visit(part, inner)
             if inner.reads:
@@ -401,26 +404,28 @@ class _Calls(cst.CSTVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         if self._inert_value(node.value):
             for t in node.targets:
-                self._bind(t.target)
+                self._bind(t.target, _stored_state(node.value))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None and self._inert_value(node.value):
-            self._bind(node.target)
+            self._bind(node.target, _stored_state(node.value))
 
     def visit_For(self, node: cst.For) -> None:
         if self._inert_value(node.iter):
-            self._bind(node.target)
+            self._bind(node.target, _stored_state(node.iter))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and self._inert_value(node.item):
             self._bind(node.asname.name)
 
-    def _bind(self, target: cst.BaseExpression) -> None:
+    def _bind(self, target: cst.BaseExpression, stored: bool = False) -> None:
         if isinstance(target, cst.Name):
             self.inert.add(target.value)
+            if stored:
+                self.stored.add(target.value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for el in target.elements:
-                self._bind(el.value)
+                self._bind(el.value, stored)
 
     def _inert_value(self, expr: cst.BaseExpression) -> bool:
         finder = _AllInert(self.readers, self.inert)
@@ -485,6 +490,13 @@ def _log_receiver(func: cst.BaseExpression) -> bool:
 def _debug_record(func: cst.BaseExpression) -> bool:
     """`logger.debug(...)`, `self._log.debug(...)`, `logging.debug(...)`: a debug record of a logger."""
     return isinstance(func, cst.Attribute) and func.attr.value in DEBUG_METHODS and _log_receiver(func)
+
+
+def _stored_state(expr: cst.BaseExpression) -> bool:
+    """`self._callbacks`, `self._handlers[kind]`: state the object keeps, read with no call."""
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        expr = expr.value
+    return isinstance(expr, cst.Name) and expr.value in ("self", "cls")
 
 
 def _target_names(target: cst.BaseExpression) -> set[str]:
