@@ -140,8 +140,9 @@ class Judge:
 
     def _inherited_constructor(self, qualname: str, depth: int) -> Verdict:
         """`MigrationException("...")`: a project class with no `__init__` of its own runs its bases' one. Bases
-        that are library classes not instrumented in the unit (`Exception`), or project classes judged the same
-        way, read nothing; anything else is unknown."""
+        that are builtins (`Exception`), library classes where neither they nor a database or cache are
+        instrumented in the unit, or project classes judged the same way, read nothing; anything else is
+        unknown."""
         found = self.code.inherited.get(qualname)
         if found is None or depth >= _MAX_DEPTH:
             return _UNKNOWN
@@ -156,8 +157,8 @@ class Judge:
             if q is None:
                 return _UNKNOWN
             top = q.split(".")[0]
-            if self.readers._library(top):
-                maybe = maybe or self.readers._instrumented_top(top)
+            if self.readers._library(top):  # an object mapper's model reaches an instrumented store (`_model_call`)
+                maybe = maybe or self.readers._instrumented_top(top) or self.readers.stores_instrumented()
                 continue
             v = self.verdict(q, depth + 1)
             maybe, surely = maybe or v.maybe, surely or v.surely
