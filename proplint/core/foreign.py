@@ -49,6 +49,8 @@ class ProjectCode:
         self.module_files = module_files
         self._modules: dict[str, "tuple[ast.Module, dict[str, str], str] | None"] = {}
         self.verdicts: dict[tuple, Verdict] = {}
+        #: project classes found with no `__init__` of their own -> (the class, its module's imports, module, tree)
+        self.inherited: dict[str, tuple] = {}
 
     def _module(self, rel: str):
         if rel not in self._modules:
@@ -85,6 +87,8 @@ class ProjectCode:
                     if i == len(rest) - 1:
                         init = next((n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
                                      and n.name == "__init__"), None)
+                        if init is None:
+                            self.inherited[qualname] = (node, imports, module, tree)
                         return (init, node, imports, module, tree) if init is not None else None
                     body, cls = node.body, node
                     continue
@@ -126,12 +130,39 @@ class Judge:
             return self.code.verdicts[key]
         found = self.code.function(qualname)
         if found is None:
-            return _UNKNOWN
+            return self._inherited_constructor(qualname, depth)
         self.code.verdicts[key] = Verdict(maybe=False, surely=False)  # recursion: what is seen so far
         fn, cls, imports, module, tree = found
         result = _Body(self, fn, cls, imports, module, tree, depth).judge()
         self.code.verdicts[key] = result
         return result
+
+
+    def _inherited_constructor(self, qualname: str, depth: int) -> Verdict:
+        """`MigrationException("...")`: a project class with no `__init__` of its own runs its bases' one. Bases
+        that are builtins (`Exception`), library classes where neither they nor a database or cache are
+        instrumented in the unit, or project classes judged the same way, read nothing; anything else is
+        unknown."""
+        found = self.code.inherited.get(qualname)
+        if found is None or depth >= _MAX_DEPTH:
+            return _UNKNOWN
+        cls, imports, module, tree = found
+        local = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))}
+        maybe = surely = False
+        for base in cls.bases:
+            name = base.id if isinstance(base, ast.Name) else ""
+            if name and hasattr(builtins, name) and name not in imports and name not in local:
+                continue  # `Exception`, `ValueError`
+            q = ast_qualname(base, imports, module, local)
+            if q is None:
+                return _UNKNOWN
+            top = q.split(".")[0]
+            if self.readers._library(top):  # an object mapper's model reaches an instrumented store (`_model_call`)
+                maybe = maybe or self.readers._instrumented_top(top) or self.readers.stores_instrumented()
+                continue
+            v = self.verdict(q, depth + 1)
+            maybe, surely = maybe or v.maybe, surely or v.surely
+        return Verdict(maybe, surely)
 
 
 class _Body:
@@ -147,13 +178,8 @@ class _Body:
 
     def judge(self) -> Verdict:
         for a in (*self.fn.args.posonlyargs, *self.fn.args.args, *self.fn.args.kwonlyargs):
-            ann = a.annotation
-            if isinstance(ann, ast.Name) and ann.id in PLAIN_TYPES:
+            if a.annotation is not None and self._library_type(a.annotation):
                 self.inert.add(a.arg)
-            elif ann is not None:
-                q = self._qualname(ann)
-                if q and self.r._library(q.split(".")[0]) and not self.r._instrumented_top(q.split(".")[0]):
-                    self.inert.add(a.arg)
         for stmt in self.fn.body:
             self._statement(stmt)
             if self.maybe and self.surely:
@@ -162,6 +188,11 @@ class _Body:
 
     # -- walking ------------------------------------------------------------------------------------------
     def _statement(self, stmt: ast.stmt) -> None:
+        for node in _own_nodes(stmt):
+            if isinstance(node, ast.NamedExpr) and self._inert(node.value):
+                self._bind(node.target)  # `if rows := curs.execute(...).fetchall():`
+            elif isinstance(node, ast.comprehension) and self._inert(node.iter):
+                self._bind(node.target)  # `[row.get("id") for row in rows]`
         for node in _own_nodes(stmt):
             if isinstance(node, ast.Call):
                 self._call(node)
@@ -195,13 +226,40 @@ class _Body:
                 self._bind(el)
 
     def _inert(self, expr: ast.AST) -> bool:
-        for node in _own_nodes(expr):
-            if isinstance(node, ast.Call) and self._call_verdict(node).maybe:
-                return False
+        """Every call and name in `expr` is inert. What an inert call returns is a plain value, whatever its
+        arguments were (`curs.execute(SQL, (State.DONE,)).fetchall()`): its arguments are not looked at."""
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Call):
+                if self._call_verdict(node).maybe:
+                    return False
+                continue
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in self.inert \
                     and node.id not in ("self", "cls") and not self._is_library_name(node.id):
                 return False
+            if not isinstance(node, ast.Lambda):
+                stack.extend(ast.iter_child_nodes(node))
         return True
+
+    def _library_type(self, ann: ast.AST) -> bool:
+        """An annotation of a plain value or of a library's class not instrumented in the unit, generics and
+        `X | None` included (`curs: Cursor[DictRow]`, `pool: ConnectionPool | None`): its methods read nothing."""
+        ann = _plain_annotation(ann)
+        if ann is None:
+            return False
+        if isinstance(ann, ast.Name) and ann.id in PLAIN_TYPES:
+            return True
+        q = self._qualname(ann)
+        top = q.split(".")[0] if q else ""
+        return bool(top) and top not in ("typing", "typing_extensions", "collections", "abc") and \
+            self.r._library(top) and not self.r._instrumented_top(top)
+
+    def _module_value(self, name: str) -> bool:
+        """A module-level variable of this module whose annotation is a library's class not instrumented in
+        the unit (`pool: ConnectionPool[Connection] = create_pool()`): its methods read nothing."""
+        ann = _module_annotations(self.tree).get(name)
+        return ann is not None and self._library_type(ann)
 
     def _is_library_name(self, name: str) -> bool:
         if hasattr(builtins, name) and name not in self.imports:
@@ -240,8 +298,11 @@ class _Body:
         if not isinstance(root, ast.Name):
             return _UNKNOWN
         name = root.id
-        if name in self.inert:
-            return Verdict(False, False)
+        if name in self.inert or _debug_record(func) or name not in self.imports and func is not root \
+                and self._module_value(name):
+            return Verdict(False, False)  # an inert value's method; a debug record, off where the service runs
+        if r.logs_read and last in LOG_METHODS and _log_receiver(func):
+            return Verdict(True, True)  # `self.logger.warning(...)`: a log record, whatever the logger's class
         q = self._qualname(func)
         if q in r.names:
             return Verdict(True, True)
@@ -252,7 +313,8 @@ class _Body:
         top = q.split(".")[0]
         if r.logs_read and (top in ("logging", "structlog", "loguru") or (
                 last in LOG_METHODS and "log" in name.lower())):
-            return Verdict(True, True)
+            loud = last not in DEBUG_METHODS  # a debug record is off where the service runs
+            return Verdict(loud, loud)
         if r._library(top):
             hit = r._instrumented_top(top)
             return Verdict(hit, False)
@@ -263,6 +325,50 @@ class _Body:
 
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "notice",
                           "success"})
+#: log levels off where a service runs: a record at this level is read by nobody in production, so the request
+#: context its formatter would stamp on it is not a read (`logger.debug(...)`)
+DEBUG_METHODS = frozenset({"debug"})
+
+
+def _plain_annotation(ann: ast.AST) -> ast.AST | None:
+    """The class an annotation names: `Cursor` of `Cursor[DictRow]`, of `Cursor | None` and of
+    `Optional[Cursor]`; None for a string or a union of several classes."""
+    if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
+        sides = [a for a in (ann.left, ann.right) if not (isinstance(a, ast.Constant) and a.value is None)]
+        return _plain_annotation(sides[0]) if len(sides) == 1 else None
+    if isinstance(ann, ast.Subscript):
+        head = ann.value
+        if (head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")) == "Optional":
+            return _plain_annotation(ann.slice)
+        return head
+    return ann if isinstance(ann, (ast.Name, ast.Attribute)) else None
+
+
+def _module_annotations(tree: ast.Module) -> dict[str, ast.AST]:
+    """The module's annotated variables (`pool: ConnectionPool[...] = ...`), once per tree."""
+    found = _ANNOTATIONS.get(id(tree))
+    if found is None or found[0] is not tree:
+        found = (tree, {n.target.id: n.annotation for n in tree.body
+                        if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)})
+        _ANNOTATIONS[id(tree)] = found
+    return found[1]
+
+
+_ANNOTATIONS: dict[int, tuple[ast.Module, dict[str, ast.AST]]] = {}
+
+
+def _log_receiver(func: ast.AST) -> bool:
+    """`logger.x`, `self._log.x`, `logging.x`: a method of a logger (a receiver whose name says `log`)."""
+    if not isinstance(func, ast.Attribute):
+        return False
+    receiver = func.value
+    name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
+    return isinstance(name, str) and "log" in name.lower()
+
+
+def _debug_record(func: ast.AST) -> bool:
+    """`logger.debug(...)`, `self._log.debug(...)`: a debug record of a logger."""
+    return isinstance(func, ast.Attribute) and func.attr in DEBUG_METHODS and _log_receiver(func)
 
 
 def _own_nodes(node: ast.AST):

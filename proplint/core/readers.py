@@ -30,7 +30,7 @@ import sys
 import libcst as cst
 
 from proplint.core.context import FileContext
-from proplint.core.foreign import LOG_METHODS, PLAIN_TYPES, Judge, project_code
+from proplint.core.foreign import DEBUG_METHODS, LOG_METHODS, PLAIN_TYPES, Judge, project_code
 from proplint.core.resolve import self_attribute
 from proplint.core.relevance import project_context
 from proplint.core.units import importable_tops, units
@@ -202,8 +202,10 @@ class Readers:
         if isinstance(root, cst.Call):
             return depth < _MAX_DEPTH and self.call_inert(root, inert, depth + 1, follow)
         name = root.value
-        if name in inert:
-            return True
+        if name in inert or _debug_record(func):
+            return True  # an inert value's method; a debug record, off where the service runs
+        if self.logs_read and last in _LOG_METHODS and _log_receiver(func):
+            return False  # `self.logger.warning(...)`: a log record, whatever the logger's class
         helper = self._helper(func)
         if helper is not None:  # the module's own function, or a method of the class at hand: look inside
             return follow < _MAX_FOLLOW and self._helper_inert(helper, follow + 1)
@@ -225,7 +227,7 @@ class Readers:
                 return bool(library) and library not in self.instrumented()
         top = q.split(".")[0]
         if self.logs_read and (top in _LOGGING or (last in _LOG_METHODS and "log" in name.lower())):
-            return False  # a log record: the project's request context is stamped on it
+            return last in DEBUG_METHODS  # a log record: the project's request context is stamped on it
         if self._library(top):
             return not self._instrumented_top(top)
         if self._model_call(q):
@@ -239,8 +241,8 @@ class Readers:
         if self._judge is None:
             self._judge = Judge(self, project_code(self.ctx.index, units(self.ctx.index, self.ctx.catalog)
                                                    .module_files()))
-        if self._judge.code.function(q) is None:
-            return None
+        if self._judge.code.function(q) is None and q not in self._judge.code.inherited:
+            return None  # (a project class with no `__init__` of its own is judged by its bases)
         return self._judge.verdict(q)
 
     def _typed_receiver(self, func: cst.Attribute) -> bool | None:
@@ -396,38 +398,86 @@ class _Calls(cst.CSTVisitor):
         self.inert = inert
         self.follow = follow
         self.reads = False
+        self.fed: set[int] = set()  # lambdas handed to an inert call with inert arguments (`_feed_lambdas`)
+        self.stored: set[str] = set()  # names bound to what the object keeps (`self._callbacks`): may be callables
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
     def visit_Call(self, node: cst.Call) -> bool:
+        if not self.reads and isinstance(node.func, cst.Name) and node.func.value in self.stored:
+            self.reads = True  # `for callback in self._callbacks: callback(...)`: a callable the object keeps
         if not self.reads and not self.readers.call_inert(node, self.inert, follow=self.follow):
             self.reads = True
+        elif not self.reads:
+            self._feed_lambdas(node)
         return not self.reads
+
+    def _feed_lambdas(self, call: cst.Call) -> None:
+        """`sorted(files, key=lambda f: f.stat().st_mtime)`: an inert call runs a lambda it is handed only on
+        values it made from its other arguments; where those are inert, so are the lambda's parameters."""
+        lambdas = [a.value for a in call.args if isinstance(a.value, cst.Lambda)]
+        if lambdas and all(_inert_expr(self.readers, a.value, self.inert) for a in call.args
+                           if not isinstance(a.value, cst.Lambda)):
+            self.fed.update(id(fn) for fn in lambdas)
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        if id(node) not in self.fed:
+            return True
+        params = {p.name.value for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)}
+        self._visit_scoped(node.body, self.inert | params)
+        return False
+
+    def _comprehension(self, node) -> bool:
+        """`[f for f in folder.glob("*.json")]`: a target bound from an inert iterable is inert in the
+        comprehension (its own scope: the name is not bound after it)."""
+        names = set(self.inert)
+        comp = node.for_in
+        while comp is not None:
+            if _inert_expr(self.readers, comp.iter, names):
+                names |= _target_names(comp.target)
+            comp = comp.inner_for_in
+        self._visit_scoped(node, names, own=True)
+        return False
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
+    def _visit_scoped(self, node: cst.CSTNode, names: set[str], own: bool = False) -> None:
+        if self.reads:
+            return
+        inner = _Calls(self.readers, names, self.follow)
+        inner.fed, inner.stored = self.fed, self.stored
+        for part in _comprehension_parts(node) if own else (node,):
+            visit(part, inner)
+            if inner.reads:
+                break
+        self.reads = inner.reads
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if self._inert_value(node.value):
             for t in node.targets:
-                self._bind(t.target)
+                self._bind(t.target, _stored_state(node.value))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None and self._inert_value(node.value):
-            self._bind(node.target)
+            self._bind(node.target, _stored_state(node.value))
 
     def visit_For(self, node: cst.For) -> None:
         if self._inert_value(node.iter):
-            self._bind(node.target)
+            self._bind(node.target, _stored_state(node.iter))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and self._inert_value(node.item):
             self._bind(node.asname.name)
 
-    def _bind(self, target: cst.BaseExpression) -> None:
+    def _bind(self, target: cst.BaseExpression, stored: bool = False) -> None:
         if isinstance(target, cst.Name):
             self.inert.add(target.value)
+            if stored:
+                self.stored.add(target.value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for el in target.elements:
-                self._bind(el.value)
+                self._bind(el.value, stored)
 
     def _inert_value(self, expr: cst.BaseExpression) -> bool:
         finder = _AllInert(self.readers, self.inert)
@@ -456,6 +506,20 @@ class _AllInert(cst.CSTVisitor):
         visit(node.value, self)  # `keyword=` names a parameter
         return False
 
+    def _comprehension(self, node) -> bool:
+        names = set(self.names)
+        comp = node.for_in
+        while comp is not None:
+            if not _inert_expr(self.readers, comp.iter, names):
+                self.inert = False
+                return False
+            names |= _target_names(comp.target)
+            comp = comp.inner_for_in
+        self.inert = self.inert and all(_inert_expr(self.readers, part, names) for part in _comprehension_parts(node))
+        return False
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
     def visit_Name(self, node: cst.Name) -> None:
         if node.value in ("self", "cls"):
             return  # reading an attribute runs nothing (a method call on it is judged as a call)
@@ -464,6 +528,45 @@ class _AllInert(cst.CSTVisitor):
             if q is None or not self.readers._library(q.split(".")[0]):
                 if not (q and self.readers._model_call(q)):
                     self.inert = False
+
+
+def _log_receiver(func: cst.BaseExpression) -> bool:
+    """`logger.x`, `self._log.x`, `logging.x`: a method of a logger (a receiver whose name says `log`)."""
+    if not isinstance(func, cst.Attribute):
+        return False
+    receiver = func.value
+    name = receiver.attr.value if isinstance(receiver, cst.Attribute) else getattr(receiver, "value", "")
+    return isinstance(name, str) and "log" in name.lower()
+
+
+def _debug_record(func: cst.BaseExpression) -> bool:
+    """`logger.debug(...)`, `self._log.debug(...)`, `logging.debug(...)`: a debug record of a logger."""
+    return isinstance(func, cst.Attribute) and func.attr.value in DEBUG_METHODS and _log_receiver(func)
+
+
+def _stored_state(expr: cst.BaseExpression) -> bool:
+    """`self._callbacks`, `self._handlers[kind]`: state the object keeps, read with no call."""
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        expr = expr.value
+    return isinstance(expr, cst.Name) and expr.value in ("self", "cls")
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {n for el in target.elements for n in _target_names(el.value)}
+    return set()
+
+
+def _comprehension_parts(node) -> list[cst.CSTNode]:
+    """What a comprehension evaluates: its element (or key and value), each `for`'s iterable and its `if`s."""
+    parts: list[cst.CSTNode] = [node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt]
+    comp = node.for_in
+    while comp is not None:
+        parts += [comp.iter, *(c.test for c in comp.ifs)]
+        comp = comp.inner_for_in
+    return parts
 
 
 def _inert_expr(readers: Readers, expr: cst.BaseExpression, inert: set[str]) -> bool:
@@ -506,9 +609,10 @@ class _RequestReads(cst.CSTVisitor):
         name = root.value if isinstance(root, cst.Name) else ""
         q = r.ctx.qualified_name(func) or ""
         top = q.split(".")[0]
-        if r.logs_read and (top in _LOGGING or (last in _LOG_METHODS and "log" in name.lower())):
-            self.reads = True
-            return False
+        logs = last in _LOG_METHODS and ("log" in name.lower() or _log_receiver(func))
+        if r.logs_read and (top in _LOGGING or logs):
+            self.reads = last not in DEBUG_METHODS  # a debug record is off where the service runs
+            return not self.reads
         if q in ("contextvars.copy_context", "structlog.contextvars.get_contextvars"):
             self.reads = True
             return False

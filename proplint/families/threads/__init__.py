@@ -21,7 +21,7 @@ FAMILY = Family(
     checks=(ThreadContextCheck,),
     roles=(model.ThreadSpawner, model.ExecutorClass, model.ExecutorCall, model.ProcessSpawner, model.ContextSafe,
            model.ContextSource, model.CallableWrapper, model.CrossThreadCallback, model.LauncherSignal,
-           model.ContextWrapper, model.LongLivedTarget),
+           model.ContextWrapper, model.LongLivedTarget, model.LibraryCallback),
     collectors=(
         Collector("thread_classes", facts.collect_thread_classes, tokens=(b"class",)),
         Collector("thread_inherit_context", facts.collect_flag_mentions,

@@ -16,6 +16,7 @@ import libcst as cst
 
 from proplint.core.context import FileContext
 from proplint.core.resolve import dotted
+from proplint.core.units import importable_tops
 from proplint.core.walk import visit
 
 if TYPE_CHECKING:
@@ -111,19 +112,82 @@ def at_startup(ctx: FileContext) -> bool:
     return outer in STARTUP_NAMES or outer.startswith(STARTUP_PREFIXES) or "boot" in outer.split("_")
 
 
-#: libraries whose collector classes' `collect()` runs on a metrics scrape (its own thread, no request)
-_SCRAPE_LIBRARIES = ("prometheus_client.",)
-
-
-def in_scrape(ctx: FileContext) -> bool:
-    """The spawn runs in a metrics collector's `collect()` (a class derived from `prometheus_client`'s
-    `Collector`): the scrape's own thread, which holds no request."""
+def in_library_callback(ctx: FileContext) -> bool:
+    """The spawn runs in a callback a library calls with an event of its own (`[[library_callback]]`: a metrics
+    collector's `collect()`, a proxy addon's `request(flow)` hook): the library's thread or loop holds no request
+    of the project's. Not where the project sets one itself: its class (or module) sets a request ContextVar or
+    restores a carrier, or the spawn is inside a `with` of the project's code or of a span."""
     fn = ctx.enclosing(cst.FunctionDef)
-    cls = ctx.enclosing(cst.ClassDef)
-    if not isinstance(fn, cst.FunctionDef) or fn.name.value != "collect" or not isinstance(cls, cst.ClassDef):
+    if not isinstance(fn, cst.FunctionDef):
         return False
-    bases = [ctx.qualified_name(b.value) or "" for b in cls.bases]
-    return any(b.startswith(_SCRAPE_LIBRARIES) for b in bases)
+    cls = ctx.enclosing(cst.ClassDef)
+    bases = [ctx.qualified_name(b.value) or "" for b in cls.bases] if isinstance(cls, cst.ClassDef) else []
+    params = (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params)
+    types = [ctx.qualified_name(p.annotation.annotation) or "" for p in params if p.annotation is not None]
+    if not any((not e.methods or fn.name.value in e.methods)
+               and any(_named(q, e.name) for q in (bases if e.base else types))
+               for e in ctx.catalog.get("library_callback")):
+        return False
+    return not _within_context(ctx, fn) and not _sets_context(ctx, cls if isinstance(cls, cst.ClassDef) else ctx.module)
+
+
+def _named(q: str, name: str) -> bool:
+    return bool(q) and (q.startswith(name) if name.endswith(".") else q == name)
+
+
+def _within_context(ctx: FileContext, fn: cst.FunctionDef) -> bool:
+    """The spawn is inside a `with` (in `fn`) of something other than a library's call: the project's helper
+    (a tenant scope) or a span may make a context current around it."""
+    tops = importable_tops(ctx.index)
+    chain = list(ctx.ancestors)
+    inside = chain[next((i for i, n in enumerate(chain) if n is fn), len(chain)):]
+    for node in inside:
+        if isinstance(node, cst.With):
+            for item in node.items:
+                call = item.item
+                if not isinstance(call, cst.Call):
+                    continue  # `with self._lock:`: a value made elsewhere (a lock), entered here
+                q = ctx.qualified_name(call.func)
+                if q is None or q.split(".")[0] in tops or q in _activity_names(ctx) or \
+                        isinstance(call.func, cst.Attribute) and call.func.attr.value in _activity_methods(ctx):
+                    return True
+    return False
+
+
+def _activity_names(ctx: FileContext) -> frozenset[str]:
+    return frozenset(e.name for e in ctx.catalog.get("trace_activity") if not e.method and e.kind != "instrumentation")
+
+
+def _activity_methods(ctx: FileContext) -> frozenset[str]:
+    return frozenset(e.name for e in ctx.catalog.get("trace_activity") if e.method)
+
+
+def _sets_context(ctx: FileContext, scope: cst.CSTNode) -> bool:
+    """`scope` sets a context that outlives one call: a project ContextVar's `.set(...)`, a carrier restored or
+    attached (`[[trace_activity]]` names, configured extractors), structlog's `bind_contextvars`."""
+    finder = _SetsContext(ctx)
+    visit(scope, finder)
+    return finder.found
+
+
+class _SetsContext(cst.CSTVisitor):
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self.vars = set(ctx.index.project_contextvars())
+        self.names = _activity_names(ctx) | set(getattr(ctx.config, "extractors", ()))
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return not self.found and super().on_visit(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        q = self.ctx.qualified_name(func) or ""
+        if q in self.names or q.endswith("bind_contextvars"):
+            self.found = True
+        elif isinstance(func, cst.Attribute) and func.attr.value == "set":
+            owner = self.ctx.qualified_name(func.value) or ""
+            self.found = bool(owner) and any(owner == v or v.endswith("." + owner) for v in self.vars)
 
 
 def long_lived_target(ctx: FileContext, func: cst.BaseExpression, flow: "ContextFlow") -> bool:
@@ -195,13 +259,13 @@ class _CallsMatching(cst.CSTVisitor):
 
 def starts_service(ctx: FileContext, func: cst.BaseExpression | None, flow: "ContextFlow") -> bool:
     """Long-lived work, which must not inherit a request: a thread, timer or executor task spawned at
-    start-up (`at_startup`) or by a metrics scrape (`in_scrape`), or one whose target hosts a loop or a
-    server for good: a long-running loop
+    start-up (`at_startup`) or by a library's callback (`in_library_callback`: a metrics scrape), or one
+    whose target hosts a loop or a server for good: a long-running loop
     (`is_service_loop`), an event loop or server (`long_lived_target`) or, when its body is elsewhere, a
     target named for serving, started once for the life of its owner: from `__init__`/`start`
     (SERVICE_STARTERS) or kept on the instance (`self._thread = Thread(...)`). `func`: the thread's target
     (None: the loop is already known, a subclass's `run()`)."""
-    if at_startup(ctx) or in_scrape(ctx):
+    if at_startup(ctx) or in_library_callback(ctx):
         return True
     if func is not None:
         func = _unwrapped(ctx, func)

@@ -40,6 +40,21 @@ class LongLivedTarget:
     method: bool = False
 
 
+@role("library_callback")
+@dataclass(frozen=True)
+class LibraryCallback:
+    """A callback a library calls from its own thread or event loop, with an event of its own: a metrics
+    collector's `collect()` on a scrape, a proxy addon's `request(flow)` hook. It runs with the context the
+    library gives it, which holds no request of the project's, so what it submits to a thread or an executor
+    has none to lose. `name`: a class the callback's class derives from (`base = true`), or the type of one of
+    its parameters (`flow: http.HTTPFlow`); a name ending with `.` matches every name of that package.
+    `methods`: the callbacks' names (empty: any method or function)."""
+
+    name: str
+    base: bool = False
+    methods: tuple[str, ...] = ()
+
+
 @role("executor")
 @dataclass(frozen=True)
 class ExecutorClass:
