@@ -608,23 +608,3 @@ def traced_units(index: ProjectIndex) -> frozenset[str]:
                   if any(w in c.rsplit(".", 1)[-1].lower() for c in f.get("calls", ()) for w in _TRACING_CALLS)}
         return frozenset(units)
     return index.derived("messaging.traced_units", compute)
-
-
-# --- what takes messages off a destination (`[[producer]] taken_by`) ------------------------------------
-
-
-def taken_tokens(catalog: Catalog) -> tuple[bytes, ...]:
-    return tuple(sorted({m.encode() for e in catalog.get("producer") for m in (*e.taken_by, *e.stored_by)}))
-
-
-def collect_taken(tree: ast.Module, imports: dict, module: str | None, config: Config,
-                  catalog: Catalog) -> list[str]:
-    """The `taken_by` and `stored_by` methods this file calls (`blpop`, `lrange`...)."""
-    names = {m for e in catalog.get("producer") for m in (*e.taken_by, *e.stored_by)}
-    return sorted({n.func.attr for n in all_nodes(tree)
-                   if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in names})
-
-
-def taken_methods(index: ProjectIndex) -> frozenset[str]:
-    return index.derived("messaging.taken", lambda ix: frozenset(m for _, ms in ix.facts("messaging.taken")
-                                                                  for m in ms))
