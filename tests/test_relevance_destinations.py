@@ -59,3 +59,73 @@ def test_a_wrapper_of_another_name_hides_its_callers_so_it_takes_messages(make_p
 def test_a_blocking_pop_whose_item_is_used_takes_messages(make_project):
     wake = WAKE.replace("    r.blpop([key], timeout=5)\n    return True\n", "    return r.blpop([key], timeout=5)\n")
     assert prp301(make_project(PUSH, {}, {**FILES, "app/wake.py": wake}, path="app/logs.py")) == [8]
+
+
+# --- a local server the service launches itself ----------------------------------------------------------
+
+MANAGER = (
+    "import asyncio\n\nimport aiohttp\n\n\nclass ServerManager:\n    def __init__(self, settings):\n"
+    "        self.settings = settings\n        self.http_session = None\n"
+    "        self.server_url = f\"http://localhost:{settings.CHECKER_PORT}\"\n\n"
+    "    async def start(self):\n        cmd = [\n            \"java\",\n            \"-Xmx512m\",\n"
+    "            \"-jar\",\n            str(self.settings.CHECKER_JAR),\n            \"--port\",\n"
+    "            str(self.settings.CHECKER_PORT),\n        ]\n"
+    "        self.process = await asyncio.create_subprocess_exec(*cmd)\n"
+    "        if not self.http_session:\n            self.http_session = aiohttp.ClientSession()\n\n"
+    "    async def healthy(self):\n"
+    "        async with self.http_session.get(f\"{self.server_url}/v2/languages\") as response:\n"
+    "            return response.status == 200\n")
+#: another class of the service talks to the same server through a session its getter returns
+WRAPPER = (
+    "import aiohttp\n\n\nclass Checker:\n    def __init__(self, settings, manager):\n        self.manager = manager\n"
+    "        self.server_url = f\"http://localhost:{settings.CHECKER_PORT}\"\n        self.http_session = None\n\n"
+    "    async def _ensure_session(self):\n        if not self.http_session:\n"
+    "            self.http_session = aiohttp.ClientSession()\n        return self.http_session\n\n"
+    "    async def check(self, text):\n        session = await self._ensure_session()\n"
+    "        async with session.post(f\"{self.server_url}/v2/check\", data={\"text\": text}) as response:\n"
+    "            return await response.json()\n")
+SERVICE = {"svc/__init__.py": "", "svc/manager.py": MANAGER, "svc/checker.py": WRAPPER}
+
+
+def http_lines(project):
+    return [f.line for f in project.check() if f.code.startswith("PRP1")]
+
+
+def test_a_session_to_the_server_the_class_launches_is_not_reported(make_project):
+    assert http_lines(make_project(MANAGER, {}, SERVICE, path="svc/manager.py")) == []
+
+
+def test_a_session_to_a_launched_server_from_another_module_is_not_reported(make_project):
+    assert http_lines(make_project(WRAPPER, {}, SERVICE, path="svc/checker.py")) == []
+
+
+@pytest.mark.parametrize("launch", [
+    # a Python child may be the project's own traced service
+    ("\"java\",\n            \"-Xmx512m\",\n            \"-jar\",", "sys.executable,\n            \"-m\",\n"
+                                                                   "            \"svc.worker\","),
+    # launched with a tracing agent: the child reads trace headers
+    ("\"-Xmx512m\",", "\"-javaagent:/otel/opentelemetry-javaagent.jar\","),
+    # a port the launch does not pass: another local process (a sidecar proxy, a Dapr runtime) may read them
+    ("str(self.settings.CHECKER_PORT),\n        ]", "str(self.settings.ADMIN_PORT),\n        ]"),
+])
+def test_a_loopback_server_not_known_to_be_an_untraced_child_is_reported(make_project, launch):
+    manager = MANAGER.replace(*launch)
+    assert manager != MANAGER
+    assert http_lines(make_project(WRAPPER, {}, {**SERVICE, "svc/manager.py": manager}, path="svc/checker.py")) == [12]
+
+
+def test_a_session_that_also_calls_a_service_of_the_system_is_reported(make_project):
+    wrapper = WRAPPER + ("\n    async def report(self, result):\n"
+                         "        session = await self._ensure_session()\n"
+                         "        await session.post(\"http://results:8000/api/results\", json=result)\n")
+    assert http_lines(make_project(wrapper, {}, {**SERVICE, "svc/checker.py": wrapper}, path="svc/checker.py")) == [12]
+
+
+@pytest.mark.parametrize("url", ["\"http://localhost:8010/v2/check\"", "\"http://127.0.0.1:8010/v2/check\""])
+def test_a_literal_port_of_a_command_line_launch(make_project, url):
+    launcher = ("import subprocess\n\n\ndef start():\n"
+                "    return subprocess.Popen(\"node server.js --port 8010\", shell=True)\n")
+    code = f"import requests\n\n\ndef check(text):\n    return requests.post({url}, data=text)\n"
+    files = {"svc/__init__.py": "", "svc/launch.py": launcher}
+    assert http_lines(make_project(code, {}, files, path="svc/check.py")) == []
+    assert http_lines(make_project(code.replace("8010", "8011"), {}, files, path="svc/check.py")) == [5]

@@ -39,6 +39,7 @@ from proplint.core.cst import AttributeStores, code_of, keyword_arg
 from proplint.core.relevance import external_name, path_kind, vendor_module
 from proplint.core.units import importable_tops, units
 from proplint.core.walk import visit
+from proplint.families.http.sidecars import Launched
 
 _PRIVATE_SUFFIXES = (".local", ".internal", ".svc", ".cluster.local", ".lan", ".corp", ".home", ".localdomain",
                      ".intranet", ".private", ".test", ".example", ".invalid", ".localhost")
@@ -136,6 +137,7 @@ class Peers:
         self.ctx = ctx
         self.vendor = vendor_module(ctx.relpath)
         self.external = ctx.config.external_hosts
+        self.launched = Launched(ctx)
         self._constants: dict[str, str] | None = None
 
     def outside(self, call: cst.Call, kind: str, name: str, bound: str | None = None) -> bool:
@@ -145,7 +147,7 @@ class Peers:
         if expr is not None:
             return self._leaves(expr)
         if kind != "request" and bound:
-            return self._calls_leave(bound) or self._handed_to_vendor(bound)
+            return self._calls_leave(bound) or self._handed_to_vendor(bound) or self._class_calls_leave(bound)
         return False
 
     def _vendor(self, expr: cst.BaseExpression) -> bool:
@@ -196,10 +198,48 @@ class Peers:
         """A URL expression that names another party's endpoint or starts with a public host."""
         if _THIRD_PARTY_NAME.search(code_of(expr)) or self._discovery_expr(expr) or self._inherited_from_vendor(expr):
             return True
+        if self.launched.local_child(self._origin(expr)):
+            return True  # a loopback port the service passes to a program it launches itself (`sidecars.py`)
         texts = self._texts(expr)
         if not texts:
             return False
         return all(_URL_START.match(t) and self._host_outside(urlsplit(t).hostname or "") for t in texts)
+
+    def _origin(self, expr: cst.BaseExpression, depth: int = 0) -> cst.BaseExpression | None:
+        """The literal or f-string a URL expression starts with, through the first part of f-strings and
+        concatenations, a local name bound once, and `self.<attr>` set once in the class
+        (`f"{self.server_url}/v2/check"` -> `f"http://localhost:{settings.LT_PORT}"`)."""
+        if depth > 6:
+            return None
+        if isinstance(expr, cst.FormattedString) and expr.parts \
+                and isinstance(expr.parts[0], cst.FormattedStringExpression):
+            return self._origin(expr.parts[0].expression, depth + 1)
+        if isinstance(expr, (cst.FormattedString, cst.SimpleString)):
+            return expr
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return self._origin(expr.left, depth + 1)
+        values: list[cst.BaseExpression] = []
+        if isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None:
+            values = _local_values(self.ctx, expr.value)
+        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+            cls = self.ctx.enclosing(cst.ClassDef)
+            if isinstance(cls, cst.ClassDef):
+                finder = AttributeStores("self", expr.attr.value)
+                visit(cls, finder)
+                values = [] if finder.opaque else finder.values
+        return self._origin(values[0], depth + 1) if len(values) == 1 else None
+
+    def _class_calls_leave(self, bound: str) -> bool:
+        """A client kept on the instance (`self.session = aiohttp.ClientSession()`) whose every request in the
+        class goes outside: on the attribute, or on a local name bound to it or to a method of the class that
+        returns it (`session = await self._ensure_session()`)."""
+        cls = self.ctx.enclosing(cst.ClassDef)
+        if not bound.startswith("self.") or not isinstance(cls, cst.ClassDef):
+            return False
+        finder = _ClassClientCalls(bound, cls)
+        visit(cls, finder)
+        urls = [self._first_arg(c) for c in finder.calls]
+        return bool(urls) and all(u is not None and self._leaves(u) for u in urls)
 
     def _host_outside(self, host: str) -> bool:
         return public_host(host) or external_name(host, self.external)
@@ -427,6 +467,67 @@ class _ClientCalls(cst.CSTVisitor):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in _REQUEST_METHODS and code_of(func.value) == self.bound:
             self.calls.append(node)
+
+
+class _ClassClientCalls(cst.CSTVisitor):
+    """The request calls made in a class on `<bound>` (`self.session`), or on a local name its method binds to
+    it or to a method of the class that returns it."""
+
+    def __init__(self, bound: str, cls: cst.ClassDef) -> None:
+        self.bound = bound
+        self.getters = {f.name.value for f in cls.body.body if isinstance(f, cst.FunctionDef)
+                        and _returns_only(f, bound)}
+        self.calls: list[cst.Call] = []
+        self.aliases: list[set[str]] = []
+
+    def _is_client(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Await):
+            expr = expr.expression
+        if code_of(expr) == self.bound:
+            return True
+        return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) \
+            and code_of(expr.func.value) == "self" and expr.func.attr.value in self.getters
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.aliases.append(set())
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.aliases.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self.aliases and self._is_client(node.value):
+            self.aliases[-1].update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _REQUEST_METHODS:
+            return
+        receiver = code_of(func.value)
+        if receiver == self.bound or (self.aliases and receiver in self.aliases[-1]):
+            self.calls.append(node)
+
+
+def _returns_only(fn: cst.FunctionDef, bound: str) -> bool:
+    """Every `return` of `fn` returns `<bound>`, and it has one."""
+    finder = _ReturnValues()
+    visit(fn, finder)
+    return bool(finder.values) and all(v is not None and code_of(v) == bound for v in finder.values)
+
+
+class _ReturnValues(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.values: list[cst.BaseExpression | None] = []
+        self.depth = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.depth -= 1
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.depth <= 1:
+            self.values.append(node.value)
 
 
 class _Bindings(cst.CSTVisitor):
