@@ -129,3 +129,35 @@ def test_a_literal_port_of_a_command_line_launch(make_project, url):
     files = {"svc/__init__.py": "", "svc/launch.py": launcher}
     assert http_lines(make_project(code, {}, files, path="svc/check.py")) == []
     assert http_lines(make_project(code.replace("8010", "8011"), {}, files, path="svc/check.py")) == [5]
+
+
+# --- a URL that is content: the code also takes it as a `data:` URL ---------------------------------------
+
+FETCH = (
+    "import base64\n\nimport httpx\n\n\nasync def _fetch_image(url):\n"
+    "    async with httpx.AsyncClient(timeout=5) as client:\n"
+    "        response = await client.get(url, follow_redirects=True)\n"
+    "        return response.content\n\n\n"
+    "def _scheme(url):\n    return url.split(':', 1)[0].lower()\n\n\n"
+    "async def to_base64(message):\n    for part in message.content:\n        url = part.image_url\n"
+    "        if _scheme(url) == 'data':\n            part.data = url.split(',', 1)[1]\n            continue\n"
+    "        part.data = base64.b64encode(await _fetch_image(url)).decode()\n")
+
+
+def test_fetching_a_url_that_may_be_a_data_url_is_not_reported(make_project):
+    assert http_lines(make_project(FETCH)) == []
+    inline = ("import httpx\n\n\nasync def load(url):\n    if url.startswith('data:'):\n        return url\n"
+              "    return httpx.get(url).content\n")
+    assert http_lines(make_project(inline)) == []
+
+
+@pytest.mark.parametrize("change", [
+    # no caller treats the URL as content: a URL like any other (maybe a service of the system)
+    ("        if _scheme(url) == 'data':\n            part.data = url.split(',', 1)[1]\n            continue\n", ""),
+    # a public function: callers in other modules may hand it a service's URL
+    ("_fetch_image", "fetch_image"),
+    # one caller checks, another hands in a URL from the settings
+    ("    for part in message.content:", "    await _fetch_image(settings.IMAGES_URL)\n    for part in message.content:"),
+])
+def test_a_url_not_shown_to_be_content_is_reported(make_project, change):
+    assert http_lines(make_project(FETCH.replace(*change))) == [7]

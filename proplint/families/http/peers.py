@@ -39,6 +39,7 @@ from proplint.core.cst import AttributeStores, code_of, keyword_arg
 from proplint.core.relevance import external_name, path_kind, vendor_module
 from proplint.core.units import importable_tops, units
 from proplint.core.walk import visit
+from proplint.families.http.content_urls import data_url
 from proplint.families.http.sidecars import Launched
 
 _PRIVATE_SUFFIXES = (".local", ".internal", ".svc", ".cluster.local", ".lan", ".corp", ".home", ".localdomain",
@@ -194,10 +195,14 @@ class Peers:
         sets = re.compile(rf"self\.{attr}\s*(?::|=(?!=))|^\s*{attr}\s*(?::|=(?!=))|def\s+{attr}\b", re.M)
         return not sets.search(code_of(cls))
 
-    def _leaves(self, expr: cst.BaseExpression) -> bool:
-        """A URL expression that names another party's endpoint or starts with a public host."""
+    def _leaves(self, expr: cst.BaseExpression, here: bool = True) -> bool:
+        """A URL expression that names another party's endpoint or starts with a public host (`here`: it is in
+        the function being visited)."""
         if _THIRD_PARTY_NAME.search(code_of(expr)) or self._discovery_expr(expr) or self._inherited_from_vendor(expr):
             return True
+        if here and isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None \
+                and data_url(self.ctx.module, self.ctx.enclosing(cst.FunctionDef), expr.value):
+            return True  # a URL that may be a `data:` URL: content handed in, not an endpoint (`content_urls.py`)
         if self.launched.local_child(self._origin(expr)):
             return True  # a loopback port the service passes to a program it launches itself (`sidecars.py`)
         texts = self._texts(expr)
@@ -239,7 +244,7 @@ class Peers:
         finder = _ClassClientCalls(bound, cls)
         visit(cls, finder)
         urls = [self._first_arg(c) for c in finder.calls]
-        return bool(urls) and all(u is not None and self._leaves(u) for u in urls)
+        return bool(urls) and all(u is not None and self._leaves(u, here=False) for u in urls)
 
     def _host_outside(self, host: str) -> bool:
         return public_host(host) or external_name(host, self.external)
