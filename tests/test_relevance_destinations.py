@@ -114,6 +114,15 @@ def test_a_loopback_server_not_known_to_be_an_untraced_child_is_reported(make_pr
     assert http_lines(make_project(WRAPPER, {}, {**SERVICE, "svc/manager.py": manager}, path="svc/checker.py")) == [12]
 
 
+def test_an_inline_port_flag_names_the_port(make_project):
+    manager = MANAGER.replace("            \"--port\",\n            str(self.settings.CHECKER_PORT),\n",
+                              "            f\"--port={self.settings.CHECKER_PORT}\",\n")
+    assert manager != MANAGER
+    assert http_lines(make_project(WRAPPER, {}, {**SERVICE, "svc/manager.py": manager}, path="svc/checker.py")) == []
+    other = manager.replace("f\"--port={self.settings.CHECKER_PORT}\"", "f\"--log={self.settings.CHECKER_LOG}\"")
+    assert http_lines(make_project(WRAPPER, {}, {**SERVICE, "svc/manager.py": other}, path="svc/checker.py")) == [12]
+
+
 def test_a_session_that_also_calls_a_service_of_the_system_is_reported(make_project):
     wrapper = WRAPPER + ("\n    async def report(self, result):\n"
                          "        session = await self._ensure_session()\n"

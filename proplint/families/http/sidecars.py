@@ -10,8 +10,9 @@ launch itself:
 * the index collector `launched_ports` records, per file, the ports a spawn call (`[[program_launcher]]`)
   passes to a program that is not a Python interpreter or a Python server launcher (`_OWN_RUNTIMES`), and
   that is not launched with a tracing agent (`-javaagent`, an `opentelemetry` or `otel` argument): the
-  value after a port flag (`--port 8081`, `-p`, `--port=8081`), or an argument that names a port
-  (`str(settings.LANGUAGE_TOOL_PORT)`), as its digits or the last part of the name (`LANGUAGE_TOOL_PORT`);
+  value after a port flag (`--port 8081`, `-p`, `--port=8081`, `f"--port={settings.LT_PORT}"`), or an
+  argument that names a port (`str(settings.LANGUAGE_TOOL_PORT)`), as its digits or the last part of the
+  name (`LANGUAGE_TOOL_PORT`; `port_name`);
 * a URL whose start is a loopback origin (`localhost`, `127.*`, `[::1]`) with one of those ports of the same
   deploy unit goes to such a child (`Launched.local_child`).
 
@@ -106,17 +107,26 @@ def _ports(argv: list[ast.expr]) -> set[str]:
             elif flagged and str(arg.value).isdigit():
                 out.add(str(arg.value))
             continue
-        for name in _names(arg):
-            if flagged or "port" in name.lower():
-                out.add(name)
+        if isinstance(arg, ast.JoinedStr) and len(arg.values) == 2 and isinstance(arg.values[0], ast.Constant) \
+                and isinstance(arg.values[1], ast.FormattedValue) and _PORT_INLINE.match(f"{arg.values[0].value}0"):
+            flagged, arg = True, arg.values[1].value  # `f"--port={settings.PORT}"`
+        name = port_name(arg)
+        if name and (flagged or "port" in name.lower()):
+            out.add(name)
     return out
 
 
-def _names(expr: ast.AST) -> list[str]:
-    """The names that may hold a port: attributes' last parts (`settings.LT_PORT`) and upper-case constants;
-    a bare local (`port`) says nothing across functions."""
-    return [n.attr if isinstance(n, ast.Attribute) else n.id for n in walk(expr)
-            if isinstance(n, ast.Attribute) or (isinstance(n, ast.Name) and n.id.isupper())]
+def port_name(expr) -> str | None:
+    """The name a port is read from, through `str(...)`/`int(...)`: an attribute's last part
+    (`settings.LT_PORT`) or an upper-case constant; a bare local (`port`) says nothing across functions."""
+    while isinstance(expr, (ast.Call, cst.Call)) and len(expr.args) == 1:
+        expr = expr.args[0] if isinstance(expr, ast.Call) else expr.args[0].value
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    name = expr.id if isinstance(expr, ast.Name) else expr.value if isinstance(expr, cst.Name) else ""
+    return name if name.isupper() else None
 
 
 def _text(expr: ast.AST) -> str:
@@ -156,8 +166,5 @@ class Launched:
             return False
         if not isinstance(port, cst.FormattedStringExpression):
             return False
-        last = port.expression
-        while isinstance(last, cst.Call) and len(last.args) == 1:
-            last = last.args[0].value  # `str(settings.PORT)`
-        name = last.attr.value if isinstance(last, cst.Attribute) else last.value if isinstance(last, cst.Name) else ""
+        name = port_name(port.expression)
         return bool(name) and name in self.ports()
