@@ -4,7 +4,13 @@ Each class has both sides: the shape real code has (no finding) and its twin tha
 
 from __future__ import annotations
 
+import ast
+
 import pytest
+from hypothesis import given, settings, strategies as st
+
+from proplint.families.http.sidecars import launched_ports
+from proplint.registry import load_catalog
 
 PUSH = ("import json\nimport redis\n\nr = redis.Redis()\n\n\n"
         "def store_log(record):\n    r.rpush('logs', json.dumps({'level': record.level, 'text': record.text}))\n")
@@ -170,3 +176,36 @@ def test_fetching_a_url_that_may_be_a_data_url_is_not_reported(make_project):
 ])
 def test_a_url_not_shown_to_be_content_is_reported(make_project, change):
     assert http_lines(make_project(FETCH.replace(*change))) == [7]
+
+
+_PROGRAMS = st.sampled_from(["java", "node", "/usr/bin/java", "redis-server", "languagetool", "./bin/renderer"])
+_PYTHON = st.sampled_from(["python", "python3.12", "/usr/bin/python3", "uvicorn", "gunicorn", "celery"])
+
+
+def _launch(program: str, flag: str, port: int, form: str) -> str:
+    args = [program, "-jar", "server.jar", *((f"{flag}={port}",) if flag.endswith("port") and form == "inline"
+                                             else (flag, str(port)))]
+    if form == "line":
+        return f"import subprocess\n\nsubprocess.Popen({' '.join(args)!r}, shell=True)\n"
+    return f"import asyncio\n\n\nasync def start():\n    await asyncio.create_subprocess_exec(*{args!r})\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(_PROGRAMS, st.sampled_from(["--port", "-p", "--http-port", "-port"]), st.integers(1, 65535),
+       st.sampled_from(["list", "line", "inline"]))
+def test_the_port_passed_to_a_launched_program_is_collected(program, flag, port, form):
+    source = _launch(program, flag, port, form)
+    tree = ast.parse(source)
+    assert launched_ports(tree, {"subprocess": "subprocess", "asyncio": "asyncio"}, "svc.x", None,
+                          load_catalog()) == [str(port)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(_PYTHON, st.integers(1, 65535), st.sampled_from(["list", "line"]))
+def test_a_python_child_or_an_agent_gives_no_port(program, port, form):
+    catalog = load_catalog()
+    imports = {"subprocess": "subprocess", "asyncio": "asyncio"}
+    assert launched_ports(ast.parse(_launch(program, "--port", port, form)), imports, "svc.x", None, catalog) == []
+    agent = _launch("java", "--port", port, form).replace("-jar", "-javaagent:otel.jar -jar" if form == "line"
+                                                          else "-javaagent:otel.jar")
+    assert launched_ports(ast.parse(agent), imports, "svc.x", None, catalog) == []
