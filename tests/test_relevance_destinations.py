@@ -129,11 +129,38 @@ def test_an_inline_port_flag_names_the_port(make_project):
     assert http_lines(make_project(WRAPPER, {}, {**SERVICE, "svc/manager.py": other}, path="svc/checker.py")) == [12]
 
 
+@pytest.mark.parametrize("change", [
+    # a public getter: other classes make their requests on it
+    ("_ensure_session", "ensure_session"),
+    # handed to another object, which makes its own requests
+    ("        self.http_session = None\n\n", "        self.http_session = None\n\n    def share(self, other):\n"
+                                             "        other.use(self.http_session)\n\n"),
+    # a request under `async with` on the session, to a service of the system
+    ("    async def check(self, text):", "    async def report(self, result):\n"
+                                       "        async with self.http_session as s:\n"
+                                       "            await s.post(\"http://results:8000/api\", json=result)\n\n"
+                                       "    async def check(self, text):"),
+])
+def test_a_session_that_leaves_the_class_or_calls_a_service_is_reported(make_project, change):
+    wrapper = WRAPPER.replace(*change)
+    assert wrapper != WRAPPER
+    assert http_lines(make_project(wrapper, {}, {**SERVICE, "svc/checker.py": wrapper}, path="svc/checker.py"))
+
+
 def test_a_session_that_also_calls_a_service_of_the_system_is_reported(make_project):
     wrapper = WRAPPER + ("\n    async def report(self, result):\n"
                          "        session = await self._ensure_session()\n"
                          "        await session.post(\"http://results:8000/api/results\", json=result)\n")
     assert http_lines(make_project(wrapper, {}, {**SERVICE, "svc/checker.py": wrapper}, path="svc/checker.py")) == [12]
+
+
+def test_a_url_made_from_another_methods_locals_is_not_read_from_the_constructing_one(make_project):
+    code = ("import aiohttp\n\n\nclass Client:\n    async def start(self):\n"
+            "        url = 'https://api.github.com/meta'\n        self.session = aiohttp.ClientSession()\n"
+            "        await self.session.get(url)\n\n    async def report(self, settings):\n"
+            "        url = settings.RESULTS_URL\n        await self.session.post(url)\n")
+    assert http_lines(make_project(code)) == [7]
+    assert http_lines(make_project(code.replace("        await self.session.post(url)\n", ""))) == []
 
 
 @pytest.mark.parametrize("url", ["\"http://localhost:8010/v2/check\"", "\"http://127.0.0.1:8010/v2/check\""])

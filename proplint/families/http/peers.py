@@ -148,7 +148,10 @@ class Peers:
         if expr is not None:
             return self._leaves(expr)
         if kind != "request" and bound:
-            return self._calls_leave(bound) or self._handed_to_vendor(bound) or self._class_calls_leave(bound)
+            kept = bound.startswith("self.") and isinstance(self.ctx.enclosing(cst.ClassDef), cst.ClassDef)
+            # a client kept on the instance is judged by the requests of the whole class, not of one method
+            return (self._class_calls_leave(bound) if kept else self._calls_leave(bound)) \
+                or self._handed_to_vendor(bound)
         return False
 
     def _vendor(self, expr: cst.BaseExpression) -> bool:
@@ -243,8 +246,16 @@ class Peers:
             return False
         finder = _ClassClientCalls(bound, cls)
         visit(cls, finder)
-        urls = [self._first_arg(c) for c in finder.calls]
-        return bool(urls) and all(u is not None and self._leaves(u, here=False) for u in urls)
+        here = self.ctx.enclosing(cst.FunctionDef)
+        if not finder.calls or finder.escapes:
+            return False
+        for call, fn, local in finder.calls:
+            url = self._first_arg(call)
+            # a URL made from the locals of another method cannot be read from here (`_local_values` reads the
+            # function being visited): such a request is not judged to leave
+            if url is None or (fn is not here and local) or not self._leaves(url, here=fn is here):
+                return False
+        return True
 
     def _host_outside(self, host: str) -> bool:
         return public_host(host) or external_name(host, self.external)
@@ -482,8 +493,13 @@ class _ClassClientCalls(cst.CSTVisitor):
         self.bound = bound
         self.getters = {f.name.value for f in cls.body.body if isinstance(f, cst.FunctionDef)
                         and _returns_only(f, bound)}
-        self.calls: list[cst.Call] = []
+        #: the client leaves the class: handed to a call, stored elsewhere, yielded, or returned by a public method
+        self.escapes = any(not name.startswith("_") for name in self.getters)
+        #: each request: the call, its method, and whether its URL names one of the method's locals
+        self.calls: list[tuple[cst.Call, cst.FunctionDef | None, bool]] = []
         self.aliases: list[set[str]] = []
+        self.functions: list[cst.FunctionDef] = []
+        self.locals: list[set[str]] = []  # the parameters and assigned names of each method visited
 
     def _is_client(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.Await):
@@ -495,13 +511,31 @@ class _ClassClientCalls(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.aliases.append(set())
+        self.functions.append(node)
+        bindings = _Bound()
+        visit(node, bindings)
+        self.locals.append(bindings.names - {"self", "cls"})
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.aliases.pop()
+        self.functions.pop()
+        self.locals.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if self.aliases and self._is_client(node.value):
             self.aliases[-1].update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+            self.escapes |= any(not isinstance(t.target, cst.Name) for t in node.targets)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if self.aliases and node.asname is not None and isinstance(node.asname.name, cst.Name) \
+                and self._is_client(node.item):
+            self.aliases[-1].add(node.asname.name.value)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        self.escapes |= self._is_client(node.value) or (bool(self.aliases) and code_of(node.value) in self.aliases[-1])
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.escapes |= isinstance(node.value, cst.BaseExpression) and self._is_client(node.value)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -509,7 +543,56 @@ class _ClassClientCalls(cst.CSTVisitor):
             return
         receiver = code_of(func.value)
         if receiver == self.bound or (self.aliases and receiver in self.aliases[-1]):
-            self.calls.append(node)
+            url = Peers._first_arg(node)
+            local = url is not None and bool(self.locals) and bool(_free_names(url) & self.locals[-1])
+            self.calls.append((node, self.functions[-1] if self.functions else None, local))
+
+
+class _Bound(cst.CSTVisitor):
+    """The names a function binds: its parameters and the targets of its assignments, loops and `with`."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.names.add(node.name.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.names |= _target_names(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.names |= _target_names(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self.names |= _target_names(node.name)
+
+
+class _FreeNames(cst.CSTVisitor):
+    """The names an expression reads (not the attribute names after a dot)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        visit(node.value, self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+
+def _free_names(expr: cst.BaseExpression) -> set[str]:
+    finder = _FreeNames()
+    visit(expr, finder)
+    return finder.names
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {n for el in target.elements for n in _target_names(el.value)}
+    return set()
 
 
 def _returns_only(fn: cst.FunctionDef, bound: str) -> bool:
