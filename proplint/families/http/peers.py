@@ -20,7 +20,11 @@ does not report it. The peer is known to be outside the system when:
 * the client is only handed to another vendor's SDK (`AsyncAnthropic(http_client=self.httpx_client)`, with
   no request made on it where it is made): the SDK sends its requests to its vendor;
 * the URL starts with an attribute the class inherits from another vendor's class and never sets itself
-  (`f"{self._base_url}/v3/tools"` in a subclass of an SDK's toolset).
+  (`f"{self._base_url}/v3/tools"` in a subclass of an SDK's toolset);
+* the URL is a loopback URL on a port the service passes to a non-Python program it launches itself
+  (`sidecars.py`), or a URL the code also accepts as a `data:` URL: content handed in (`content_urls.py`);
+* a client kept on the instance (`self.session`) is judged by every request its class makes on it
+  (`_ClassClientCalls`), one made in a function by that function's requests.
 """
 
 from __future__ import annotations
