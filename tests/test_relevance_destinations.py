@@ -19,10 +19,12 @@ PUSH = ("import json\nimport redis\n\nr = redis.Redis()\n\n\n"
 DRAIN = ("from app.cache import cache\nfrom app.models import LogEntry\n\n\n"
          "def drain(queue='logs', limit=100):\n    batch = []\n    while len(batch) < limit:\n"
          "        raw = cache.lpop(queue)\n        if not raw:\n            break\n"
-         "        entry: LogEntry | None = LogEntry.from_json(raw)\n        if entry:\n            batch.append(entry)\n"
+         "        entry: LogEntry | None = LogEntry.from_json(raw)\n"
+         "        if entry:\n            batch.append(entry)\n"
          "    LogEntry.objects.bulk_create(batch)\n")
 #: the project's cache helper: a wrapper of the same name (its callers are judged) and a whole read
-CACHE = ("import redis\n\n_r = redis.Redis()\n\n\nclass Cache:\n    def lpop(self, key):\n        return _r.lpop(key)\n\n"
+CACHE = ("import redis\n\n_r = redis.Redis()\n\n\nclass Cache:\n"
+         "    def lpop(self, key):\n        return _r.lpop(key)\n\n"
          "    def lrange(self, key, start, end):\n        return _r.lrange(key, start, end)\n\n\ncache = Cache()\n")
 #: a wait for a wake-up token: the popped item is dropped
 WAKE = ("import redis\n\nr = redis.Redis()\n\n\ndef wait_ready(key):\n    r.blpop([key], timeout=5)\n"
@@ -199,7 +201,8 @@ def test_fetching_a_url_that_may_be_a_data_url_is_not_reported(make_project):
     # a public function: callers in other modules may hand it a service's URL
     ("_fetch_image", "fetch_image"),
     # one caller checks, another hands in a URL from the settings
-    ("    for part in message.content:", "    await _fetch_image(settings.IMAGES_URL)\n    for part in message.content:"),
+    ("    for part in message.content:",
+     "    await _fetch_image(settings.IMAGES_URL)\n    for part in message.content:"),
 ])
 def test_a_url_not_shown_to_be_content_is_reported(make_project, change):
     assert http_lines(make_project(FETCH.replace(*change))) == [7]

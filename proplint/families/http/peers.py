@@ -24,7 +24,7 @@ does not report it. The peer is known to be outside the system when:
 * the URL is a loopback URL on a port the service passes to a non-Python program it launches itself
   (`sidecars.py`), or a URL the code also accepts as a `data:` URL: content handed in (`content_urls.py`);
 * a client kept on the instance (`self.session`) is judged by every request its class makes on it
-  (`_ClassClientCalls`), one made in a function by that function's requests.
+  (`instance_clients.py`), one made in a function by that function's requests.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from proplint.core.relevance import external_name, path_kind, vendor_module
 from proplint.core.units import importable_tops, units
 from proplint.core.walk import visit
 from proplint.families.http.content_urls import data_url
+from proplint.families.http.instance_clients import REQUEST_METHODS, InstanceClientCalls, request_url
 from proplint.families.http.sidecars import Launched
 
 _PRIVATE_SUFFIXES = (".local", ".internal", ".svc", ".cluster.local", ".lan", ".corp", ".home", ".localdomain",
@@ -79,8 +80,6 @@ _NOT_A_VENDOR = frozenset(getattr(sys, "stdlib_module_names", ())) | {
     "httpx", "requests", "aiohttp", "urllib3", "httpcore", "niquests", "pycurl", "tornado", "grpc", "starlette",
     "fastapi", "flask", "django", "opentelemetry", "sentry_sdk", "ddtrace", "newrelic", "elasticapm", "logfire",
     "tenacity", "backoff", "pydantic", "typing_extensions", "attr", "attrs", "dataclasses"}
-#: the request methods of a client (`client.post(url)`), to judge a client by where its calls go
-_REQUEST_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
 
 
 def url_constants(tree: ast.Module, imports, module, config, catalog) -> dict[str, str]:
@@ -248,7 +247,7 @@ class Peers:
         cls = self.ctx.enclosing(cst.ClassDef)
         if not bound.startswith("self.") or not isinstance(cls, cst.ClassDef):
             return False
-        finder = _ClassClientCalls(bound, cls)
+        finder = InstanceClientCalls(bound, cls)
         visit(cls, finder)
         here = self.ctx.enclosing(cst.FunctionDef)
         if not finder.calls or finder.escapes:
@@ -275,11 +274,7 @@ class Peers:
         urls = [self._first_arg(c) for c in finder.calls]
         return bool(urls) and all(u is not None and self._leaves(u) for u in urls)
 
-    @staticmethod
-    def _first_arg(call: cst.Call) -> cst.BaseExpression | None:
-        method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
-        found = keyword_arg(call, "url", 1 if method in ("request", "stream") else 0)
-        return found[1].value if found else None
+    _first_arg = staticmethod(request_url)
 
     def _url_arg(self, call: cst.Call, kind: str, name: str) -> cst.BaseExpression | None:
         if kind == "request":
@@ -485,141 +480,8 @@ class _ClientCalls(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _REQUEST_METHODS and code_of(func.value) == self.bound:
+        if isinstance(func, cst.Attribute) and func.attr.value in REQUEST_METHODS and code_of(func.value) == self.bound:
             self.calls.append(node)
-
-
-class _ClassClientCalls(cst.CSTVisitor):
-    """The request calls made in a class on `<bound>` (`self.session`), or on a local name its method binds to
-    it or to a method of the class that returns it."""
-
-    def __init__(self, bound: str, cls: cst.ClassDef) -> None:
-        self.bound = bound
-        self.getters = {f.name.value for f in cls.body.body if isinstance(f, cst.FunctionDef)
-                        and _returns_only(f, bound)}
-        #: the client leaves the class: handed to a call, stored elsewhere, yielded, or returned by a public method
-        self.escapes = any(not name.startswith("_") for name in self.getters)
-        #: each request: the call, its method, and whether its URL names one of the method's locals
-        self.calls: list[tuple[cst.Call, cst.FunctionDef | None, bool]] = []
-        self.aliases: list[set[str]] = []
-        self.functions: list[cst.FunctionDef] = []
-        self.locals: list[set[str]] = []  # the parameters and assigned names of each method visited
-
-    def _is_client(self, expr: cst.BaseExpression) -> bool:
-        if isinstance(expr, cst.Await):
-            expr = expr.expression
-        if code_of(expr) == self.bound:
-            return True
-        return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) \
-            and code_of(expr.func.value) == "self" and expr.func.attr.value in self.getters
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.aliases.append(set())
-        self.functions.append(node)
-        bindings = _Bound()
-        visit(node, bindings)
-        self.locals.append(bindings.names - {"self", "cls"})
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.aliases.pop()
-        self.functions.pop()
-        self.locals.pop()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if self.aliases and self._is_client(node.value):
-            self.aliases[-1].update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
-            self.escapes |= any(not isinstance(t.target, cst.Name) for t in node.targets)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if self.aliases and node.asname is not None and isinstance(node.asname.name, cst.Name) \
-                and self._is_client(node.item):
-            self.aliases[-1].add(node.asname.name.value)
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        self.escapes |= self._is_client(node.value) or (bool(self.aliases) and code_of(node.value) in self.aliases[-1])
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        self.escapes |= isinstance(node.value, cst.BaseExpression) and self._is_client(node.value)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if not isinstance(func, cst.Attribute) or func.attr.value not in _REQUEST_METHODS:
-            return
-        receiver = code_of(func.value)
-        if receiver == self.bound or (self.aliases and receiver in self.aliases[-1]):
-            url = Peers._first_arg(node)
-            local = url is not None and bool(self.locals) and bool(_free_names(url) & self.locals[-1])
-            self.calls.append((node, self.functions[-1] if self.functions else None, local))
-
-
-class _Bound(cst.CSTVisitor):
-    """The names a function binds: its parameters and the targets of its assignments, loops and `with`."""
-
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_Param(self, node: cst.Param) -> None:
-        self.names.add(node.name.value)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.names |= _target_names(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self.names |= _target_names(node.target)
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self.names |= _target_names(node.name)
-
-
-class _FreeNames(cst.CSTVisitor):
-    """The names an expression reads (not the attribute names after a dot)."""
-
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        visit(node.value, self)
-        return False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-
-def _free_names(expr: cst.BaseExpression) -> set[str]:
-    finder = _FreeNames()
-    visit(expr, finder)
-    return finder.names
-
-
-def _target_names(target: cst.BaseExpression) -> set[str]:
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return {n for el in target.elements for n in _target_names(el.value)}
-    return set()
-
-
-def _returns_only(fn: cst.FunctionDef, bound: str) -> bool:
-    """Every `return` of `fn` returns `<bound>`, and it has one."""
-    finder = _ReturnValues()
-    visit(fn, finder)
-    return bool(finder.values) and all(v is not None and code_of(v) == bound for v in finder.values)
-
-
-class _ReturnValues(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.values: list[cst.BaseExpression | None] = []
-        self.depth = 0
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth += 1
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.depth -= 1
-
-    def visit_Return(self, node: cst.Return) -> None:
-        if self.depth <= 1:
-            self.values.append(node.value)
 
 
 class _Bindings(cst.CSTVisitor):
