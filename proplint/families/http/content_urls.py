@@ -27,7 +27,9 @@ def data_url(module: cst.Module, fn: cst.FunctionDef | None, name: str, depth: i
     params = [p.name.value for p in (*fn.params.posonly_params, *fn.params.params)]
     if depth >= 3 or name not in params or not fn.name.value.startswith("_"):
         return False
-    position = params.index(name) - (1 if params and params[0] in ("self", "cls") else 0)
+    position = params.index(name) - (1 if params[0] in ("self", "cls") else 0)
+    if position < 0:
+        return False
     callers = _Callers(fn.name.value)
     visit(module, callers)
     if not callers.found:
