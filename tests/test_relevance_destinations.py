@@ -52,6 +52,8 @@ def test_a_result_list_read_whole_beside_wrappers_and_wake_up_waits_is_storage(m
     DRAIN.replace("            batch.append(entry)\n", "            handle(entry)\n"),
     # collected, but the function writes no table in bulk: the batch may be handled item by item
     DRAIN.replace("    LogEntry.objects.bulk_create(batch)\n", "    for entry in batch:\n        handle(entry)\n"),
+    # collected for the bulk write, but each one is also handled as it comes
+    DRAIN.replace("            batch.append(entry)\n", "            handle(entry)\n            batch.append(entry)\n"),
     # the pop outside a loop: one message taken
     "from app.cache import cache\n\n\ndef take(queue):\n    return handle(cache.lpop(queue))\n",
 ])

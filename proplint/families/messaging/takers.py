@@ -10,8 +10,9 @@ takes it (`method:how`):
 * `wrapper`: a function of the same name returns it (`def lpop(self, key): return self._redis.lpop(key)`):
   its callers call that name too and are classified themselves;
 * `drain`: a loop collects the popped items into a list (`batch.append(record)`) that the same function
-  writes to storage in one call (`bulk_create`, `executemany`...: `[[producer]] drained_into`): the items
-  are records on their way to a table, not work that continues a trace.
+  writes to storage in one call (`bulk_create`, `executemany`...: `[[producer]] drained_into`), and does
+  nothing else with them but make records of them (`record = Record.from_json(raw)`): the items are records
+  on their way to a table, not work that continues a trace.
 
 `list_uses(index)` answers for the whole project: the methods that take units of work, and the methods that
 read a list as storage (a whole read, or a drain into storage).
@@ -117,9 +118,19 @@ class _Takers(ast.NodeVisitor):
                         if isinstance(t, ast.Name) and t.id not in derived:
                             derived.add(t.id)
                             changed = True
-        return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _COLLECT
-                   and not _mentions(n.func.value, derived) and any(_mentions(a, derived) for a in n.args)
-                   for n in body)
+        # the item only goes into the batch: made into a record (`x = Record.from_json(item)`) or collected;
+        # any other call taking it (`handle(record)`) processes it one by one
+        converting = {id(c) for n in body if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None
+                      for c in walk(n.value) if isinstance(c, ast.Call)}
+        collected = False
+        for n in body:
+            if not isinstance(n, ast.Call) or not any(_mentions(a, derived) for a in (*n.args, *n.keywords)):
+                continue
+            if isinstance(n.func, ast.Attribute) and n.func.attr in _COLLECT and not _mentions(n.func.value, derived):
+                collected = True
+            elif id(n) not in converting:
+                return False
+        return collected
 
 
 def _mentions(expr: ast.AST, names: set[str]) -> bool:
