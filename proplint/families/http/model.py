@@ -1,5 +1,5 @@
-"""The HTTP family's catalog roles, `[[http_client]]` and `[[http_library]]` (filled by `rules/http.toml`),
-and the OpenTelemetry instrumentation modules its fixes import."""
+"""The HTTP family's catalog roles, `[[http_client]]`, `[[http_library]]` and `[[program_launcher]]` (filled by
+`rules/http.toml`), and the OpenTelemetry instrumentation modules its fixes import."""
 
 from __future__ import annotations
 
@@ -30,6 +30,16 @@ class HttpLibrary:
     local_transports: tuple[str, ...] = ()
     transport_drops: tuple[str, ...] = ()
     trace_config_factories: tuple[str, ...] = ()
+
+
+@role("program_launcher")
+@dataclass(frozen=True)
+class ProgramLauncher:
+    """A function that starts a program as a child process (`sidecars.py`): its command at `argv_index` (a
+    list, a tuple, `*name` of a local list, one command line string, or the program and its arguments)."""
+
+    name: str
+    argv_index: int = 0
 
 
 OTEL_HTTPX = "opentelemetry.instrumentation.httpx"

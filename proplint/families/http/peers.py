@@ -20,7 +20,11 @@ does not report it. The peer is known to be outside the system when:
 * the client is only handed to another vendor's SDK (`AsyncAnthropic(http_client=self.httpx_client)`, with
   no request made on it where it is made): the SDK sends its requests to its vendor;
 * the URL starts with an attribute the class inherits from another vendor's class and never sets itself
-  (`f"{self._base_url}/v3/tools"` in a subclass of an SDK's toolset).
+  (`f"{self._base_url}/v3/tools"` in a subclass of an SDK's toolset);
+* the URL is a loopback URL on a port the service passes to a non-Python program it launches itself
+  (`sidecars.py`), or a URL the code also accepts as a `data:` URL: content handed in (`content_urls.py`);
+* a client kept on the instance (`self.session`) is judged by every request its class makes on it
+  (`instance_clients.py`), one made in a function by that function's requests.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ from proplint.core.cst import AttributeStores, code_of, keyword_arg
 from proplint.core.relevance import external_name, path_kind, vendor_module
 from proplint.core.units import importable_tops, units
 from proplint.core.walk import visit
+from proplint.families.http.content_urls import data_url
+from proplint.families.http.instance_clients import REQUEST_METHODS, InstanceClientCalls, request_url
+from proplint.families.http.sidecars import Launched
 
 _PRIVATE_SUFFIXES = (".local", ".internal", ".svc", ".cluster.local", ".lan", ".corp", ".home", ".localdomain",
                      ".intranet", ".private", ".test", ".example", ".invalid", ".localhost")
@@ -73,8 +80,6 @@ _NOT_A_VENDOR = frozenset(getattr(sys, "stdlib_module_names", ())) | {
     "httpx", "requests", "aiohttp", "urllib3", "httpcore", "niquests", "pycurl", "tornado", "grpc", "starlette",
     "fastapi", "flask", "django", "opentelemetry", "sentry_sdk", "ddtrace", "newrelic", "elasticapm", "logfire",
     "tenacity", "backoff", "pydantic", "typing_extensions", "attr", "attrs", "dataclasses"}
-#: the request methods of a client (`client.post(url)`), to judge a client by where its calls go
-_REQUEST_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
 
 
 def url_constants(tree: ast.Module, imports, module, config, catalog) -> dict[str, str]:
@@ -136,6 +141,7 @@ class Peers:
         self.ctx = ctx
         self.vendor = vendor_module(ctx.relpath)
         self.external = ctx.config.external_hosts
+        self.launched = Launched(ctx)
         self._constants: dict[str, str] | None = None
 
     def outside(self, call: cst.Call, kind: str, name: str, bound: str | None = None) -> bool:
@@ -145,7 +151,10 @@ class Peers:
         if expr is not None:
             return self._leaves(expr)
         if kind != "request" and bound:
-            return self._calls_leave(bound) or self._handed_to_vendor(bound)
+            kept = bound.startswith("self.") and isinstance(self.ctx.enclosing(cst.ClassDef), cst.ClassDef)
+            # a client kept on the instance is judged by the requests of the whole class, not of one method
+            return (self._class_calls_leave(bound) if kept else self._calls_leave(bound)) \
+                or self._handed_to_vendor(bound)
         return False
 
     def _vendor(self, expr: cst.BaseExpression) -> bool:
@@ -192,14 +201,64 @@ class Peers:
         sets = re.compile(rf"self\.{attr}\s*(?::|=(?!=))|^\s*{attr}\s*(?::|=(?!=))|def\s+{attr}\b", re.M)
         return not sets.search(code_of(cls))
 
-    def _leaves(self, expr: cst.BaseExpression) -> bool:
-        """A URL expression that names another party's endpoint or starts with a public host."""
+    def _leaves(self, expr: cst.BaseExpression, here: bool = True) -> bool:
+        """A URL expression that names another party's endpoint or starts with a public host (`here`: it is in
+        the function being visited)."""
         if _THIRD_PARTY_NAME.search(code_of(expr)) or self._discovery_expr(expr) or self._inherited_from_vendor(expr):
             return True
+        if here and isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None \
+                and data_url(self.ctx.module, self.ctx.enclosing(cst.FunctionDef), expr.value):
+            return True  # a URL that may be a `data:` URL: content handed in, not an endpoint (`content_urls.py`)
+        if self.launched.local_child(self._origin(expr)):
+            return True  # a loopback port the service passes to a program it launches itself (`sidecars.py`)
         texts = self._texts(expr)
         if not texts:
             return False
         return all(_URL_START.match(t) and self._host_outside(urlsplit(t).hostname or "") for t in texts)
+
+    def _origin(self, expr: cst.BaseExpression, depth: int = 0) -> cst.BaseExpression | None:
+        """The literal or f-string a URL expression starts with, through the first part of f-strings and
+        concatenations, a local name bound once, and `self.<attr>` set once in the class
+        (`f"{self.server_url}/v2/check"` -> `f"http://localhost:{settings.LT_PORT}"`)."""
+        if depth > 6:
+            return None
+        if isinstance(expr, cst.FormattedString) and expr.parts \
+                and isinstance(expr.parts[0], cst.FormattedStringExpression):
+            return self._origin(expr.parts[0].expression, depth + 1)
+        if isinstance(expr, (cst.FormattedString, cst.SimpleString)):
+            return expr
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return self._origin(expr.left, depth + 1)
+        values: list[cst.BaseExpression] = []
+        if isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None:
+            values = _local_values(self.ctx, expr.value)
+        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+            cls = self.ctx.enclosing(cst.ClassDef)
+            if isinstance(cls, cst.ClassDef):
+                finder = AttributeStores("self", expr.attr.value)
+                visit(cls, finder)
+                values = [] if finder.opaque else finder.values
+        return self._origin(values[0], depth + 1) if len(values) == 1 else None
+
+    def _class_calls_leave(self, bound: str) -> bool:
+        """A client kept on the instance (`self.session = aiohttp.ClientSession()`) whose every request in the
+        class goes outside: on the attribute, or on a local name bound to it or to a method of the class that
+        returns it (`session = await self._ensure_session()`)."""
+        cls = self.ctx.enclosing(cst.ClassDef)
+        if not bound.startswith("self.") or not isinstance(cls, cst.ClassDef):
+            return False
+        finder = InstanceClientCalls(bound, cls)
+        visit(cls, finder)
+        here = self.ctx.enclosing(cst.FunctionDef)
+        if not finder.calls or finder.escapes:
+            return False
+        for call, fn, local in finder.calls:
+            url = self._first_arg(call)
+            # a URL made from the locals of another method cannot be read from here (`_local_values` reads the
+            # function being visited): such a request is not judged to leave
+            if url is None or (fn is not here and local) or not self._leaves(url, here=fn is here):
+                return False
+        return True
 
     def _host_outside(self, host: str) -> bool:
         return public_host(host) or external_name(host, self.external)
@@ -215,11 +274,7 @@ class Peers:
         urls = [self._first_arg(c) for c in finder.calls]
         return bool(urls) and all(u is not None and self._leaves(u) for u in urls)
 
-    @staticmethod
-    def _first_arg(call: cst.Call) -> cst.BaseExpression | None:
-        method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
-        found = keyword_arg(call, "url", 1 if method in ("request", "stream") else 0)
-        return found[1].value if found else None
+    _first_arg = staticmethod(request_url)
 
     def _url_arg(self, call: cst.Call, kind: str, name: str) -> cst.BaseExpression | None:
         if kind == "request":
@@ -425,7 +480,7 @@ class _ClientCalls(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _REQUEST_METHODS and code_of(func.value) == self.bound:
+        if isinstance(func, cst.Attribute) and func.attr.value in REQUEST_METHODS and code_of(func.value) == self.bound:
             self.calls.append(node)
 
 

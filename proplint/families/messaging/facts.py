@@ -634,22 +634,3 @@ def tracing_call(qualname: str) -> bool:
     words = [w.lower() for w in _WORD.findall(qualname.rsplit(".", 1)[-1])]
     return any(w.startswith(_TRACING_CALLS) for w in words) and not _SETUP_WORDS.intersection(words)
 
-
-# --- what takes messages off a destination (`[[producer]] taken_by`) ------------------------------------
-
-
-def taken_tokens(catalog: Catalog) -> tuple[bytes, ...]:
-    return tuple(sorted({m.encode() for e in catalog.get("producer") for m in (*e.taken_by, *e.stored_by)}))
-
-
-def collect_taken(tree: ast.Module, imports: dict, module: str | None, config: Config,
-                  catalog: Catalog) -> list[str]:
-    """The `taken_by` and `stored_by` methods this file calls (`blpop`, `lrange`...)."""
-    names = {m for e in catalog.get("producer") for m in (*e.taken_by, *e.stored_by)}
-    return sorted({n.func.attr for n in all_nodes(tree)
-                   if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in names})
-
-
-def taken_methods(index: ProjectIndex) -> frozenset[str]:
-    return index.derived("messaging.taken", lambda ix: frozenset(m for _, ms in ix.facts("messaging.taken")
-                                                                  for m in ms))

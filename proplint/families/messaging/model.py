@@ -87,6 +87,9 @@ class Producer:
     #: no trace. Without a whole read the consumer may live in another repository: still reported.
     taken_by: tuple[str, ...] = ()
     stored_by: tuple[str, ...] = ()
+    #: the bulk writes of storage (`bulk_create`, `executemany`): a loop that collects popped items into a list
+    #: that its function writes with one of these drains the list into a table, it takes no unit of work
+    drained_into: tuple[str, ...] = ()
 
 
 @role("consumer")

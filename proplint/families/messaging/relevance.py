@@ -12,8 +12,10 @@ family's side of `core/relevance.py`):
 * the message is not a unit of work that continues a trace: a one-character or numeric payload (a signal:
   `rpush(key, b"1")` wakes the waiter that already holds the trace), a copy to a dead-letter queue (the destination
   or the enclosing function names one: `dlq`, `dead_letter`, `poison`), or a push onto a Redis list that
-  the project reads as a whole (`lrange`) and never takes messages off (no `blpop`, `rpop`... anywhere: the
-  list is storage, `[[producer]] taken_by` and `stored_by`);
+  the project reads as a whole (`lrange`) or drains into a table (a loop collects the popped items and the
+  function writes them in bulk: `bulk_create`, `executemany`...) and never takes a message off as a unit of work
+  (no `blpop`, `rpop`... anywhere, but for a pop whose item is dropped, a wake-up wait, and a wrapper of the same
+  name: the list is storage, `[[producer]] taken_by`, `stored_by` and `drained_into`, `takers.py`);
 * the call is a generic wrapper: both where it sends (the topic, queue, channel or key: an argument before
   the payload) and what it sends are (derived from) parameters of the enclosing function, so the carrier
   belongs to what the callers build (`async def lpush(self, key, value): await self._client.lpush(key,
@@ -31,10 +33,10 @@ from proplint.core.context import FileContext
 from proplint.core.cst import code_of, keyword_arg
 from proplint.core.relevance import external_name, vendor_module
 from proplint.core.walk import visit
-from proplint.families.messaging.facts import (project_facts, restoring_modules, taken_methods, traced_units,
-                                               unit_of)
+from proplint.families.messaging.facts import project_facts, restoring_modules, traced_units, unit_of
 from proplint.families.messaging.model import Consumer, Producer
 from proplint.families.messaging.receivers import string_literal
+from proplint.families.messaging.takers import list_uses
 
 
 #: a destination or function that holds failed messages: what is sent there is a copy, not a unit of work
@@ -91,9 +93,10 @@ class Relevance:
         found = keyword_arg(call, entry.payload_keyword, entry.payload_index) if entry.payload_index >= 0 else None
         if found is not None and _token(found[1].value):
             return True  # a one-character token (`rpush(key, b"1")`): a signal that wakes a waiter, not work
-        called = taken_methods(self.ctx.index)
-        if entry.stored_by and called & set(entry.stored_by) and not called & set(entry.taken_by):
-            return True
+        units, storage = list_uses(self.ctx.index)
+        if entry.stored_by and (units & set(entry.stored_by) or storage & set(entry.taken_by)) \
+                and not units & set(entry.taken_by):
+            return True  # every reader of such lists reads them whole or drains them into a table (`takers.py`)
         fn = self.ctx.enclosing(cst.FunctionDef)
         where = [code_of(a.value) for a in call.args if a.star != "*"][:2]
         if isinstance(fn, cst.FunctionDef):
