@@ -201,7 +201,8 @@ class MessagingCheck(Check):
             return
         if self.relevance.carried_elsewhere(entry) or self.relevance.external_destination(node) \
                 or self.relevance.wrapper(node, entry) or self.relevance.library_unused(entry.kind, guessed) \
-                or self.relevance.not_a_unit_of_work(node, entry):
+                or self.relevance.not_a_unit_of_work(node, entry) \
+                or self.relevance.unread_by_own_consumers(node, entry):
             return
         v5 = self.receivers.meets_requirement(receiver)
         props = keyword_arg(node, entry.keyword, entry.index) if entry.shape == "mqtt_properties" else None

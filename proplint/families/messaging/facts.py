@@ -466,7 +466,7 @@ def imported_after(index: ProjectIndex, module: str | None, library: str) -> boo
 
 #: words a called name must contain to be kept as a possible call of a project restorer (the index stores
 #: only these: a restorer is a tracing helper, and its name says so)
-_TRACING_WORDS = ("trace", "context", "extract", "carrier", "span", "propagat", "otel", "telemetry")
+_TRACING_WORDS = ("trace", "context", "extract", "carrier", "span", "propagat", "otel", "telemetry", "continue_from")
 #: folders that hold one unit (a service, an app, a library) per subfolder in a monorepo
 #: words of a called name that say the caller traces (spans, a tracer, telemetry)
 _TRACING_CALLS = ("trac", "span", "otel", "telemetry")
@@ -563,7 +563,7 @@ def restoring_tokens(catalog: Catalog) -> tuple[bytes, ...]:
     or trace are named for it (`use_trace_context`, `init_tracing`, `otel_span`): other files are not read."""
     names = {e.name.rsplit(".", 1)[-1] for e in catalog.get("extractor")}
     return tuple(sorted({b"extract", b"inject", b"trace", b"Trace", b"tracing", b"Tracing", b"otel", b"_span", b"span(",
-                         *(n.encode() for n in names)}))
+                         b"continue_from", *(n.encode() for n in names)}))
 
 
 def unit_of(relpath: str) -> str:
@@ -597,6 +597,22 @@ def restoring_modules(index: ProjectIndex, catalog: Catalog, config: Config) -> 
         return frozenset(m for rel, f in ix.facts("messaging.restoring")
                          if any(restores(c) for c in f.get("calls", ())) and (m := index.module_name(rel)))
     return index.derived("messaging.restoring_modules", compute)
+
+
+#: the last names of calls that continue a trace from a received carrier: OpenTelemetry's and other SDKs'
+#: (Sentry's `continue_trace`, `Transaction.continue_from_headers`)
+CONTINUING = frozenset({"extract", "continue_trace", "continue_from_headers", "continue_from_environ"})
+
+
+def continues_no_trace(index: ProjectIndex, catalog: Catalog, config: Config) -> bool:
+    """Nothing in the project (tests included) continues a trace from a carrier: no module restores one
+    (`restoring_modules`), no function calls an extractor (a helper, `restorers`), and no call of another SDK's
+    continuation or of a configured extractor is made anywhere."""
+    if restoring_modules(index, catalog, config):
+        return False
+    names = CONTINUING | {q.rsplit(".", 1)[-1] for q in config.extractors}
+    return not any(f.get("restorers") or any(q.rsplit(".", 1)[-1] in names for q in f.get("calls", ()))
+                   for _, f in index.facts("messaging.restoring"))
 
 
 def traced_units(index: ProjectIndex) -> frozenset[str]:
