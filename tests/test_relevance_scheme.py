@@ -102,3 +102,73 @@ def test_a_topic_a_consumer_continues_or_no_consumer_of_the_project_names_is_sti
     # a consumer test names it: tests do not deploy a consumer
     files = {**OTEL_APP, **DOCKER, **_SETTINGS, "tests/test_consumer.py": _CONSUMER}
     assert codes(make_project(_DELETES, {}, files, path="app/deletes.py")) == ["PRP301"]
+
+
+# --- a message that carries the project's own correlation id -------------------------------------------
+
+_CORRELATION = {"app/log_context.py": (
+    "import contextvars\nimport uuid\n\n\nclass CorrelationID:\n"
+    "    _correlation_id = contextvars.ContextVar('app.correlation_id', default=None)\n\n"
+    "    @classmethod\n    def set(cls):\n        value = str(uuid.uuid4())\n        cls._correlation_id.set(value)\n"
+    "        return value\n\n    @classmethod\n    def get(cls):\n        return cls._correlation_id.get()\n")}
+_SQS = ("import json\nfrom typing import NamedTuple\n\nimport boto3\n\n\n"
+        "class Job(NamedTuple):\n    actor: str\n    args: tuple\n    correlation_id: str | None = None\n\n\n"
+        "def build_envelope(actor, args, correlation_id):\n"
+        "    return json.dumps({'actor': actor, 'args': args, 'correlation_id': correlation_id})\n\n\n"
+        "def send_jobs(jobs: list[Job], queue_url: str) -> None:\n    client = boto3.client('sqs')\n    entries = []\n"
+        "    for job in jobs:\n        entry = {'Id': str(len(entries)), "
+        "'MessageBody': build_envelope(job.actor, job.args, job.correlation_id)}\n"
+        "        entries.append(entry)\n"
+        "    for batch in [entries[i:i + 10] for i in range(0, len(entries), 10)]:\n"
+        "        client.send_message_batch(QueueUrl=queue_url, Entries=batch)\n")
+_ENQUEUE = ("from app.log_context import CorrelationID\nfrom app.sqs import Job, send_jobs\n\n\n"
+            "def enqueue(actor, *args):\n    send_jobs([Job(actor, args, correlation_id=CorrelationID.get())], 'q')\n")
+_WORKER = ("import json\n\nfrom app.log_context import CorrelationID\n\n\n"
+           "def handle(body, run):\n    envelope = json.loads(body)\n    CorrelationID.set()\n"
+           "    run(envelope['actor'], source_correlation_id=envelope.correlation_id)\n")
+
+
+def test_a_message_carrying_the_projects_correlation_id_is_not_reported(make_project):
+    files = {**OTEL_APP, **DOCKER, **_CORRELATION, "app/enqueue.py": _ENQUEUE, "app/worker.py": _WORKER}
+    assert codes(make_project(_SQS, {}, files, path="app/sqs.py")) == []
+    # a module-level ContextVar read into the payload, and a tracing SDK's own getter of the current trace
+    direct = ("import json\n\nimport boto3\n\nfrom app.ctx import request_id_var\n\n\n"
+              "def send(queue_url, body):\n    message = {'body': body, 'request_id': request_id_var.get()}\n"
+              "    boto3.client('sqs').send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))\n")
+    ctx = {"app/ctx.py": "import contextvars\n\nrequest_id_var = contextvars.ContextVar('request_id')\n",
+           "app/worker.py": "def handle(message):\n    return message['body'], message.get('request_id')\n"}
+    assert codes(make_project(direct, {}, {**OTEL_APP, **DOCKER, **ctx}, path="app/jobs.py")) == []
+    sentry = ("import json\n\nimport boto3\nimport sentry_sdk\n\n\n"
+              "def send(queue_url, body):\n"
+              "    message = json.dumps({'body': body, 'sentry_trace': sentry_sdk.get_traceparent()})\n"
+              "    boto3.client('sqs').send_message(QueueUrl=queue_url, MessageBody=message)\n")
+    assert codes(make_project(sentry, {}, {**OTEL_APP, **DOCKER}, path="app/jobs.py")) == []
+    continued = {"app/worker.py": ("import sentry_sdk\n\n\ndef handle(message):\n"
+                                   "    with sentry_sdk.continue_trace({'sentry-trace': message['sentry_trace']}):\n"
+                                   "        return message['body']\n")}
+    assert codes(make_project(sentry, {}, {**OTEL_APP, **DOCKER, **continued}, path="app/jobs.py")) == []
+    # the twin: the same message without the SDK's traceparent
+    plain = sentry.replace(", 'sentry_trace': sentry_sdk.get_traceparent()", "")
+    assert codes(make_project(plain, {}, {**OTEL_APP, **DOCKER, **continued}, path="app/jobs.py")) == ["PRP301"]
+
+
+def test_a_message_without_the_projects_carrier_or_in_a_project_propagating_by_hand_is_still_reported(make_project):
+    files = {**OTEL_APP, **DOCKER, **_CORRELATION, "app/enqueue.py": _ENQUEUE, "app/worker.py": _WORKER}
+    # the envelope carries no correlation id
+    bare = _SQS.replace(", job.correlation_id)", ", None)")
+    assert codes(make_project(bare, {}, files, path="app/sqs.py")) == ["PRP301"]
+    # a field named like nothing the project keeps in its context
+    order = _SQS.replace("job.correlation_id)", "job.order_id)").replace(
+        "correlation_id: str | None = None", "order_id: str | None = None")
+    assert codes(make_project(order, {}, files, path="app/sqs.py")) == ["PRP301"]
+    # no other module reads the field: nothing shows the consumer follows it
+    unread = {**files, "app/worker.py": _WORKER.replace("envelope.correlation_id", "None")}
+    assert codes(make_project(_SQS, {}, unread, path="app/sqs.py")) == ["PRP301"]
+    # the project propagates OpenTelemetry by hand: its carrier is OpenTelemetry's, the correlation id is data
+    injector = {**files, "app/propagation.py": ("from opentelemetry.propagate import inject\n\n\n"
+                                                "def inject_trace_context(metadata):\n    inject(metadata)\n")}
+    assert codes(make_project(_SQS, {}, injector, path="app/sqs.py")) == ["PRP301"]
+    # and a consumer that continues a trace from a carrier reads OpenTelemetry's, whatever else the message has
+    extracting = {**files, "app/worker.py": "from opentelemetry.propagate import extract\n" + _WORKER.replace(
+        "    CorrelationID.set()\n", "    extract(envelope)\n")}
+    assert codes(make_project(_SQS, {}, extracting, path="app/sqs.py")) == ["PRP301"]

@@ -599,9 +599,11 @@ def restoring_modules(index: ProjectIndex, catalog: Catalog, config: Config) -> 
     return index.derived("messaging.restoring_modules", compute)
 
 
-#: the last names of calls that continue a trace from a received carrier: OpenTelemetry's and other SDKs'
-#: (Sentry's `continue_trace`, `Transaction.continue_from_headers`)
-CONTINUING = frozenset({"extract", "continue_trace", "continue_from_headers", "continue_from_environ"})
+#: the last names of calls that continue a trace from a received carrier: other SDKs' (Sentry's
+#: `continue_trace`, `Transaction.continue_from_headers`); an `extract` counts only on a tracing SDK
+#: (`sqlalchemy.func.extract` is not one)
+CONTINUING = frozenset({"continue_trace", "continue_from_headers", "continue_from_environ"})
+_EXTRACTING = ("opentelemetry.", "ddtrace.", "sentry_sdk.")
 
 
 def continues_no_trace(index: ProjectIndex, catalog: Catalog, config: Config) -> bool:
@@ -611,8 +613,13 @@ def continues_no_trace(index: ProjectIndex, catalog: Catalog, config: Config) ->
     if restoring_modules(index, catalog, config):
         return False
     names = CONTINUING | {q.rsplit(".", 1)[-1] for q in config.extractors}
-    return not any(f.get("restorers") or any(q.rsplit(".", 1)[-1] in names for q in f.get("calls", ()))
+    return not any(f.get("restorers") or any(_continues(q, names) for q in f.get("calls", ()))
                    for _, f in index.facts("messaging.restoring"))
+
+
+def _continues(q: str, names: set[str] | frozenset[str]) -> bool:
+    last = q.rsplit(".", 1)[-1]
+    return last in names or (last == "extract" and q.startswith(_EXTRACTING))
 
 
 def traced_units(index: ProjectIndex) -> frozenset[str]:
