@@ -4,6 +4,11 @@ the shape real code has (VALID: no finding) and its twin where the context is re
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from proplint.families.messaging.scheme import field_name
+
 OTEL_APP = {"app/__init__.py": "", "app/telemetry.py": ("from opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n\n\n"
                                                        "def traced(name):\n    return tracer.start_as_current_span(name)\n")}
 DOCKER = {"Dockerfile": "FROM python:3.12\nCMD [\"python\", \"-m\", \"app\"]\n"}
@@ -79,6 +84,9 @@ def test_a_topic_only_the_projects_consumers_read_and_none_continues_a_trace_is_
     assert codes(make_project(_DELETES, {}, files, path="app/deletes.py")) == []
     listeners = {**OTEL_APP, **DOCKER, **_SETTINGS, "app/listeners/deletes.py": _CONSUMER}
     assert codes(make_project(_DELETES, {}, listeners, path="app/deletes.py")) == []
+    # an `extract` of another library (a SQL date part) continues no trace
+    sql = {"app/reports.py": "import sqlalchemy\n\n\ndef year(column):\n    return sqlalchemy.extract('year', column)\n"}
+    assert codes(make_project(_DELETES, {}, {**files, **sql}, path="app/deletes.py")) == []
 
 
 def test_a_topic_a_consumer_continues_or_no_consumer_of_the_project_names_is_still_reported(make_project):
@@ -172,3 +180,10 @@ def test_a_message_without_the_projects_carrier_or_in_a_project_propagating_by_h
     extracting = {**files, "app/worker.py": "from opentelemetry.propagate import extract\n" + _WORKER.replace(
         "    CorrelationID.set()\n", "    extract(envelope)\n")}
     assert codes(make_project(_SQS, {}, extracting, path="app/sqs.py")) == ["PRP301"]
+
+
+@given(st.from_regex(r"_{0,2}(current_)?[a-z]{1,8}(_[a-z]{1,8}){0,2}(_var|_ctx|_cv|_contextvar)?", fullmatch=True))
+def test_a_context_s_field_name_is_stable(name):
+    assert field_name(field_name(name)) == field_name(name)
+    assert field_name(name.upper()) == field_name(name)
+    assert not field_name(name).startswith("_")
