@@ -9,10 +9,12 @@ from hypothesis import strategies as st
 
 from proplint.families.messaging.scheme import field_name
 
-OTEL_APP = {"app/__init__.py": "", "app/telemetry.py": ("from opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n\n\n"
-                                                       "def traced(name):\n    return tracer.start_as_current_span(name)\n")}
+OTEL_APP = {"app/__init__.py": "", "app/telemetry.py": (
+    "from opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n\n\n"
+    "def traced(name):\n    return tracer.start_as_current_span(name)\n")}
 DOCKER = {"Dockerfile": "FROM python:3.12\nCMD [\"python\", \"-m\", \"app\"]\n"}
-TENANT = {"app/ctx.py": "import contextvars\n\nCURRENT_TENANT = contextvars.ContextVar('current_tenant', default='public')\n"}
+TENANT = {"app/ctx.py": ("import contextvars\n\n"
+                         "CURRENT_TENANT = contextvars.ContextVar('current_tenant', default='public')\n")}
 
 
 def codes(project):
@@ -76,7 +78,8 @@ _CONSUMER = ("from app.deletes import STORAGE_TOPIC\nfrom app.runner import run_
              "def lw_deletions_consumer(storage):\n    run_consumer(STORAGE_TOPIC[storage], storage)\n")
 _SETTINGS = {"app/settings.py": "BROKERS = 'kafka:9092'\nTOPIC_MAP = {}\n",
              "app/runner.py": "def run_consumer(topic, storage):\n    pass\n",
-             "app/api.py": "from app.deletes import produce_delete\n\n\ndef delete(query):\n    produce_delete(query)\n"}
+             "app/api.py": ("from app.deletes import produce_delete\n\n\n"
+                            "def delete(query):\n    produce_delete(query)\n")}
 
 
 def test_a_topic_only_the_projects_consumers_read_and_none_continues_a_trace_is_not_reported(make_project):
@@ -85,7 +88,8 @@ def test_a_topic_only_the_projects_consumers_read_and_none_continues_a_trace_is_
     listeners = {**OTEL_APP, **DOCKER, **_SETTINGS, "app/listeners/deletes.py": _CONSUMER}
     assert codes(make_project(_DELETES, {}, listeners, path="app/deletes.py")) == []
     # an `extract` of another library (a SQL date part) continues no trace
-    sql = {"app/reports.py": "import sqlalchemy\n\n\ndef year(column):\n    return sqlalchemy.extract('year', column)\n"}
+    sql = {"app/reports.py": ("import sqlalchemy\n\n\n"
+                              "def year(column):\n    return sqlalchemy.extract('year', column)\n")}
     assert codes(make_project(_DELETES, {}, {**files, **sql}, path="app/deletes.py")) == []
 
 
@@ -105,7 +109,8 @@ def test_a_topic_a_consumer_continues_or_no_consumer_of_the_project_names_is_sti
     # only a setting names the topic (`settings.TOPIC_MAP`): a lookup every consumer makes, not this topic
     by_setting = _DELETES.replace("STORAGE_TOPIC.get(query['storage'])", "query['storage']")
     files = {**OTEL_APP, **DOCKER, **_SETTINGS,
-             "app/lw_deletions_consumer.py": "from app import settings\n\n\ndef run():\n    return settings.TOPIC_MAP\n"}
+             "app/lw_deletions_consumer.py": ("from app import settings\n\n\n"
+                                              "def run():\n    return settings.TOPIC_MAP\n")}
     assert codes(make_project(by_setting, {}, files, path="app/deletes.py")) == ["PRP301"]
     # a consumer test names it: tests do not deploy a consumer
     files = {**OTEL_APP, **DOCKER, **_SETTINGS, "tests/test_consumer.py": _CONSUMER}
