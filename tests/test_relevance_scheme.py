@@ -165,6 +165,20 @@ def test_a_message_carrying_the_projects_correlation_id_is_not_reported(make_pro
     assert codes(make_project(plain, {}, {**OTEL_APP, **DOCKER, **continued}, path="app/jobs.py")) == ["PRP301"]
 
 
+def test_init_lists_the_projects_own_trace_identifying_context(tmp_path):
+    from proplint.config import load_config
+    from proplint.init import discover, render
+
+    files = {**OTEL_APP, **DOCKER, **_CORRELATION, "app/enqueue.py": _ENQUEUE, "app/worker.py": _WORKER,
+             "app/sqs.py": _SQS}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    proposal = discover(load_config(tmp_path))
+    assert proposal.own_carriers == [("correlation_id", "app/sqs.py, app/worker.py")]
+    assert "#   correlation_id: read back in app/sqs.py, app/worker.py" in render(proposal, tmp_path)
+
+
 def test_a_message_without_the_projects_carrier_or_in_a_project_propagating_by_hand_is_still_reported(make_project):
     files = {**OTEL_APP, **DOCKER, **_CORRELATION, "app/enqueue.py": _ENQUEUE, "app/worker.py": _WORKER}
     # the envelope carries no correlation id
