@@ -10,6 +10,9 @@ runs the code. It finds:
 * the **request-scoped ContextVars**, and the functions that set them;
 * the project's own **injectors and extractors** (functions that call `opentelemetry.propagate.inject` or
   `extract`), and the **carrier fields** its calls pass them (`envelope.metadata`: a payload field);
+* the project's own **trace-identifying contexts** (a correlation, request or trace id kept in a ContextVar or
+  read from a getter of one) and the modules that read them back off a message: a payload carrying one
+  carries the project's own carrier (`families/messaging/scheme.py`);
 * **traced client builders** (a function building an HTTP client with tracing on): `http-client-factory`;
 * **test, script and example folders**, which are not checked by default.
 
@@ -39,6 +42,7 @@ class Proposal:
     contextvars: list[tuple[str, str]] = field(default_factory=list)  # (qualified name, where set)
     injectors: list[tuple[str, str]] = field(default_factory=list)  # (qualified name, carrier fields)
     extractors: list[tuple[str, str]] = field(default_factory=list)
+    own_carriers: list[tuple[str, str]] = field(default_factory=list)  # (field, modules reading it back)
     factory: tuple[str, str] | None = None  # ("module:function", client)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (folder, kind)
 
@@ -88,6 +92,7 @@ def discover(config: Config) -> Proposal:
             out.injectors.append((q, ", ".join(sorted(fields.get(q.rsplit(".", 1)[-1], ())))))
         for q in f.get("extractor_helpers", ()):
             out.extractors.append((q, ", ".join(sorted(fields.get(q.rsplit(".", 1)[-1], ())))))
+    out.own_carriers = _own_carriers(index)
     builders = [(q, c) for rel, found in index.facts("http.builders") if not path_kind(rel) for q, c in found.items()]
     if len(builders) == 1:
         out.factory = builders[0]
@@ -99,6 +104,20 @@ def discover(config: Config) -> Proposal:
             kinds.setdefault(top, kind)
     out.skipped = sorted(kinds.items())[:12]
     return out
+
+
+def _own_carriers(index) -> list[tuple[str, str]]:
+    """The project's trace-identifying contexts (`scheme.carrier_fields`) and the application modules that read
+    a field of that name off a value."""
+    from proplint.families.messaging.scheme import carrier_fields
+
+    readers: dict[str, list[str]] = {}
+    for rel, found in index.facts("messaging.context_names"):
+        if path_kind(rel) in (None, "cli"):
+            for f in found.get("reads", ()):
+                readers.setdefault(f, []).append(rel)
+    return [(f, ", ".join(sorted(readers.get(f, []))[:3]) or "read back nowhere")
+            for f in sorted(carrier_fields(index))]
 
 
 def _kind_folder(rel: str) -> str:
@@ -139,6 +158,10 @@ def render(p: Proposal, root: Path) -> str:
     if payload:
         lines.append(f"# Carriers travel in a payload field: {', '.join(payload)} (what the calls of the helpers above "
                      f"pass): a producer should fill it with the injector, a consumer restore it with the extractor.")
+    if p.own_carriers:
+        lines.append("# Its own trace-identifying context: a message field carrying it is its carrier (PRP301):")
+        lines += [f"#   {f}: read back in {where}" if where != "read back nowhere" else f"#   {f}: {where}"
+                  for f, where in p.own_carriers[:6]]
     if p.factory:
         q, client = p.factory
         lines.append(f"# A traced client builder (it builds {client} with tracing on): raw clients should use it.")

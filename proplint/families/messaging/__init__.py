@@ -10,7 +10,7 @@ collects it. Catalog: `rules/messaging.toml` (roles in `model.py`).
 from __future__ import annotations
 
 from proplint.core.family import Collector, Family
-from proplint.families.messaging import facts, model, outbox, takers
+from proplint.families.messaging import facts, model, outbox, scheme, takers
 from proplint.families.messaging.check import MessagingCheck
 from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import ProducerWithoutTraceCarrier
 from proplint.families.messaging.rules.prp302_consumer_processes_without_extract import ConsumerWithoutExtract
@@ -32,5 +32,6 @@ FAMILY = Family(
     collectors=(Collector("messaging", facts.collect_messaging_facts, tokens=facts.gate_tokens),
                 Collector("messaging.restoring", facts.collect_restoring, tokens=facts.restoring_tokens),
                 Collector("messaging.taken", takers.collect_taken, tokens=takers.taken_tokens),
-                Collector("messaging.outbox", outbox.collect_outbox_names, tokens=outbox.OUTBOX_TOKENS)),
+                Collector("messaging.outbox", outbox.collect_outbox_names, tokens=outbox.OUTBOX_TOKENS),
+                Collector("messaging.context_names", scheme.collect_context_names, tokens=scheme.CONTEXT_TOKENS)),
 )

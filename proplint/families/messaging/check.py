@@ -33,6 +33,7 @@ from proplint.families.messaging.outbox import carries_context, outbox_names, ou
 from proplint.families.messaging.outbox import message as outbox_message
 from proplint.families.messaging.receivers import Receiver, Receivers, import_aliases, string_literal
 from proplint.families.messaging.relevance import Relevance
+from proplint.families.messaging.scheme import carries_own_scheme
 from proplint.families.messaging.rules.prp301_producer_without_trace_carrier import ProducerWithoutTraceCarrier
 from proplint.families.messaging.rules.prp302_consumer_processes_without_extract import ConsumerWithoutExtract
 from proplint.families.messaging.rules.prp303_extract_result_unused_or_misparented import ExtractResultUnused
@@ -202,7 +203,8 @@ class MessagingCheck(Check):
             return
         if self.relevance.carried_elsewhere(entry) or self.relevance.external_destination(node) \
                 or self.relevance.wrapper(node, entry) or self.relevance.library_unused(entry.kind, guessed) \
-                or self.relevance.not_a_unit_of_work(node, entry) or self._in_task_without_context():
+                or self.relevance.not_a_unit_of_work(node, entry) or self._in_task_without_context() \
+                or self.relevance.unread_by_own_consumers(node, entry) or carries_own_scheme(self, node):
             return
         v5 = self.receivers.meets_requirement(receiver)
         props = keyword_arg(node, entry.keyword, entry.index) if entry.shape == "mqtt_properties" else None

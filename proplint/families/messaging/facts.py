@@ -467,7 +467,7 @@ def imported_after(index: ProjectIndex, module: str | None, library: str) -> boo
 
 #: words a called name must contain to be kept as a possible call of a project restorer (the index stores
 #: only these: a restorer is a tracing helper, and its name says so)
-_TRACING_WORDS = ("trace", "context", "extract", "carrier", "span", "propagat", "otel", "telemetry")
+_TRACING_WORDS = ("trace", "context", "extract", "carrier", "span", "propagat", "otel", "telemetry", "continue_from")
 #: the start of a word of a called name that says the caller traces (a trace, a tracer, spans, telemetry):
 #: a word of the name, not any substring (`extract_correlation_id` is not about tracing)
 _TRACING_CALLS = ("trac", "span", "otel", "telemetry")
@@ -576,7 +576,7 @@ def restoring_tokens(catalog: Catalog) -> tuple[bytes, ...]:
     or trace are named for it (`use_trace_context`, `init_tracing`, `otel_span`): other files are not read."""
     names = {e.name.rsplit(".", 1)[-1] for e in catalog.get("extractor")}
     return tuple(sorted({b"extract", b"inject", b"trace", b"Trace", b"tracing", b"Tracing", b"otel", b"_span", b"span(",
-                         *(n.encode() for n in names)}))
+                         b"continue_from", *(n.encode() for n in names)}))
 
 
 def unit_of(relpath: str) -> str:
@@ -610,6 +610,29 @@ def restoring_modules(index: ProjectIndex, catalog: Catalog, config: Config) -> 
         return frozenset(m for rel, f in ix.facts("messaging.restoring")
                          if any(restores(c) for c in f.get("calls", ())) and (m := index.module_name(rel)))
     return index.derived("messaging.restoring_modules", compute)
+
+
+#: the last names of calls that continue a trace from a received carrier: other SDKs' (Sentry's
+#: `continue_trace`, `Transaction.continue_from_headers`); an `extract` counts only on a tracing SDK
+#: (`sqlalchemy.func.extract` is not one)
+CONTINUING = frozenset({"continue_trace", "continue_from_headers", "continue_from_environ"})
+_EXTRACTING = ("opentelemetry.", "ddtrace.", "sentry_sdk.")
+
+
+def continues_no_trace(index: ProjectIndex, catalog: Catalog, config: Config) -> bool:
+    """Nothing in the project (tests included) continues a trace from a carrier: no module restores one
+    (`restoring_modules`), no function calls an extractor (a helper, `restorers`), and no call of another SDK's
+    continuation or of a configured extractor is made anywhere."""
+    if restoring_modules(index, catalog, config):
+        return False
+    names = CONTINUING | {q.rsplit(".", 1)[-1] for q in config.extractors}
+    return not any(f.get("restorers") or any(_continues(q, names) for q in f.get("calls", ()))
+                   for _, f in index.facts("messaging.restoring"))
+
+
+def _continues(q: str, names: set[str] | frozenset[str]) -> bool:
+    last = q.rsplit(".", 1)[-1]
+    return last in names or (last == "extract" and q.startswith(_EXTRACTING))
 
 
 def traced_units(index: ProjectIndex) -> frozenset[str]:

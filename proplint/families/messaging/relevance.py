@@ -16,6 +16,12 @@ family's side of `core/relevance.py`):
   function writes them in bulk: `bulk_create`, `executemany`...) and never takes a message off as a unit of work
   (no `blpop`, `rpop`... anywhere, but for a pop whose item is dropped, a wake-up wait, and a wrapper of the same
   name: the list is storage, `[[producer]] taken_by`, `stored_by` and `drained_into`, `takers.py`);
+* nobody continues a trace from it: the project holds a consumer of the destination (a module named for
+  consuming, `*_consumer.py`, `listeners/`, or one holding a consumer client, names the topic constant the
+  producer sends to: `STORAGE_TOPIC`, `Topic.ORDERS`; a setting read off `settings`/`config` is a lookup, not
+  the topic) and nothing in the project ever continues a trace from a message (no extractor, no
+  `continue_trace`, no project helper that restores one, no instrumented library, no zero-code launcher):
+  the project's own consumers read no carrier (`unread_by_own_consumers`);
 * the call is a generic wrapper: both where it sends (the topic, queue, channel or key: an argument before
   the payload) and what it sends are (derived from) parameters of the enclosing function, so the carrier
   belongs to what the callers build (`async def lpush(self, key, value): await self._client.lpush(key,
@@ -31,9 +37,9 @@ import libcst as cst
 
 from proplint.core.context import FileContext
 from proplint.core.cst import code_of, keyword_arg
-from proplint.core.relevance import external_name, vendor_module
+from proplint.core.relevance import external_name, path_kind, vendor_module
 from proplint.core.walk import visit
-from proplint.families.messaging.facts import project_facts, restoring_modules, traced_units, unit_of
+from proplint.families.messaging.facts import continues_no_trace, project_facts, restoring_modules, traced_units, unit_of
 from proplint.families.messaging.model import Consumer, Producer
 from proplint.families.messaging.receivers import string_literal
 from proplint.families.messaging.takers import list_uses
@@ -103,6 +109,23 @@ class Relevance:
             where.append(fn.name.value)
         return any(DEAD_LETTER.search(w) for w in where)
 
+    def unread_by_own_consumers(self, call: cst.Call, entry: Producer) -> bool:
+        """The topic constant this producer sends to is named by one of the project's consumer modules, and
+        nothing in the project continues a trace from a message: the consumers it holds read no carrier."""
+        index, catalog = self.ctx.index, self.ctx.catalog
+        if index.launcher or index.facts("instrumented") or not continues_no_trace(index, catalog, self.ctx.config):
+            return False
+        constants = _Constants()
+        scope = self.ctx.resolver.function_scope() or self.ctx.resolver.module_scope
+        values = {name: [v for kind, v in ev if kind == "value"] for name, ev in scope.collected().evidence.items()}
+        for expr in _destination(call, entry):
+            constants.follow(expr, values)
+        if not constants.names:
+            return False
+        consumers = _consumer_modules(index, catalog)
+        return any(name in consumers.get(rel, ()) for rel in consumers if rel != self.ctx.relpath
+                   for name in constants.names)
+
     def external_destination(self, call: cst.Call) -> bool:
         patterns = self.ctx.config.external_topics
         if not patterns:
@@ -148,6 +171,76 @@ class Relevance:
         if isinstance(fn.params.star_arg, cst.Param):
             params.add(fn.params.star_arg.name.value)
         return params - {"self", "cls"}
+
+
+#: keywords that name where a message goes
+_DESTINATION_KEYWORDS = frozenset({"topic", "queue", "queue_name", "subject", "channel", "exchange", "routing_key",
+                                   "QueueUrl", "TopicArn", "stream", "name"})
+#: a module named for consuming messages (`lw_deletions_consumer.py`, `listeners/orders.py`)
+_CONSUMING = re.compile(r"(^|[/_.])(consumers?|listeners?|subscribers?)([/_.]|$)", re.IGNORECASE)
+#: receivers whose attributes are configuration lookups (`settings.KAFKA_TOPIC_MAP`), not the topic itself
+_SETTINGS = frozenset({"settings", "config", "conf", "cfg", "configuration", "env"})
+
+
+def _destination(call: cst.Call, entry: Producer) -> list[cst.BaseExpression]:
+    """The arguments that say where the message goes: positional ones before the payload, and destination
+    keywords."""
+    out = []
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    limit = entry.payload_index if entry.payload_index > 0 else 1
+    out += [a.value for a in positional[:limit]]
+    out += [a.value for a in call.args if a.keyword is not None and a.keyword.value in _DESTINATION_KEYWORDS]
+    return out
+
+
+class _Constants(cst.CSTVisitor):
+    """Upper-case names (`STORAGE_TOPIC`) and attributes (`Topic.QUERYLOG`) in an expression, following the
+    names the function binds once (`topic = STORAGE_TOPIC.get(name)`); attributes of a settings object are
+    configuration lookups and are skipped."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self._values: dict[str, list[cst.BaseExpression]] = {}
+        self._seen: set[str] = set()
+
+    def follow(self, expr: cst.BaseExpression, values: dict[str, list[cst.BaseExpression]]) -> None:
+        self._values = values
+        visit(expr, self)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        name = node.value
+        if name.isupper() and len(name) > 3:
+            self.names.add(name)
+        elif name not in self._seen and len(self._values.get(name, ())) == 1:
+            self._seen.add(name)
+            visit(self._values[name][0], self)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        if isinstance(node.value, cst.Name) and node.value.value.lower() in _SETTINGS:
+            return False
+        name = node.attr.value
+        if name.isupper() and len(name) > 3:
+            self.names.add(name)
+        return True
+
+
+def _consumer_modules(index, catalog) -> dict[str, frozenset[str]]:
+    """Relpath -> the upper-case names it refers to, for the project's consumer modules (not tests, examples or
+    benchmarks): named for consuming, or holding a client only consumers use (a kind with consumer entries and
+    no producer entry: `confluent_consumer`, not `redis`)."""
+    def compute(ix) -> dict[str, frozenset[str]]:
+        consuming = {e.kind for e in catalog.get("consumer")} - {e.kind for e in catalog.get("producer")}
+        out = {}
+        for rel, facts in ix.files.items():
+            if path_kind(rel) in ("test", "example", "benchmark") or not facts.get("refs"):
+                continue
+            kinds = set((facts.get("messaging") or {}).get("clients", {}).values())
+            kinds |= set((facts.get("messaging") or {}).get("builders", {}).values())
+            if _CONSUMING.search(rel) or kinds & consuming:
+                out[rel] = frozenset(n for n in facts["refs"] if n.isupper())
+        return out
+
+    return index.derived("messaging.consumer_modules", compute)
 
 
 class _Returns(cst.CSTVisitor):

@@ -31,6 +31,7 @@ from proplint.families.threads.flow import ContextFlow, shared
 from proplint.families.threads.lifetime import hosts_long_lived, is_service_loop, started, starts_service
 from proplint.families.threads.model import CONTEXT_KEYWORD
 from proplint.families.threads.receivers import Receivers
+from proplint.families.threads.restore import restores_from_arguments
 from proplint.families.threads.rules.common import instrumentor_note
 from proplint.families.threads.rules.prp201_thread_without_context import ThreadWithoutContext
 from proplint.families.threads.rules.prp202_timer_without_context import TimerWithoutContext
@@ -360,6 +361,8 @@ class ThreadContextCheck(Check):
         target = self.flow.resolve_function(func)
         if isinstance(target, cst.FunctionDef) and not self.readers.reads([target.body], set(), target):
             return  # the child reads no context (numpy statistics, a key derivation)
+        if isinstance(target, cst.FunctionDef) and restores_from_arguments(self.ctx, target):
+            return  # the child sets the project's ContextVars from its arguments: its own propagation
         if target is None and self._foreign_reads_nothing(func):
             return
         message = ProcessBoundaryWithoutCarrier.message(label, short(func), self.flow.carry(func) is not None)

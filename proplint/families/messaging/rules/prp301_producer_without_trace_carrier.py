@@ -42,6 +42,15 @@ PRODUCED = """
       `CeleryInstrumentor`, taskiq's `TaskiqInstrumentor` or `OpenTelemetryMiddleware` (labels); Pub/Sub with `enable_open_telemetry_tracing=True` in the client's options.
       Never for redis-py, paho-mqtt, nats, rq, arq or dramatiq: no instrumentation injects for them
       (redis-py's only makes CLIENT spans for the commands).
+    - The payload carries a tracing SDK's current trace (`sentry_sdk.get_traceparent()`, OpenTelemetry's
+      `format_trace_id(...)`), or, in a project that propagates no trace by hand (no injector helper, nothing
+      that extracts or continues a trace), the project's own trace-identifying context: a field named after
+      one of its ContextVars or after what a getter of one returns (`correlation_id=CorrelationID.get()`),
+      followed through the function (`entries.append(entry)`, loops over the batches), that another module
+      reads back (`envelope.correlation_id`).
+    - Nobody continues a trace from it: one of the project's consumer modules (named for consuming, or
+      holding a consumer client) names the topic constant the call sends to (`STORAGE_TOPIC`), and nothing in
+      the project extracts or continues a trace from any message.
 """
 
 #: a project's transactional outbox: the repository stores envelopes; a relay publishes them later

@@ -41,6 +41,9 @@ class ProcessBoundaryWithoutCarrier(Rule):
     - An argument (directly, inside `args=`, a tuple, a dict or a comprehension) is, or was built from, a
       carrier filled by `opentelemetry.propagate.inject(carrier)` / `TraceContextTextMapPropagator().inject`
       or returned by a configured injector. proplint does not look into the callee; it must `extract` it.
+    - The target (or a function of its module it hands its parameters to, such as an initializer it calls
+      first) sets one of the project's ContextVars from its arguments (`CURRENT_TENANT.set(tenant_id)` with
+      `tenant_id` taken from `args`): the project carries its context across the boundary by hand.
     """
     example = """
         from concurrent.futures import ProcessPoolExecutor
