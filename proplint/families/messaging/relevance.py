@@ -39,7 +39,8 @@ from proplint.core.context import FileContext
 from proplint.core.cst import code_of, keyword_arg
 from proplint.core.relevance import external_name, path_kind, vendor_module
 from proplint.core.walk import visit
-from proplint.families.messaging.facts import continues_no_trace, project_facts, restoring_modules, traced_units, unit_of
+from proplint.families.messaging.facts import (continues_no_trace, project_facts, restoring_modules, traced_units,
+                                               unit_of)
 from proplint.families.messaging.model import Consumer, Producer
 from proplint.families.messaging.receivers import string_literal
 from proplint.families.messaging.takers import list_uses
