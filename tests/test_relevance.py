@@ -621,3 +621,20 @@ def test_a_model_manager_method_no_project_class_of_that_library_defines_is_the_
     ctx = {**OTEL_APP, "app/context.py": "from contextvars import ContextVar\n\nrequest_id = ContextVar('request_id')\n",
            "app/middleware.py": "from app.context import request_id\n\n\ndef mw(req):\n    request_id.set(req.id)\n"}
     assert ("PRP203" in codes(make_project(code, {}, {**ctx, "app/models.py": models}, path="app/jobs.py"))) is reported
+
+
+@pytest.mark.parametrize("task_body, reported", [
+    # the task only deletes a file and updates rows of a library model: nobody downstream reads a carrier
+    ("    default_storage.delete(path)\n    Image.objects.filter(path=path).update(gone=True)\n", False),
+    # the twin: it calls the project's code that may read the context (it builds a carrier)
+    ("    default_storage.delete(path)\n    log_event('deleted')\n", True),
+])
+def test_enqueuing_a_project_task_whose_body_reads_nothing_loses_nothing(make_project, task_body, reported):
+    tasks = ("from django.core.files.storage import default_storage\n\nfrom svc.celeryconf import app\n"
+             "from svc.images import Image\nfrom svc.models import log_event\n\n\n"
+             "@app.task\ndef delete_from_storage(path):\n" + task_body)
+    images = "from django.db import models\n\n\nclass Image(models.Model):\n    pass\n"
+    view = "from svc.tasks import delete_from_storage\n\n\ndef on_delete(image):\n    delete_from_storage.delay(image.path)\n"
+    project = make_project(view, {}, {**CELERY_APP, "svc/tasks.py": tasks, "svc/images.py": images},
+                           path="svc/views.py")
+    assert ("PRP306" in codes(project)) is reported

@@ -318,6 +318,8 @@ class _Body:
         if r._library(top):
             hit = r._instrumented_top(top)
             return Verdict(hit, False)
+        if func is not root and r._model_call(q):
+            return Verdict(False, False)  # `Page.objects.filter(...)`: a library model's own member
         if self.depth >= _MAX_DEPTH:
             return _UNKNOWN
         return self.judge_.verdict(q, self.depth + 1)

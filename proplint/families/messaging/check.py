@@ -204,6 +204,7 @@ class MessagingCheck(Check):
         if self.relevance.carried_elsewhere(entry) or self.relevance.external_destination(node) \
                 or self.relevance.wrapper(node, entry) or self.relevance.library_unused(entry.kind, guessed) \
                 or self.relevance.not_a_unit_of_work(node, entry) or self._in_task_without_context() \
+                or self._task_reads_nothing(node) \
                 or self.relevance.unread_by_own_consumers(node, entry) or carries_own_scheme(self, node):
             return
         v5 = self.receivers.meets_requirement(receiver)
@@ -239,6 +240,17 @@ class MessagingCheck(Check):
             return False
         code = self.ctx.module.code_for_node(fn.body)
         return not any(f".{name}(" in code or f" {name}(" in code for name in self.context_starts())
+
+    def _task_reads_nothing(self, node: cst.Call) -> bool:
+        """`cleanup.delay(...)` of a task the project defines whose body reads no context (`core/foreign.py`:
+        no span, no log that carries the request context, no project code that may read it, no instrumented
+        client): nobody downstream reads a carrier, so none is lost."""
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            return False
+        q = self.ctx.qualified_name(func.value)
+        verdict = self.readers.foreign(q) if q else None
+        return verdict is not None and not verdict.maybe
 
     def context_starts(self) -> frozenset[str]:
         """The last names of the calls that start a trace (the catalog's `[[trace_activity]]` sources)."""
