@@ -507,7 +507,7 @@ def build_index(config: Config, catalog: Catalog, collectors: tuple[Collector, .
         files[rel] = got[1]
     if set(cached) != set(entries):
         changed = True
-    text = scan_text_files(other, catalog)
+    text = scan_text_files(other, catalog, root)
     if cache_file is not None and changed:
         try:
             atomic_write_text(cache_file, json.dumps({"key": key, "files": entries}))

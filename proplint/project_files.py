@@ -12,6 +12,7 @@ from typing import Any
 
 from proplint.core.catalog import Catalog
 from proplint.core.reach import entry_point_names
+from proplint.core.relevance import path_kind
 
 LAUNCHER = re.compile(r"opentelemetry-instrument(?![\w-])")
 BOOTSTRAP = re.compile(r"opentelemetry-bootstrap\b[^\n]*\binstall\b")
@@ -46,7 +47,10 @@ def normalise_dist(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower().strip("-")
 
 
-def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
+def scan_text_files(paths: list[Path], catalog: Catalog, root: Path | None = None) -> dict[str, Any]:
+    """The project's dependencies, launchers and SDKs from its text files. A launch file under a test,
+    example or benchmark folder (a load test's `opentelemetry-instrument` script) says nothing about how the
+    application is launched (`root`: the project's root, to tell)."""
     deps: set[str] = set()
     launcher = bootstrap = False
     disabled: set[str] = set()
@@ -97,7 +101,7 @@ def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
             for m in LOCKED.finditer(text):
                 pins.setdefault(normalise_dist(m["dist"] or m["pdist"]), set()).add(
                     "==" + (m["version"] or m["pversion"]))
-        if is_launch:
+        if is_launch and not _aside(path, root):
             launcher = launcher or bool(LAUNCHER.search(text))
             bootstrap = bootstrap or bool(BOOTSTRAP.search(text))
             for match in DISABLED.findall(text):
@@ -112,3 +116,14 @@ def scan_text_files(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
 
 
 # --- the index ---------------------------------------------------------------------------------------
+
+
+def _aside(path: Path, root: Path | None) -> bool:
+    """The file lies under a folder of tests, examples or benchmarks (`core/relevance.py`)."""
+    if root is None:
+        return False
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        return False
+    return path_kind(rel) in ("test", "example", "benchmark")

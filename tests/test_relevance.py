@@ -638,3 +638,18 @@ def test_enqueuing_a_project_task_whose_body_reads_nothing_loses_nothing(make_pr
     project = make_project(view, {}, {**CELERY_APP, "svc/tasks.py": tasks, "svc/images.py": images},
                            path="svc/views.py")
     assert ("PRP306" in codes(project)) is reported
+
+
+def test_a_load_test_s_launcher_says_nothing_about_how_the_application_runs(tmp_path):
+    from proplint.project_files import scan_text_files
+    from proplint.registry import load_catalog
+
+    script = "#!/bin/sh\nopentelemetry-instrument uvicorn app:api\n"
+    for rel, launched in (("load_testing/run-server.sh", False), ("tests/run.sh", False),
+                          ("scripts/start.sh", True), ("Dockerfile", True)):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(script if rel != "Dockerfile" else 'CMD ["opentelemetry-instrument", "python", "-m", "app"]\n')
+        assert scan_text_files([path], load_catalog(), tmp_path)["launcher"] is launched, rel
+        path.unlink()
+    assert path_kind("load_testing/locustfile.py") == "benchmark"

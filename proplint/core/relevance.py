@@ -38,6 +38,8 @@ NON_APPLICATION_DIRS = {
     "demo": "example", "demos": "example", "docs": "example", "doc": "example", "tutorial": "example",
     "tutorials": "example", "notebooks": "example",
     "benchmarks": "benchmark", "benchmark": "benchmark", "bench": "benchmark",
+    "load_testing": "benchmark", "load_tests": "benchmark", "loadtest": "benchmark", "loadtests": "benchmark",
+    "locust": "benchmark",
     "cli": "cli",
     # schema and data migrations run by a command (`manage.py migrate`, `alembic upgrade`), never by a request
     "migrations": "migration", "alembic": "migration",
