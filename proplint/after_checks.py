@@ -7,9 +7,13 @@ project's only context is its own request-scoped ContextVars, a boundary finding
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from proplint.core.context import AstFile
-from proplint.core.reach import enqueued_only_without_context, module_stem, reached_only_by_tools, unreached_definition
-from proplint.core.relevance import project_context, region_of, regions
+from proplint.core.reach import (enqueued_only_without_context, module_stem, reached_only_by_tools,
+                                 reached_only_on_a_timer, unreached_definition)
+from proplint.core.relevance import path_kind, project_context, region_of, regions
 from proplint.core.rule import Finding
 from proplint.core.units import units
 from proplint.registry import all_rules, families
@@ -136,6 +140,7 @@ def _in_reached_code(findings: list[Finding], ast_file: AstFile | None, relpath:
     findings = [f for f in findings if f.code[3] == "0"
                 or unreached_definition(ast_file.tree, f.line, app_refs, test_refs, stem, public_too) is None]
     findings = _enqueued_with_context(findings, ast_file, relpath, settings)
+    findings = _reached_with_a_request(findings, ast_file, relpath, settings)
     # on the caller's side of a boundary, what only command-line tools and scripts reach has no request
     app_only, tests, tools = settings.index.referenced_by_kind()
     if not tools or not findings:
@@ -145,6 +150,33 @@ def _in_reached_code(findings: list[Finding], ast_file: AstFile | None, relpath:
     sources = _context_sources(settings)
     return [f for f in findings if not (f.code.startswith(boundary) and getattr(rules.get(f.code), "side", "") == "caller")
             or reached_only_by_tools(ast_file.tree, f.line, app_only, tests | tools, stem, public_too, sources) is None]
+
+
+def _reached_with_a_request(findings: list[Finding], ast_file: AstFile, relpath: str,
+                            settings: Settings) -> list[Finding]:
+    """On the caller's side of a boundary, code only functions run on a timer reach (`@register_recurring_task`,
+    `[[scheduled_decorator]]`) runs with no request (`core/reach.py`)."""
+    rules = all_rules()
+    boundary = tuple(f.prefix for f in families() if f.boundary)
+    caller = [f for f in findings
+              if f.code.startswith(boundary) and getattr(rules.get(f.code), "side", "") == "caller"]
+    scheduled = frozenset(e.name for e in settings.catalog.get("scheduled_decorator"))
+    if not caller or not scheduled:
+        return findings
+    trees: dict[str, "ast.Module | None"] = {}
+
+    def referring(name: str):
+        for rel, facts in settings.index.files.items():
+            if rel != relpath and name in facts.get("refs", ()) and path_kind(rel) is None:
+                if rel not in trees:
+                    try:
+                        trees[rel] = ast.parse((Path(settings.config.root) / rel).read_bytes())
+                    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                        trees[rel] = None
+                yield trees[rel]
+
+    timed = {f.line for f in caller if reached_only_on_a_timer(ast_file.tree, f.line, scheduled, referring)}
+    return [f for f in findings if f.line not in timed or f not in caller]
 
 
 def _enqueued_with_context(findings: list[Finding], ast_file: AstFile, relpath: str,

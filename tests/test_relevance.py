@@ -653,3 +653,18 @@ def test_a_load_test_s_launcher_says_nothing_about_how_the_application_runs(tmp_
         assert scan_text_files([path], load_catalog(), tmp_path)["launcher"] is launched, rel
         path.unlink()
     assert path_kind("load_testing/locustfile.py") == "benchmark"
+
+
+@pytest.mark.parametrize("view, reported", [
+    ("", False),  # only the recurring task reaches `push_all`, and `push` only through it: no request behind
+    ("from app.usage import push_all\n\n\ndef on_request():\n    push_all()\n", True),  # the twin: a view calls it
+])
+def test_code_only_a_recurring_task_reaches_is_not_reported_on_the_caller_s_side(make_project, view, reported):
+    usage = ("import requests\n\n\ndef push(url, body):\n    return requests.post(url, json=body)\n\n\n"
+             "def push_all():\n    for body in ({}, {}):\n        push(SERVICE_URL, body)\n")
+    tasks = ("from task_processor.decorators import register_recurring_task\n\nfrom app.usage import push_all\n\n\n"
+             "@register_recurring_task(run_every=3600)\ndef push_usage():\n    push_all()\n")
+    files = {**OTEL_APP, "app/tasks.py": tasks, "app/views.py": view or "x = 1\n",
+             "app/context.py": "from contextvars import ContextVar\n\nrequest_id = ContextVar('request_id')\n",
+             "app/middleware.py": "from app.context import request_id\n\n\ndef mw(req):\n    request_id.set(req.id)\n"}
+    assert ("PRP103" in codes(make_project(usage, {}, files, path="app/usage.py"))) is reported

@@ -212,8 +212,20 @@ class SdkPropagation:
     note: str = ""
 
 
+@role("scheduled_decorator")
+@dataclass(frozen=True)
+class ScheduledDecorator:
+    """A decorator that makes a function run on a timer (`@register_recurring_task(run_every=...)`, huey's
+    `@periodic_task(crontab(...))`, APScheduler's `@scheduler.scheduled_job("interval", ...)`): no request
+    is behind a run, so what it calls has no caller's context to lose (`core/reach.py`). `name`: the
+    decorator's last name, as written (`@tasks.register_recurring_task(...)` matches `register_recurring_task`)."""
+
+    name: str
+    library: str = ""
+
+
 CORE_ROLES = (Instrumentor, Injector, Extractor, PropagatorClass, TelemetryBase, TracingSdk, TraceActivity,
-              SdkPropagation)
+              SdkPropagation, ScheduledDecorator)
 
 
 def load_catalog(extra: tuple[str, ...], roles: tuple[type, ...]) -> Catalog:

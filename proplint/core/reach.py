@@ -390,10 +390,11 @@ def enqueued_only_without_context(tree: ast.Module, line: int, enqueuers: "dict[
                                   handlers: "frozenset[int]", _depth: int = 0) -> str | None:
     """The name of the module-level task handler defined at `line` (the line of its `def`) when no
     application code outside its own body names it (`enqueuers`: the names application files refer to in
-    other modules, schedule entries left out, each with the one file naming it or None for several) except other task handlers of the module that are themselves enqueued so
-    (`handlers`: the `def` lines of the module's task handlers): it is started only by a scheduler, by itself
-    (a task that re-enqueues itself to work in batches), by such tasks, by tools or by tests, so no caller's
-    context reaches it and none is lost. None when something else may enqueue it."""
+    other modules, schedule entries left out, each with the one file naming it or None for several) except
+    other task handlers of the module that are themselves enqueued so (`handlers`: the `def` lines of the
+    module's task handlers): it is started only by a scheduler, by itself (a task that re-enqueues itself to
+    work in batches), by such tasks, by tools or by tests, so no caller's context reaches it and none is
+    lost. None when something else may enqueue it."""
     stmt = next((s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
                  and s.lineno == line), None)
     if stmt is None or enqueuers.get(stmt.name, relpath) != relpath or _depth > 4:
@@ -409,3 +410,77 @@ def enqueued_only_without_context(tree: ast.Module, line: int, enqueuers: "dict[
                          and enqueued_only_without_context(tree, top.lineno, enqueuers, relpath, handlers, _depth + 1)):
             return None
     return stmt.name
+
+
+# --- code only timers reach ------------------------------------------------------------------------------
+
+
+def _decorator_name(dec: ast.expr) -> str:
+    while isinstance(dec, ast.Call):
+        dec = dec.func
+    return dec.attr if isinstance(dec, ast.Attribute) else dec.id if isinstance(dec, ast.Name) else ""
+
+
+def _on_a_timer(stmt: ast.stmt, scheduled: "frozenset[str]") -> bool:
+    return isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+        _decorator_name(d) in scheduled for d in stmt.decorator_list)
+
+
+def _timed_uses(tree: ast.Module, name: str, scheduled: "frozenset[str]", skip: "ast.stmt | None", depth: int,
+                referring=None) -> "bool | None":
+    """Whether every use of `name` in `tree` outside `skip` and its imports is in a function run on a timer or
+    in an undecorated function of the module reached only so, here and (`referring`) in the other files that
+    name it (True: some use and all such; None: no use; False: another use, a string naming it, or a use in a
+    class or at module level)."""
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    found = None
+    for top in tree.body:
+        if top is skip or isinstance(top, (ast.Import, ast.ImportFrom)):
+            continue
+        nodes = list(all_nodes(top))
+        if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and word.search(n.value) for n in nodes):
+            return False
+        if not any((isinstance(n, ast.Name) and n.id == name) or (isinstance(n, ast.Attribute) and n.attr == name)
+                   for n in nodes):
+            continue
+        if _on_a_timer(top, scheduled):
+            found = True
+        elif isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) and not top.decorator_list and depth < 3 \
+                and referring is not None and _reached_on_a_timer(tree, top, scheduled, referring, depth + 1):
+            found = True  # a helper of the module that only timed functions call
+        else:
+            return False
+    return found
+
+
+def _reached_on_a_timer(tree: ast.Module, stmt: ast.stmt, scheduled, referring, depth: int) -> bool:
+    timed = _timed_uses(tree, stmt.name, scheduled, stmt, depth, referring)
+    if timed is False:
+        return False
+    for other in referring(stmt.name):
+        if other is None:
+            return False
+        used = _timed_uses(other, stmt.name, scheduled, None, depth)
+        if used is False:
+            return False
+        timed = timed or used
+    return bool(timed)
+
+
+def reached_only_on_a_timer(tree: ast.Module, line: int, scheduled: "frozenset[str]", referring) -> str | None:
+    """The name of the module-level function holding `line` when only functions run on a timer reach it
+    (`[[scheduled_decorator]]`: `@register_recurring_task`, huey's `@periodic_task`...), directly or through
+    the module's undecorated helpers, here and in every application file that names it (`referring(name)`:
+    their parsed trees, None for one that cannot be read): no request is behind such a run. None when
+    anything else may call it, or nothing names it (a public function may be its users' to call)."""
+    if not scheduled:
+        return None
+    stmt = next((s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                 and _span(s)[0] <= line <= _span(s)[1]), None)
+    if stmt is None:
+        return None
+    if _on_a_timer(stmt, scheduled):
+        return stmt.name
+    if isinstance(stmt, ast.ClassDef) or stmt.decorator_list:
+        return None
+    return stmt.name if _reached_on_a_timer(tree, stmt, scheduled, referring, 0) else None
