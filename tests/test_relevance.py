@@ -668,3 +668,19 @@ def test_code_only_a_recurring_task_reaches_is_not_reported_on_the_caller_s_side
              "app/context.py": "from contextvars import ContextVar\n\nrequest_id = ContextVar('request_id')\n",
              "app/middleware.py": "from app.context import request_id\n\n\ndef mw(req):\n    request_id.set(req.id)\n"}
     assert ("PRP103" in codes(make_project(usage, {}, files, path="app/usage.py"))) is reported
+
+
+@pytest.mark.parametrize("order_class, reported", [
+    ("class Order(models.Model):\n    pass\n", False),  # `order.save()` is Django's: it reads nothing
+    ("class Order(models.Model):\n    def save(self, *a, **kw):\n        audit(self)\n", True),  # the project's save
+])
+def test_a_helper_s_parameter_typed_with_a_library_model_calls_the_library(make_project, order_class, reported):
+    models = "from django.db import models\n\n\n" + order_class
+    helpers = ("from app.models import Order\n\n\ndef invalidate(order: Order) -> None:\n"
+               "    order.stale = True\n    order.save(update_fields=['stale'])\n")
+    code = ("from concurrent.futures import ThreadPoolExecutor\n\nfrom app.helpers import invalidate\n\n"
+            "pool = ThreadPoolExecutor()\n\n\ndef place(order):\n    pool.submit(invalidate, order)\n")
+    ctx = {**OTEL_APP, "app/context.py": "from contextvars import ContextVar\n\nrequest_id = ContextVar('request_id')\n",
+           "app/middleware.py": "from app.context import request_id\n\n\ndef mw(req):\n    request_id.set(req.id)\n"}
+    files = {**ctx, "app/models.py": models, "app/helpers.py": helpers}
+    assert ("PRP203" in codes(make_project(code, {}, files, path="app/jobs.py"))) is reported

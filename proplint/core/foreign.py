@@ -171,6 +171,7 @@ class _Body:
         self.r = judge.readers
         self.fn, self.cls, self.imports, self.module, self.tree, self.depth = fn, cls, imports, module, tree, depth
         self.inert: set[str] = set()
+        self.models: dict[str, str] = {}  # parameter -> the project class it is annotated with
         self.maybe = self.surely = False
         self.vars = set(self.r.ctx.index.project_contextvars())
         self.local_defs = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
@@ -180,6 +181,11 @@ class _Body:
         for a in (*self.fn.args.posonlyargs, *self.fn.args.args, *self.fn.args.kwonlyargs):
             if a.annotation is not None and self._library_type(a.annotation):
                 self.inert.add(a.arg)
+            elif a.annotation is not None:
+                typed = _plain_annotation(a.annotation)
+                q = self._qualname(typed) if typed is not None else None
+                if q and self.r._class(q) is not None:
+                    self.models[a.arg] = q  # `order: Order`: its library members read nothing (`_model_call`)
         for stmt in self.fn.body:
             self._statement(stmt)
             if self.maybe and self.surely:
@@ -298,6 +304,9 @@ class _Body:
         if not isinstance(root, ast.Name):
             return _UNKNOWN
         name = root.id
+        if name in self.models and isinstance(func, ast.Attribute) and func.value is root \
+                and r._model_call(f"{self.models[name]}.{func.attr}"):
+            return Verdict(False, False)  # `order.save(update_fields=...)` of a library model's own method
         if name in self.inert or _debug_record(func) or name not in self.imports and func is not root \
                 and self._module_value(name):
             return Verdict(False, False)  # an inert value's method; a debug record, off where the service runs
