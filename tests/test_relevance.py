@@ -684,3 +684,13 @@ def test_a_helper_s_parameter_typed_with_a_library_model_calls_the_library(make_
            "app/middleware.py": "from app.context import request_id\n\n\ndef mw(req):\n    request_id.set(req.id)\n"}
     files = {**ctx, "app/models.py": models, "app/helpers.py": helpers}
     assert ("PRP203" in codes(make_project(code, {}, files, path="app/jobs.py"))) is reported
+
+
+@pytest.mark.parametrize("url, reported", [
+    ("f'{base}/health'", False), ("'http://orders:8000/readyz'", False), ("f'{base}/api/ping/'", False),
+    ("f'{base}/health/orders'", True), ("f'{base}/healthy-orders'", True), ("'http://orders:8000/api'", True),
+])
+def test_a_health_or_readiness_probe_is_not_a_trace_hop(make_project, url, reported):
+    code = ("import httpx\n\n\ndef wait_until_up(base):\n    with httpx.Client() as client:\n"
+            f"        return client.get({url})\n")
+    assert ("PRP102" in codes(make_project(code, {}, OTEL_APP, path="app/probe.py"))) is reported

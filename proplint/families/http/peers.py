@@ -25,6 +25,9 @@ does not report it. The peer is known to be outside the system when:
   (`sidecars.py`), or a URL the code also accepts as a `data:` URL: content handed in (`content_urls.py`);
 * a client kept on the instance (`self.session`) is judged by every request its class makes on it
   (`instance_clients.py`), one made in a function by that function's requests.
+
+A health or readiness probe (a URL whose literal text ends with `/health`, `/healthz`, `/readyz`, `/ping`...)
+is not a trace hop either: a process checks that a server is up, and no trace continues from the check.
 """
 
 from __future__ import annotations
@@ -134,6 +137,24 @@ def _ast_text(expr: ast.AST, local: dict[str, str]) -> str | None:
     return None
 
 
+#: the path a health, liveness or readiness probe asks for, at the end of a URL's literal text
+_PROBE = re.compile(r"/(health|healthz|healthcheck|health-check|livez|liveness|readyz|ready|readiness|ping)/?$",
+                    re.IGNORECASE)
+
+
+def _probe_expr(expr: cst.BaseExpression) -> bool:
+    """A URL whose literal text ends with a probe's path (`f"{self.api_url}/health"`, `"http://x:8080/readyz"`):
+    a process checking that a server is up, which serves no request and whose check no trace continues."""
+    if isinstance(expr, cst.FormattedString):
+        last = expr.parts[-1] if expr.parts else None
+        text = last.value if isinstance(last, cst.FormattedStringText) else ""
+    elif isinstance(expr, cst.SimpleString) and isinstance(expr.evaluated_value, str):
+        text = expr.evaluated_value
+    else:
+        return False
+    return bool(_PROBE.search(text.split("?", 1)[0]))
+
+
 class Peers:
     """Whether the call being visited goes to a peer outside the system."""
 
@@ -206,6 +227,8 @@ class Peers:
         the function being visited)."""
         if _THIRD_PARTY_NAME.search(code_of(expr)) or self._discovery_expr(expr) or self._inherited_from_vendor(expr):
             return True
+        if _probe_expr(expr):
+            return True  # a health or readiness probe: no request's trace goes through it
         if here and isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None \
                 and data_url(self.ctx.module, self.ctx.enclosing(cst.FunctionDef), expr.value):
             return True  # a URL that may be a `data:` URL: content handed in, not an endpoint (`content_urls.py`)
