@@ -694,3 +694,15 @@ def test_a_health_or_readiness_probe_is_not_a_trace_hop(make_project, url, repor
     code = ("import httpx\n\n\ndef wait_until_up(base):\n    with httpx.Client() as client:\n"
             f"        return client.get({url})\n")
     assert ("PRP102" in codes(make_project(code, {}, OTEL_APP, path="app/probe.py"))) is reported
+
+
+@pytest.mark.parametrize("other_call, reported", [
+    ("", False),                                                # every caller passes the public model URL
+    ("\n    def refresh(self):\n        self._download(url='http://models:8000/x', fname='m')\n", True),  # one does not
+])
+def test_a_url_parameter_every_caller_fills_with_a_public_url_leaves_the_system(make_project, other_call, reported):
+    code = ("import httpx\n\n\nclass Model:\n    MODEL_URL = 'https://models.s3.amazonaws.com/onnx.tar.gz'\n\n"
+            "    def _download(self, url, fname):\n        with httpx.stream('GET', url) as resp:\n"
+            "            return resp.read()\n\n    def load(self):\n"
+            "        self._download(url=self.MODEL_URL, fname='m')\n" + other_call)
+    assert ("PRP102" in codes(make_project(code, {}, OTEL_APP, path="app/model.py"))) is reported

@@ -26,6 +26,9 @@ does not report it. The peer is known to be outside the system when:
 * a client kept on the instance (`self.session`) is judged by every request its class makes on it
   (`instance_clients.py`), one made in a function by that function's requests.
 
+A URL parameter counts through its callers: when every call of the function in its module passes, for it, a
+URL that leaves the system (`self._download(url=self.MODEL_DOWNLOAD_URL)`), so does the request.
+
 A health or readiness probe (a URL whose literal text ends with `/health`, `/healthz`, `/readyz`, `/ping`...)
 is not a trace hop either: a process checks that a server is up, and no trace continues from the check.
 """
@@ -155,6 +158,27 @@ def _probe_expr(expr: cst.BaseExpression) -> bool:
     return bool(_PROBE.search(text.split("?", 1)[0]))
 
 
+class _CallsOf(cst.CSTVisitor):
+    """The calls of function `name` in a module: `name(...)`, and `self.name(...)`/`cls.name(...)` for a
+    method. A call with `*args`/`**kwargs` cannot be read: `calls` is then emptied for good."""
+
+    def __init__(self, name: str, method: bool) -> None:
+        self.name, self.method = name, method
+        self.calls: list[cst.Call] = []
+        self.unreadable = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        hit = (not self.method and isinstance(func, cst.Name) and func.value == self.name) or (
+            self.method and isinstance(func, cst.Attribute) and func.attr.value == self.name
+            and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"))
+        if hit:
+            if self.unreadable or any(a.star for a in node.args):
+                self.unreadable, self.calls = True, []
+            else:
+                self.calls.append(node)
+
+
 class Peers:
     """Whether the call being visited goes to a peer outside the system."""
 
@@ -234,6 +258,8 @@ class Peers:
             return True  # a URL that may be a `data:` URL: content handed in, not an endpoint (`content_urls.py`)
         if self.launched.local_child(self._origin(expr)):
             return True  # a loopback port the service passes to a program it launches itself (`sidecars.py`)
+        if here and isinstance(expr, cst.Name) and self._callers_pass_outside(expr.value):
+            return True  # a parameter every caller in the module fills with another party's URL
         texts = self._texts(expr)
         if not texts:
             return False
@@ -262,6 +288,28 @@ class Peers:
                 visit(cls, finder)
                 values = [] if finder.opaque else finder.values
         return self._origin(values[0], depth + 1) if len(values) == 1 else None
+
+    def _callers_pass_outside(self, name: str) -> bool:
+        """`name` is a parameter of the enclosing function, and every call of that function in the module (by
+        its name, or as `self.<name>`) passes, for it, a URL that leaves the system (`self._download(url=
+        self.MODEL_DOWNLOAD_URL)` with a public host): the request goes where its callers send it."""
+        fn = self.ctx.enclosing(cst.FunctionDef)
+        if not isinstance(fn, cst.FunctionDef):
+            return False
+        params = [p.name.value for p in (*fn.params.posonly_params, *fn.params.params)]
+        if name not in params and name not in {p.name.value for p in fn.params.kwonly_params}:
+            return False
+        method = isinstance(self.ctx.enclosing(cst.ClassDef), cst.ClassDef) and params[:1] in (["self"], ["cls"])
+        index = params.index(name) - (1 if method else 0) if name in params else -1
+        finder = _CallsOf(fn.name.value, method)
+        visit(self.ctx.module, finder)
+        if not finder.calls:
+            return False
+        for call in finder.calls:
+            found = keyword_arg(call, name, index)
+            if found is None or not self._leaves(found[1].value, here=False):
+                return False
+        return True
 
     def _class_calls_leave(self, bound: str) -> bool:
         """A client kept on the instance (`self.session = aiohttp.ClientSession()`) whose every request in the
@@ -301,7 +349,7 @@ class Peers:
 
     def _url_arg(self, call: cst.Call, kind: str, name: str) -> cst.BaseExpression | None:
         if kind == "request":
-            index = 1 if name.rsplit(".", 1)[-1] == "request" else 0
+            index = 1 if name.rsplit(".", 1)[-1] in ("request", "stream") else 0  # `httpx.stream("GET", url)`
             found = keyword_arg(call, "url", index)
         else:
             found = keyword_arg(call, "base_url")
