@@ -706,3 +706,15 @@ def test_a_url_parameter_every_caller_fills_with_a_public_url_leaves_the_system(
             "            return resp.read()\n\n    def load(self):\n"
             "        self._download(url=self.MODEL_URL, fname='m')\n" + other_call)
     assert ("PRP102" in codes(make_project(code, {}, OTEL_APP, path="app/model.py"))) is reported
+
+
+def test_a_schedule_s_task_path_may_be_split_over_adjacent_literals():
+    from proplint.core.reach import scheduled_names
+
+    settings = (b'BEAT = {\n    "recalc": {\n        "task": "app.product.tasks"\n'
+                b'        ".update_relations_task",\n        "schedule": 60,\n    },\n'
+                b'    "cleanup": {"task": "app.tasks.cleanup", "schedule": 3},\n}\n'
+                b"x = PeriodicTask(task='app.tasks.nightly')\nrun(cleanup_later)\n")
+    assert scheduled_names(settings) == ["cleanup", "nightly", "update_relations_task"]
+    # a name the file also imports is not only scheduled
+    assert scheduled_names(b"from app.tasks import cleanup\n" + settings) == ["nightly", "update_relations_task"]

@@ -162,27 +162,34 @@ def reference_names(source: bytes, package_init: bool = False) -> list[str]:
 
 #: a schedule's task path: `{"task": "app.tasks.cleanup", "schedule": ...}` (Celery beat's `beat_schedule`),
 #: `PeriodicTask(task="app.tasks.cleanup")` (django-celery-beat), `add_job(func="app.jobs:cleanup")` is not one
-_SCHEDULED = re.compile(rb"""(?:["']task["'][ \t]*:[ \t]*|\btask[ \t]*=[ \t]*)["']([\w.]+)["']""")
+_SCHEDULED = re.compile(rb"""(?:["']task["'][ \t]*:[ \t]*|\btask[ \t]*=[ \t]*)\(?\s*((?:["'][\w.]*["']\s*)+)""")
+#: one literal of a path split over adjacent literals (`"app.tasks"\n ".cleanup"`)
+_LITERAL = re.compile(rb"""["']([\w.]*)["']""")
 
 
 def scheduled_names(source: bytes) -> list[str]:
     """The task names this file mentions only in schedule entries (Celery beat's `{"cleanup": {"task":
     "app.tasks.cleanup", ...}}`, django-celery-beat's `PeriodicTask(task=...)`): a scheduler starts those
-    tasks on a timer, with no request behind them. A name the file also mentions any other way is not listed."""
+    tasks on a timer, with no request behind them. A name the file also refers to another way (an import, a
+    dotted path in another string) is not listed; a path may be split over adjacent literals."""
     if b"task" not in source:
         return []
     blanked = bytearray(source)
     names = set()
     for m in _SCHEDULED.finditer(source):
-        start, end = m.span(1)
-        blanked[start:end] = b" " * (end - start)
-        names.add(m.group(1).rsplit(b".", 1)[-1])
+        for lit in _LITERAL.finditer(source, m.start(1), m.end(1)):
+            start, end = lit.span(1)
+            blanked[start:end] = b" " * (end - start)
+        path = b"".join(lit.group(1) for lit in _LITERAL.finditer(m.group(1)))
+        if path:
+            names.add(path.rsplit(b".", 1)[-1])
     if not names:
         return []
     for name in names:  # an entry keyed by the task's own name: `"cleanup": {"task": ...}`
         for key in re.finditer(rb"""["']""" + re.escape(name) + rb"""["'][ \t]*:[ \t]*(?:\{|dict\()""", source):
             blanked[key.start():key.start() + len(name) + 2] = b" " * (len(name) + 2)
-    return sorted(set(reference_names(source)) - set(reference_names(bytes(blanked))))
+    gone = set(reference_names(source)) - set(reference_names(bytes(blanked)))
+    return sorted(n for n in gone if n.encode() in names)
 
 
 _DOTTED = re.compile(rb"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
