@@ -718,3 +718,20 @@ def test_a_schedule_s_task_path_may_be_split_over_adjacent_literals():
     assert scheduled_names(settings) == ["cleanup", "nightly", "update_relations_task"]
     # a name the file also imports is not only scheduled
     assert scheduled_names(b"from app.tasks import cleanup\n" + settings) == ["nightly", "update_relations_task"]
+
+
+@pytest.mark.parametrize("startup, reported", [
+    ("", False),  # only a telemetry task calls `init_tracer()`: the web process never traces
+    ("from app.telemetry import init_tracer\n\ninit_tracer()\n", True),  # the twin: the app sets it up at start-up
+])
+def test_tracing_set_up_only_inside_a_task_gives_the_serving_code_no_context(make_project, startup, reported):
+    telemetry = ("from opentelemetry import trace\nfrom opentelemetry.instrumentation.django import DjangoInstrumentor\n"
+                 "from opentelemetry.sdk.trace import TracerProvider\n\n\ndef init_tracer():\n"
+                 "    trace.set_tracer_provider(TracerProvider())\n    DjangoInstrumentor().instrument()\n")
+    task = ("from celery import shared_task\nfrom opentelemetry import trace\n\nfrom app.telemetry import init_tracer\n\n\n"
+            "@shared_task\ndef instance_traces():\n    init_tracer()\n"
+            "    with trace.get_tracer('t').start_as_current_span('instance'):\n        return 1\n")
+    view = "import requests\n\n\ndef notify(body):\n    return requests.post('http://orders:8000/x', json=body)\n"
+    files = {**DOCKER, "app/__init__.py": "", "app/telemetry.py": telemetry, "app/bgtasks.py": task,
+             "app/wsgi.py": startup or "application = None\n"}
+    assert ("PRP103" in codes(make_project(view, {}, files, path="app/views.py"))) is reported

@@ -491,3 +491,12 @@ def reached_only_on_a_timer(tree: ast.Module, line: int, scheduled: "frozenset[s
     if isinstance(stmt, ast.ClassDef) or stmt.decorator_list:
         return None
     return stmt.name if _reached_on_a_timer(tree, stmt, scheduled, referring, 0) else None
+
+
+def reached_by_decorated(tree: ast.Module, name: str, decorators: "frozenset[str]", referring) -> bool:
+    """Module-level function `name` of `tree` runs only inside functions decorated with one of `decorators`
+    (their last names: task handlers, timers), directly or through the module's undecorated helpers, here and
+    in every application file that names it (`referring(name)`: their trees, None for an unreadable one)."""
+    stmt = next((s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == name
+                 and not s.decorator_list), None)
+    return stmt is not None and bool(decorators) and _reached_on_a_timer(tree, stmt, decorators, referring, 0)

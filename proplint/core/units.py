@@ -24,6 +24,11 @@ A deployed unit with no source has nothing its HTTP calls, threads or producers 
 sets up a `TracerProvider` and never starts a span has no span current in its handlers); one with no reader
 has no one to read what its consumers would restore (a unit whose only tracing is its gRPC server's
 interceptor reads nothing in its Kafka consumer).
+
+Activity in a task handler's own body (`@shared_task`, `@app.task`, `@actor`, a timer's function:
+`task_decorators`), or in a module-level function only such handlers reach in every application file that
+names it (`init_tracer()` called by a telemetry task), sets tracing up in a worker's task, not in the code
+that serves requests: it is no evidence for the unit.
 """
 
 from __future__ import annotations
@@ -31,8 +36,11 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from proplint.core.ast_names import ast_qualname, all_nodes
+from proplint.core.reach import reached_by_decorated
 from proplint.core.relevance import REQUEST_SCOPED, path_kind
 
 def activity_tokens(catalog) -> tuple[bytes, ...]:
@@ -70,11 +78,22 @@ def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[s
                         instances[t.id] = q
     found: dict[str, set[str]] = {"source": set(), "entry": set(), "reader": set()}
     packages: set[str] = set()
-    for node in all_nodes(tree):
+    tasks = task_decorators(catalog)
+    #: the module-level function each piece of activity was seen in ("" at module level or in a class), and
+    #: the activity only task handlers' own bodies hold (their spans cover their own work only)
+    within: dict[str, str] = {}
+    nodes = []
+    for top in tree.body:
+        decorated = isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) and top.decorator_list
+        if decorated and any(_last(d) in tasks for d in top.decorator_list):
+            continue  # a task's own spans and instrumentation: not the serving code's
+        name = top.name if isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) and not decorated else ""
+        nodes += [(n, name) for n in all_nodes(top)]
+    for node, fn in nodes:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             attr = node.func.attr
             if attr in methods:
-                found[methods[attr].does].add(f"calls .{attr}()")
+                _seen(found, within, methods[attr].does, f"calls .{attr}()", fn)
                 continue
             if attr.startswith("instrument"):
                 recv = node.func.value
@@ -83,21 +102,47 @@ def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[s
                     else ast_qualname(recv, imports))
                 entry = _instrumentation(catalog, q) if q else None
                 if entry is not None:
-                    found[entry.does].add(f"calls {q.rsplit('.', 1)[-1]}.{attr}()")
+                    _seen(found, within, entry.does, f"calls {q.rsplit('.', 1)[-1]}.{attr}()", fn)
                     if q.startswith("opentelemetry.instrumentation.") and q.count(".") >= 3:
                         packages.add(q.split(".")[2])
         elif isinstance(node, ast.Attribute) and node.attr in last_names and isinstance(node.ctx, ast.Load):
             q = ast_qualname(node, imports)  # ends with `.attr`: only then can it be one of `by_name`
             if q in by_name:
-                found[by_name[q].does].add(f"uses {q}")
+                _seen(found, within, by_name[q].does, f"uses {q}", fn)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             q = imports.get(node.id)  # what `ast_qualname` gives a bare name
             if q in by_name:
-                found[by_name[q].does].add(f"uses {q}")
-    out: dict[str, list[str]] = {k: sorted(v)[:3] for k, v in found.items() if v}
+                _seen(found, within, by_name[q].does, f"uses {q}", fn)
+    out: dict[str, Any] = {k: sorted(v)[:3] for k, v in found.items() if v}
+    helpers = {why: fn for why, fn in within.items() if fn}
+    if helpers:
+        out["within"] = helpers
     if packages:
         out["instruments"] = sorted(packages)
     return out
+
+
+def _seen(found: dict[str, set[str]], within: dict[str, str], does: str, why: str, fn: str) -> None:
+    """Record activity `why`, and the one undecorated module-level function holding every sighting of it
+    ("" once it is also seen anywhere else)."""
+    found[does].add(why)
+    within[why] = fn if within.get(why, fn) == fn else ""
+
+
+def _last(dec: ast.expr) -> str:
+    while isinstance(dec, ast.Call):
+        dec = dec.func
+    return dec.attr if isinstance(dec, ast.Attribute) else dec.id if isinstance(dec, ast.Name) else ""
+
+
+def task_decorators(catalog) -> frozenset[str]:
+    """The last names of the decorators that make a function a task handler or run it on a timer (the catalog's
+    message clients' `decorators`, `[[client_method]]`s with `decorator = true`, `[[scheduled_decorator]]`s):
+    `shared_task`, `task` of `@app.task`, `actor`, `register_recurring_task`..."""
+    names = {d.rsplit(".", 1)[-1] for e in catalog.get("message_client") for d in getattr(e, "decorators", ())}
+    names |= {e.method for e in catalog.get("client_method") if getattr(e, "decorator", False)}
+    names |= {e.name for e in catalog.get("scheduled_decorator")}
+    return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -131,9 +176,11 @@ class Units:
             entry: list[str] = []
             rd: list[str] = []
             act = facts.get("activity") or {}
-            src += [f"{rel} {why}" for why in act.get("source", ())]
-            entry += [f"{rel} {why}" for why in act.get("entry", ())]
-            rd += [f"{rel} {why}" for why in act.get("reader", ())]
+            only_tasks = {why for why, fn in (act.get("within") or {}).items()
+                          if self._reached_by_tasks(rel, fn, catalog)}
+            src += [f"{rel} {why}" for why in act.get("source", ()) if why not in only_tasks]
+            entry += [f"{rel} {why}" for why in act.get("entry", ()) if why not in only_tasks]
+            rd += [f"{rel} {why}" for why in act.get("reader", ()) if why not in only_tasks]
             src += [f"{rel} imports {sdk}" for sdk in facts.get("tracing", ()) if sdk in by_import]
             src += [f"{rel} defines the request-scoped ContextVar {v}" for v in facts.get("contextvars", ())
                     if REQUEST_SCOPED.search(v.rsplit(".", 1)[-1])]
@@ -144,6 +191,30 @@ class Units:
             self._global.append("the project runs under opentelemetry-instrument")
         self._global += [f"{sdk} is among the dependencies or launchers" for sdk in sorted(index.sdks)
                          if sdk in by_import]
+
+    def _reached_by_tasks(self, rel: str, fn: str, catalog) -> bool:
+        """Module-level function `fn` of `rel` runs only inside task handlers (or functions on a timer): every
+        application file naming it, its own module included, uses it only in such handlers or in helpers only
+        they reach (`core/reach.py`). Tracing it sets up or spans it starts then exist in workers' tasks, not
+        in the code that serves requests (a telemetry task calling `init_tracer()`)."""
+        root = Path(self._index.root or ".")
+        trees: dict[str, "ast.Module | None"] = {}
+
+        def tree_of(path: str):
+            if path not in trees:
+                try:
+                    trees[path] = ast.parse((root / path).read_bytes())
+                except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                    trees[path] = None
+            return trees[path]
+
+        def referring(name: str):
+            for other, facts in self._index.files.items():
+                if other != rel and name in facts.get("refs", ()) and path_kind(other) is None:
+                    yield tree_of(other)
+
+        tree = tree_of(rel)
+        return tree is not None and reached_by_decorated(tree, fn, task_decorators(catalog), referring)
 
     def unit_dir(self, relpath: str) -> str | None:
         for d in self._dirs:
