@@ -735,3 +735,18 @@ def test_tracing_set_up_only_inside_a_task_gives_the_serving_code_no_context(mak
     files = {**DOCKER, "app/__init__.py": "", "app/telemetry.py": telemetry, "app/bgtasks.py": task,
              "app/wsgi.py": startup or "application = None\n"}
     assert ("PRP103" in codes(make_project(view, {}, files, path="app/views.py"))) is reported
+
+
+@pytest.mark.parametrize("annotation, reported", [
+    ("subprocess.Popen[bytes]", False),  # a library generic, subscripted: its methods run no project code
+    ("Reaper", True),                    # the twin: a project class, whose `wait` may read
+])
+def test_a_parameter_annotated_with_a_subscripted_library_generic_reads_nothing(make_project, annotation, reported):
+    code = ("import subprocess\nimport threading\nfrom contextlib import suppress\n\nfrom app.reaper import Reaper\n\n\n"
+            f"def _wait(process: {annotation}) -> None:\n    with suppress(Exception):\n        process.wait()\n\n\n"
+            "def spawn(process):\n    threading.Thread(target=_wait, args=(process,)).start()\n")
+    ctx = {**OTEL_APP, "app/context.py": "from contextvars import ContextVar\n\nrequest_id = ContextVar('request_id')\n",
+           "app/middleware.py": "from app.context import request_id\n\n\ndef mw(req):\n    request_id.set(req.id)\n",
+           "app/reaper.py": "from app.context import request_id\n\n\nclass Reaper:\n    def wait(self):\n"
+                            "        return request_id.get()\n"}
+    assert ("PRP201" in codes(make_project(code, {}, ctx, path="app/jobs.py"))) is reported

@@ -147,6 +147,9 @@ class Readers:
         for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
             if p.annotation is not None:
                 ann = p.annotation.annotation
+                if isinstance(ann, cst.Subscript) and not (isinstance(ann.value, cst.Name) and ann.value.value
+                                                           in ("Optional", "Union", "Annotated")):
+                    ann = ann.value  # `process: subprocess.Popen[bytes]`: a `Popen`
                 if isinstance(ann, cst.Name) and ann.value in _PLAIN_TYPES:
                     out.add(p.name.value)  # `host: str`: its methods run no code of the caller's
                     continue
