@@ -750,3 +750,18 @@ def test_a_parameter_annotated_with_a_subscripted_library_generic_reads_nothing(
            "app/reaper.py": "from app.context import request_id\n\n\nclass Reaper:\n    def wait(self):\n"
                             "        return request_id.get()\n"}
     assert ("PRP201" in codes(make_project(code, {}, ctx, path="app/jobs.py"))) is reported
+
+
+@pytest.mark.parametrize("base, reported", [
+    ("https://graph.microsoft.com/v1.0", False),  # the client only goes, through two helpers, to a public API
+    ("http://mailer:8000", True),                 # the twin: one of our services
+])
+def test_a_client_handed_to_the_module_s_helpers_is_judged_by_their_requests(make_project, base, reported):
+    code = (f"import httpx\n\nGRAPH_API_BASE = {base!r}\n\n\n"
+            "async def _get_json(client, url, token):\n"
+            "    return (await client.get(url, headers={'Authorization': token})).json()\n\n\n"
+            "async def fetch_email(token):\n    async def _fetch(client_):\n"
+            "        return await _get_json(client_, f'{GRAPH_API_BASE}/me', token)\n\n"
+            "    async with httpx.AsyncClient(timeout=20.0) as owned_client:\n"
+            "        return await _fetch(owned_client)\n")
+    assert ("PRP101" in codes(make_project(code, {}, OTEL_APP, path="app/mail.py"))) is reported

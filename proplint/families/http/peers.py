@@ -343,7 +343,42 @@ class Peers:
         finder = _ClientCalls(bound)
         visit(fn, finder)
         urls = [self._first_arg(c) for c in finder.calls]
+        if not urls and isinstance(bound, str) and bound.isidentifier():
+            return self._handed_on_leave(fn, bound, 0)
         return bool(urls) and all(u is not None and self._leaves(u) for u in urls)
+
+    def _handed_on_leave(self, scope: cst.FunctionDef, name: str, depth: int) -> bool:
+        """Client `name` makes no request itself and is handed to functions of the module (a nested
+        `_fetch(client)`, a module helper `_get_json(client, url)`): it goes outside when every such function's
+        requests on the parameter that receives it do (a URL parameter read at the call that handed the
+        client over), up to three hand-overs deep. A hand-over to anything else cannot be followed."""
+        hand = _HandOffs(name)
+        visit(scope, hand)
+        if not hand.calls or hand.unknown or depth > 2:
+            return False
+        for call, callee, index, keyword in hand.calls:
+            fdef = _local_def(scope, self.ctx.module, callee)
+            if fdef is None:
+                return False
+            params = [p.name.value for p in (*fdef.params.posonly_params, *fdef.params.params)]
+            param = keyword if keyword is not None else (params[index] if index < len(params) else None)
+            if param is None or (keyword is not None and keyword not in params
+                                 and keyword not in {p.name.value for p in fdef.params.kwonly_params}):
+                return False
+            inner = _ClientCalls(param)
+            visit(fdef, inner)
+            for request in inner.calls:
+                url = self._first_arg(request)
+                if url is None:
+                    return False
+                if isinstance(url, cst.Name) and url.value in params:
+                    found = keyword_arg(call, url.value, params.index(url.value))
+                    url = found[1].value if found else None
+                if url is None or not self._leaves(url, here=False):
+                    return False
+            if not inner.calls and not self._handed_on_leave(fdef, param, depth + 1):
+                return False
+        return True
 
     _first_arg = staticmethod(request_url)
 
@@ -540,6 +575,48 @@ class _HandedTo(cst.CSTVisitor):
 
     def visit_Return(self, node: cst.Return) -> None:
         self.other = self.other or (node.value is not None and code_of(node.value) == self.bound)
+
+
+class _HandOffs(cst.CSTVisitor):
+    """The calls that hand `name` to a function called by a bare name (`_fetch(client)`, `f(x, client=c)`):
+    (call, function name, position, keyword). `unknown`: it is also handed to something else (a method, a
+    star argument)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.calls: list[tuple[cst.Call, str, int, str | None]] = []
+        self.unknown = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        position = 0
+        for arg in node.args:
+            if isinstance(arg.value, cst.Name) and arg.value.value == self.name:
+                if arg.star or not isinstance(node.func, cst.Name):
+                    self.unknown = True
+                else:
+                    self.calls.append((node, node.func.value, position, arg.keyword.value if arg.keyword else None))
+            if arg.keyword is None and not arg.star:
+                position += 1
+
+
+def _local_def(scope: cst.FunctionDef, module: cst.Module, name: str) -> cst.FunctionDef | None:
+    """The function `name` defined inside `scope` (a nested def) or at the module's top level."""
+    finder = _DefNamed(name)
+    visit(scope.body, finder)
+    if finder.found is not None:
+        return finder.found
+    return next((s for s in module.body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+
+
+class _DefNamed(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found: cst.FunctionDef | None = None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        if node.name.value == self.name and self.found is None:
+            self.found = node
+        return self.found is None
 
 
 class _ClientCalls(cst.CSTVisitor):
