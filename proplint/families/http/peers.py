@@ -51,6 +51,7 @@ from proplint.core.units import importable_tops, units
 from proplint.core.walk import visit
 from proplint.families.http.content_urls import data_url
 from proplint.families.http.instance_clients import REQUEST_METHODS, InstanceClientCalls, request_url
+from proplint.families.http.handoffs import CallsOf, HandOffs, local_def
 from proplint.families.http.sidecars import Launched
 
 _PRIVATE_SUFFIXES = (".local", ".internal", ".svc", ".cluster.local", ".lan", ".corp", ".home", ".localdomain",
@@ -156,27 +157,6 @@ def _probe_expr(expr: cst.BaseExpression) -> bool:
     else:
         return False
     return bool(_PROBE.search(text.split("?", 1)[0]))
-
-
-class _CallsOf(cst.CSTVisitor):
-    """The calls of function `name` in a module: `name(...)`, and `self.name(...)`/`cls.name(...)` for a
-    method. A call with `*args`/`**kwargs` cannot be read: `calls` is then emptied for good."""
-
-    def __init__(self, name: str, method: bool) -> None:
-        self.name, self.method = name, method
-        self.calls: list[cst.Call] = []
-        self.unreadable = False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        hit = (not self.method and isinstance(func, cst.Name) and func.value == self.name) or (
-            self.method and isinstance(func, cst.Attribute) and func.attr.value == self.name
-            and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"))
-        if hit:
-            if self.unreadable or any(a.star for a in node.args):
-                self.unreadable, self.calls = True, []
-            else:
-                self.calls.append(node)
 
 
 class Peers:
@@ -301,7 +281,7 @@ class Peers:
             return False
         method = isinstance(self.ctx.enclosing(cst.ClassDef), cst.ClassDef) and params[:1] in (["self"], ["cls"])
         index = params.index(name) - (1 if method else 0) if name in params else -1
-        finder = _CallsOf(fn.name.value, method)
+        finder = CallsOf(fn.name.value, method)
         visit(self.ctx.module, finder)
         if not finder.calls:
             return False
@@ -352,12 +332,12 @@ class Peers:
         `_fetch(client)`, a module helper `_get_json(client, url)`): it goes outside when every such function's
         requests on the parameter that receives it do (a URL parameter read at the call that handed the
         client over), up to three hand-overs deep. A hand-over to anything else cannot be followed."""
-        hand = _HandOffs(name)
+        hand = HandOffs(name)
         visit(scope, hand)
         if not hand.calls or hand.unknown or depth > 2:
             return False
         for call, callee, index, keyword in hand.calls:
-            fdef = _local_def(scope, self.ctx.module, callee)
+            fdef = local_def(scope, self.ctx.module, callee)
             if fdef is None:
                 return False
             params = [p.name.value for p in (*fdef.params.posonly_params, *fdef.params.params)]
@@ -575,48 +555,6 @@ class _HandedTo(cst.CSTVisitor):
 
     def visit_Return(self, node: cst.Return) -> None:
         self.other = self.other or (node.value is not None and code_of(node.value) == self.bound)
-
-
-class _HandOffs(cst.CSTVisitor):
-    """The calls that hand `name` to a function called by a bare name (`_fetch(client)`, `f(x, client=c)`):
-    (call, function name, position, keyword). `unknown`: it is also handed to something else (a method, a
-    star argument)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.calls: list[tuple[cst.Call, str, int, str | None]] = []
-        self.unknown = False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        position = 0
-        for arg in node.args:
-            if isinstance(arg.value, cst.Name) and arg.value.value == self.name:
-                if arg.star or not isinstance(node.func, cst.Name):
-                    self.unknown = True
-                else:
-                    self.calls.append((node, node.func.value, position, arg.keyword.value if arg.keyword else None))
-            if arg.keyword is None and not arg.star:
-                position += 1
-
-
-def _local_def(scope: cst.FunctionDef, module: cst.Module, name: str) -> cst.FunctionDef | None:
-    """The function `name` defined inside `scope` (a nested def) or at the module's top level."""
-    finder = _DefNamed(name)
-    visit(scope.body, finder)
-    if finder.found is not None:
-        return finder.found
-    return next((s for s in module.body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
-
-
-class _DefNamed(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.found: cst.FunctionDef | None = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        if node.name.value == self.name and self.found is None:
-            self.found = node
-        return self.found is None
 
 
 class _ClientCalls(cst.CSTVisitor):
