@@ -166,6 +166,9 @@ class Units:
         self._dirs = dirs
         self._cache: dict[str, Unit] = {}
         self._by_module: dict[str, str] | None = None
+        self._trees: dict[str, "ast.Module | None"] = {}
+        self._names: dict[str, list[str]] | None = None
+        self._task_names: frozenset[str] | None = None
         by_import = {e.name for e in catalog.get("tracing_sdk") if e.by_import}
         files = index.files
         self._evidence: dict[str, tuple[list[str], list[str]]] = {}
@@ -197,24 +200,52 @@ class Units:
         application file naming it, its own module included, uses it only in such handlers or in helpers only
         they reach (`core/reach.py`). Tracing it sets up or spans it starts then exist in workers' tasks, not
         in the code that serves requests (a telemetry task calling `init_tracer()`)."""
-        root = Path(self._index.root or ".")
-        trees: dict[str, "ast.Module | None"] = {}
-
-        def tree_of(path: str):
-            if path not in trees:
-                try:
-                    trees[path] = ast.parse((root / path).read_bytes())
-                except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-                    trees[path] = None
-            return trees[path]
+        tree = self._tree(rel)
+        if tree is None:
+            return False
+        if self._task_names is None:
+            self._task_names = task_decorators(catalog)
+        names = self._task_names
+        if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                _last(d) in names for d in n.decorator_list) for n in all_nodes(tree)) and not self._named_in_tasks(fn):
+            return False  # no task handler in the module, and none in a file naming the function
 
         def referring(name: str):
-            for other, facts in self._index.files.items():
-                if other != rel and name in facts.get("refs", ()) and path_kind(other) is None:
-                    yield tree_of(other)
+            for other in self._naming(name):
+                if other != rel:
+                    yield self._tree(other)
 
-        tree = tree_of(rel)
-        return tree is not None and reached_by_decorated(tree, fn, task_decorators(catalog), referring)
+        return reached_by_decorated(tree, fn, names, referring)
+
+    def _named_in_tasks(self, name: str) -> bool:
+        """Some application file naming `name` may hold a task handler (cheap: a decorator's name in its text)."""
+        words = [n.encode() for n in self._task_names or ()]
+        return any(any(w in self._source(other) for w in words) for other in self._naming(name))
+
+    def _naming(self, name: str) -> list[str]:
+        """The application files whose references include `name` (an index built once)."""
+        if self._names is None:
+            out: dict[str, list[str]] = {}
+            for other, facts in self._index.files.items():
+                if facts.get("refs") and path_kind(other) is None:
+                    for n in facts["refs"]:
+                        out.setdefault(n, []).append(other)
+            self._names = out
+        return self._names.get(name, [])
+
+    def _source(self, rel: str) -> bytes:
+        try:
+            return (Path(self._index.root or ".") / rel).read_bytes()
+        except OSError:
+            return b""
+
+    def _tree(self, rel: str) -> "ast.Module | None":
+        if rel not in self._trees:
+            try:
+                self._trees[rel] = ast.parse(self._source(rel))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                self._trees[rel] = None
+        return self._trees[rel]
 
     def unit_dir(self, relpath: str) -> str | None:
         for d in self._dirs:
