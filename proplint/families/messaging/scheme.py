@@ -64,9 +64,14 @@ def collect_context_names(tree: ast.Module, imports: dict, module: str | None, c
     out = set()
     reads = set()
     for node in all_nodes(tree):
-        field = _field_read(node)
+        kind = type(node)
+        if kind not in _READ_KINDS:
+            continue  # (most nodes: names, constants, operators; checked by type first, for speed)
+        field = _field_read(node) if kind is not ast.Assign and kind is not ast.keyword else None
         if field and TRACE_ID.search(field):
             reads.add(field_name(field))
+        if kind is ast.Attribute or kind is ast.Subscript:
+            continue
         read = _context_read(node)
         if read:
             out.add(field_name(read))
@@ -84,6 +89,10 @@ def collect_context_names(tree: ast.Module, imports: dict, module: str | None, c
                 out.add(field_name(name))
     found = {"names": sorted(n for n in out if n), "reads": sorted(reads)}
     return {k: v for k, v in found.items() if v}
+
+
+#: the node types `collect_context_names` reads
+_READ_KINDS = frozenset({ast.Attribute, ast.Subscript, ast.Call, ast.Assign, ast.AnnAssign, ast.keyword})
 
 
 def _field_read(node: ast.AST) -> str | None:
