@@ -16,6 +16,8 @@ from string import Template
 
 import libcst as cst
 
+from proplint.core.walk import visit
+
 _EMPTY = cst.Module(body=[])
 _LEGACY_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -195,3 +197,35 @@ class AttributeStores(cst.CSTVisitor):
         if isinstance(node.func, cst.Name) and node.func.value == "setattr" and node.args \
                 and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == self.owner:
             self.opaque = True
+
+
+def target_names(target: cst.CSTNode) -> set[str]:
+    """The names an assignment, `for` or `with` target binds (`a`, `a, b`, `*rest`); an attribute or item target
+    binds none."""
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {n for el in target.elements for n in target_names(el.value)}
+    if isinstance(target, cst.StarredElement):
+        return target_names(target.value)
+    return set()
+
+
+
+def variable_names(expr: cst.CSTNode) -> set[str]:
+    """The variable names an expression reads (`x` of `x.attr`, not `attr`)."""
+    finder = _VariableNames()
+    visit(expr, finder)
+    return finder.found
+
+
+class _VariableNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.add(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        visit(node.value, self)  # `x.attr`: the attribute's name is not a variable
+        return False

@@ -30,6 +30,7 @@ import sys
 import libcst as cst
 
 from proplint.core.context import FileContext
+from proplint.core.cst import target_names
 from proplint.core.foreign import DEBUG_METHODS, LOG_METHODS, PLAIN_TYPES, Judge, project_code
 from proplint.core.resolve import self_attribute
 from proplint.core.relevance import project_context
@@ -438,7 +439,7 @@ class _Calls(cst.CSTVisitor):
         comp = node.for_in
         while comp is not None:
             if _inert_expr(self.readers, comp.iter, names):
-                names |= _target_names(comp.target)
+                names |= target_names(comp.target)
             comp = comp.inner_for_in
         self._visit_scoped(node, names, own=True)
         return False
@@ -516,7 +517,7 @@ class _AllInert(cst.CSTVisitor):
             if not _inert_expr(self.readers, comp.iter, names):
                 self.inert = False
                 return False
-            names |= _target_names(comp.target)
+            names |= target_names(comp.target)
             comp = comp.inner_for_in
         self.inert = self.inert and all(_inert_expr(self.readers, part, names) for part in _comprehension_parts(node))
         return False
@@ -552,14 +553,6 @@ def _stored_state(expr: cst.BaseExpression) -> bool:
     while isinstance(expr, (cst.Attribute, cst.Subscript)):
         expr = expr.value
     return isinstance(expr, cst.Name) and expr.value in ("self", "cls")
-
-
-def _target_names(target: cst.BaseExpression) -> set[str]:
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return {n for el in target.elements for n in _target_names(el.value)}
-    return set()
 
 
 def _comprehension_parts(node) -> list[cst.CSTNode]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from proplint.core.cst import code_of, keyword_arg
+from proplint.core.cst import code_of, keyword_arg, target_names
 from proplint.core.walk import visit
 
 #: the request methods of a client (`client.post(url)`), to judge a client by where its calls go
@@ -98,13 +98,13 @@ class _Bound(cst.CSTVisitor):
         self.names.add(node.name.value)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.names |= _target_names(node.target)
+        self.names |= target_names(node.target)
 
     def visit_For(self, node: cst.For) -> None:
-        self.names |= _target_names(node.target)
+        self.names |= target_names(node.target)
 
     def visit_AsName(self, node: cst.AsName) -> None:
-        self.names |= _target_names(node.name)
+        self.names |= target_names(node.name)
 
 
 class _FreeNames(cst.CSTVisitor):
@@ -125,14 +125,6 @@ def _free_names(expr: cst.BaseExpression) -> set[str]:
     finder = _FreeNames()
     visit(expr, finder)
     return finder.names
-
-
-def _target_names(target: cst.BaseExpression) -> set[str]:
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return {n for el in target.elements for n in _target_names(el.value)}
-    return set()
 
 
 def _returns_only(fn: cst.FunctionDef, bound: str) -> bool:

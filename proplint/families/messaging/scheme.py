@@ -30,6 +30,7 @@ from typing import Any
 import libcst as cst
 
 from proplint.core.ast_names import ast_qualname, all_nodes
+from proplint.core.cst import variable_names
 from proplint.core.relevance import path_kind
 from proplint.core.walk import visit
 
@@ -169,7 +170,7 @@ def payload_carries(ctx, call: cst.Call, fields: frozenset[str]) -> str | None:
         names: set[str] = set()
         todo = list(reached)
         while todo:
-            for name in _names(todo.pop()) - names:
+            for name in variable_names(todo.pop()) - names:
                 names.add(name)
                 for value in flows.into.get(name, ()):
                     reached.append(value)
@@ -180,28 +181,6 @@ def payload_carries(ctx, call: cst.Call, fields: frozenset[str]) -> str | None:
         if finder.found:
             return finder.found
     return None
-
-
-def _names(expr: cst.CSTNode) -> set[str]:
-    finder = _Names()
-    visit(expr, finder)
-    return finder.found
-
-
-class _Names(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.found.add(node.value)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        visit(node.value, self)
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        visit(node.value, self)  # a keyword's name is not a variable
-        return False
 
 
 def _bound(target: cst.CSTNode) -> list[str]:

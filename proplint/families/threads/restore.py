@@ -18,6 +18,7 @@ from __future__ import annotations
 import libcst as cst
 
 from proplint.core.context import FileContext
+from proplint.core.cst import target_names, variable_names
 from proplint.core.walk import visit
 
 _DEPTH = 2
@@ -109,32 +110,7 @@ def _derived(fn: cst.FunctionDef, params: set[str]) -> set[str]:
 
 
 def _mentions(expr: cst.CSTNode, names: set[str]) -> bool:
-    finder = _Names()
-    visit(expr, finder)
-    return bool(finder.found & names)
-
-
-def _target_names(target: cst.CSTNode) -> set[str]:
-    """The names a target binds (`a`, `a, b`, `*rest`); an attribute or item target binds none."""
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return {n for el in target.elements for n in _target_names(el.value)}
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return set()
-
-
-class _Names(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.found.add(node.value)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        visit(node.value, self)  # `x.attr`: the attribute's name is not a variable
-        return False
+    return bool(variable_names(expr) & names)
 
 
 class _Bindings(cst.CSTVisitor):
@@ -152,18 +128,18 @@ class _Bindings(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
-            self.found.append((_target_names(t.target), node.value))
+            self.found.append((target_names(t.target), node.value))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
-            self.found.append((_target_names(node.target), node.value))
+            self.found.append((target_names(node.target), node.value))
 
     def visit_For(self, node: cst.For) -> None:
-        self.found.append((_target_names(node.target), node.iter))
+        self.found.append((target_names(node.target), node.iter))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
-            self.found.append((_target_names(node.asname.name), node.item))
+            self.found.append((target_names(node.asname.name), node.item))
 
 
 class _Calls(cst.CSTVisitor):
