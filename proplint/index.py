@@ -29,6 +29,7 @@ from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, 
 from proplint.core.family import Collector
 from proplint.core.relevance import collect_tracing, path_kind, tracing_tokens
 from proplint.core.reach import imported_modules, reference_names, scheduled_names
+from proplint.core.reexports import collect_reexports
 from proplint.core.roots import import_roots, infer
 from proplint.core.units import activity_tokens, collect_activity
 from proplint.files import project_files
@@ -177,6 +178,7 @@ CORE_COLLECTORS = (
     Collector("factory", _factory, when=_is_factory_module),
     Collector("contextvars", _contextvars, tokens=(b"ContextVar",)),
     Collector("activity", collect_activity, tokens=activity_tokens),
+    Collector("reexports", collect_reexports, tokens=(b"from .", b"__all__")),
 )
 
 

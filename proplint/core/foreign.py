@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proplint.core.ast_names import ast_imports, ast_qualname, parse_ast
+from proplint.core.reexports import defining_name
 
 _MAX_DEPTH = 3
 #: annotations of plain values, whose methods run no user code
@@ -66,7 +67,39 @@ class ProjectCode:
 
     def function(self, qualname: str):
         """(def node, its class or None, the module's imports, module name, the module tree) of the project
-        function `pkg.mod.func` or method `pkg.mod.Class.method`, or None."""
+        function `pkg.mod.func` or method `pkg.mod.Class.method`, or None; a package's re-export is followed
+        to the module defining it."""
+        found = self._function(qualname)
+        if found is None and qualname not in self.inherited:
+            defined = defining_name(self.index, qualname)
+            if defined is not None:
+                found = self._function(defined)
+                if defined in self.inherited:
+                    self.inherited[qualname] = self.inherited[defined]
+        if found is None and qualname not in self.inherited:
+            found = self._inherited_method(qualname)
+        return found
+
+    def _inherited_method(self, qualname: str):
+        """`pkg.models.Variant.save` that `Variant` does not define: the first of its project bases (in
+        order, depth first) that defines it."""
+        cls, _, method = qualname.rpartition(".")
+        bases = self.index.class_bases()
+        if cls not in bases or method == "__init__":
+            return None
+        todo, seen = list(bases[cls]), {cls}
+        while todo and len(seen) < 30:
+            base = todo.pop(0)
+            if base in seen or base not in bases:
+                continue
+            seen.add(base)
+            found = self._function(f"{base}.{method}")
+            if found is not None:
+                return found
+            todo[:0] = bases[base]
+        return None
+
+    def _function(self, qualname: str):
         parts = qualname.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             rel = self.module_files.get(".".join(parts[:cut]))
@@ -301,17 +334,28 @@ class _Body:
         if isinstance(root, ast.Call):
             inner = self._call_verdict(root)
             return inner if inner.maybe else Verdict(False, False)
+        if isinstance(root, (ast.Constant, ast.JoinedStr)):
+            return Verdict(False, False)  # `", ".join(parts)`: a method of a literal (its arguments are walked apart)
         if not isinstance(root, ast.Name):
             return _UNKNOWN
         name = root.id
-        if name in self.models and isinstance(func, ast.Attribute) and func.value is root \
-                and r._model_call(f"{self.models[name]}.{func.attr}"):
-            return Verdict(False, False)  # `order.save(update_fields=...)` of a library model's own method
+        if name == self.fn.name and isinstance(func, ast.Attribute) and func.value is root and self.cls is None \
+                and name not in self.imports and name not in self.inert:
+            return Verdict(False, False)  # the function enqueues itself again (`task.delay(rest)`)
+        if name in self.models and isinstance(func, ast.Attribute) and name not in self.inert:
+            path = _dotted(func)  # `order.save(...)`, `variant.attributes.filter(...)`
+            if path and r._model_call(self.models[name] + path[len(name):]):
+                return Verdict(False, False)  # a library model's own member
+            if func.value is root and self.depth < _MAX_DEPTH and self.judge_.code.function(
+                    f"{self.models[name]}.{func.attr}") is not None:
+                return self.judge_.verdict(f"{self.models[name]}.{func.attr}", self.depth + 1)  # its own method
         if name in self.inert or _debug_record(func) or name not in self.imports and func is not root \
                 and self._module_value(name):
             return Verdict(False, False)  # an inert value's method; a debug record, off where the service runs
         if r.logs_read and last in LOG_METHODS and _log_receiver(func):
             return Verdict(True, True)  # `self.logger.warning(...)`: a log record, whatever the logger's class
+        if last in LOG_METHODS and _log_receiver(func) and not r.records_read():
+            return Verdict(False, False)  # a log record where no record carries a context
         q = self._qualname(func)
         if q in r.names:
             return Verdict(True, True)
@@ -347,6 +391,12 @@ def _plain_annotation(ann: ast.AST) -> ast.AST | None:
     if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
         sides = [a for a in (ann.left, ann.right) if not (isinstance(a, ast.Constant) and a.value is None)]
         return _plain_annotation(sides[0]) if len(sides) == 1 else None
+    if isinstance(ann, ast.Constant) and isinstance(ann.value, str):  # `variant: "ProductVariant"`
+        try:
+            inner = ast.parse(ann.value.strip(), mode="eval").body
+        except (SyntaxError, ValueError):
+            return None
+        return inner if isinstance(inner, (ast.Name, ast.Attribute)) else None
     if isinstance(ann, ast.Subscript):
         head = ann.value
         if (head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")) == "Optional":
@@ -366,6 +416,17 @@ def _module_annotations(tree: ast.Module) -> dict[str, ast.AST]:
 
 
 _ANNOTATIONS: dict[int, tuple[ast.Module, dict[str, ast.AST]]] = {}
+
+
+def _dotted(expr: ast.AST) -> str | None:
+    """`a.b.c` of a Name/Attribute chain, else None."""
+    parts = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    return ".".join([expr.id, *reversed(parts)])
 
 
 def _log_receiver(func: ast.AST) -> bool:

@@ -32,7 +32,8 @@ import libcst as cst
 from proplint.core.context import FileContext
 from proplint.core.cst import target_names
 from proplint.core.foreign import DEBUG_METHODS, LOG_METHODS, PLAIN_TYPES, Judge, project_code
-from proplint.core.resolve import self_attribute
+from proplint.core.reexports import defining_name
+from proplint.core.resolve import dotted, self_attribute
 from proplint.core.relevance import project_context
 from proplint.core.units import importable_tops, units
 from proplint.core.walk import visit
@@ -74,10 +75,13 @@ class Readers:
         self.names |= {e.name for e in cat.get("injector")} | {e.name for e in cat.get("extractor")}
         self.names |= set(ctx.config.injectors) | set(getattr(ctx.config, "extractors", ()))
         self._instrumented: frozenset[str] | None = None
-        self._memo: dict[int, bool] = {}
+        self._memo: dict[tuple, bool] = {}
         self._tops: frozenset[str] | None = None
         self._judge: Judge | None = None
         self._client_suffixes: dict[str, list[str]] | None = None
+        self._selves: set[str] = set()
+        #: parameters annotated with a project class (a model): parameter -> the class's qualified name
+        self._models: dict[str, str] = {}
 
     # -- the unit -----------------------------------------------------------------------------------------
     def instrumented(self) -> frozenset[str]:
@@ -102,6 +106,11 @@ class Readers:
         """A database or cache instrumentation is on in the unit: an object mapper's calls reach it."""
         return bool(self.instrumented() & _STORES)
 
+    def records_read(self) -> bool:
+        """Log records carry a context in this unit: the project stamps its request context on them
+        (`logs_read`), or OpenTelemetry's logging instrumentation or log handler stamps the current span."""
+        return self.logs_read or self._instrumented_top("logging")
+
     def project_tops(self) -> frozenset[str]:
         """The names the project's modules can be imported under (`core.units.importable_tops`): a qualified
         name starting with one is the project's (`app.db.neomodel` does not make `neomodel` the project's)."""
@@ -118,7 +127,10 @@ class Readers:
         """Whether `statements` (the processing of a message bound to `inert_names`) may read the context."""
         if self.ctx.index.launcher:
             return True
-        self._memo: dict[int, bool] = {}
+        self._memo: dict[tuple, bool] = {}
+        #: `task.delay(rest)` in the task's own body enqueues the same body again: it reads what this one reads
+        self._selves = {fn.name.value} if isinstance(fn, cst.FunctionDef) else set()
+        self._models = {}
         inert = set(inert_names) | self._inert_params(fn if isinstance(fn, cst.FunctionDef) else None)
         finder = _Calls(self, inert)
         for stmt in statements:
@@ -148,6 +160,15 @@ class Readers:
         for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
             if p.annotation is not None:
                 ann = p.annotation.annotation
+                if isinstance(ann, cst.SimpleString):  # `variant: "ProductVariant"` (a forward reference)
+                    try:
+                        ann = cst.parse_expression(ann.evaluated_value.strip())
+                    except (cst.ParserSyntaxError, ValueError, TypeError):
+                        continue
+                q = self.ctx.qualified_name(ann) if isinstance(ann, (cst.Name, cst.Attribute)) else None
+                if q and self._class(q) is not None:
+                    self._models[p.name.value] = q  # `instance: ProductType`: its library members read nothing
+                    continue
                 if isinstance(ann, cst.Subscript) and not (isinstance(ann.value, cst.Name) and ann.value.value
                                                            in ("Optional", "Union", "Annotated")):
                     ann = ann.value  # `process: subprocess.Popen[bytes]`: a `Popen`
@@ -184,11 +205,13 @@ class Readers:
                 return _def_named(cls.body.body, func.attr.value)
         return None
 
-    def _helper_inert(self, fn: cst.FunctionDef, follow: int) -> bool:
-        key = id(fn)
+    def _helper_inert(self, fn: cst.FunctionDef, follow: int, given: frozenset[str] = frozenset()) -> bool:
+        """The helper reads nothing; `given`: its parameters the call binds to inert values (`rows` of
+        `_in_batches(rows)` where `rows` came from a library call)."""
+        key = (id(fn), given)
         if key not in self._memo:
             self._memo[key] = False  # a recursive call: conservative
-            finder = _Calls(self, self._inert_params(fn), follow)
+            finder = _Calls(self, self._inert_params(fn) | given, follow)
             visit(fn.body, finder)
             self._memo[key] = not finder.reads
         return self._memo[key]
@@ -206,13 +229,26 @@ class Readers:
         if isinstance(root, cst.Call):
             return depth < _MAX_DEPTH and self.call_inert(root, inert, depth + 1, follow)
         name = root.value
+        if name in self._models and name not in inert and isinstance(func, cst.Attribute):
+            path = dotted(func)  # `instance.products.all` of `instance: ProductType`
+            if path and self._model_call(self._models[name] + path[len(name):]):
+                return True
+            if func.value is root and follow < _MAX_FOLLOW:  # a method the project class defines: judged
+                found = self.foreign(f"{self._models[name]}.{func.attr.value}")
+                if found is not None:
+                    return not found.maybe
+        if name in self._selves and isinstance(func, cst.Attribute) and func.value is root and name not in inert:
+            return True  # the processing enqueues itself again (`task.delay(remaining)`): no read of its own
         if name in inert or _debug_record(func):
             return True  # an inert value's method; a debug record, off where the service runs
         if self.logs_read and last in _LOG_METHODS and _log_receiver(func):
             return False  # `self.logger.warning(...)`: a log record, whatever the logger's class
+        if last in _LOG_METHODS and _log_receiver(func) and not self.records_read():
+            return True  # `logger.warning(...)` where no record carries a context: nobody reads one there
         helper = self._helper(func)
         if helper is not None:  # the module's own function, or a method of the class at hand: look inside
-            return follow < _MAX_FOLLOW and self._helper_inert(helper, follow + 1)
+            given = self._bound_inert(helper, call, inert)
+            return follow < _MAX_FOLLOW and self._helper_inert(helper, follow + 1, given)
         q = self.ctx.qualified_name(func)
         if q in self.names:
             return False
@@ -238,6 +274,20 @@ class Readers:
             return True
         found = self.foreign(q) if follow < _MAX_FOLLOW else None
         return found is not None and not found.maybe  # the project's function in another module: look inside
+
+    def _bound_inert(self, fn: cst.FunctionDef, call: cst.Call, inert: set[str]) -> frozenset[str]:
+        """The parameters of `fn` that `call` binds to inert values (by position, then by keyword)."""
+        params = [p.name.value for p in (*fn.params.posonly_params, *fn.params.params)]
+        if params and params[0] in ("self", "cls") and isinstance(call.func, cst.Attribute):
+            params = params[1:]
+        out = set()
+        for i, arg in enumerate(call.args):
+            if arg.star:
+                break
+            name = arg.keyword.value if arg.keyword is not None else params[i] if i < len(params) else None
+            if name and _inert_expr(self, arg.value, inert):
+                out.add(name)
+        return frozenset(out)
 
     def foreign(self, q: str):
         """The `core.foreign.Verdict` of the project's function or method `q` of another module, or None when
@@ -305,6 +355,9 @@ class Readers:
     def _class(self, q: str):
         classes, suffixes = self.ctx.index.derived("readers.classes", _project_classes)
         key = self._lookup(classes, suffixes, q)
+        if key is None:
+            defined = defining_name(self.ctx.index, q)  # `pkg.models.Attribute` of `pkg.models.base`
+            key = self._lookup(classes, suffixes, defined) if defined else None
         return classes[key] if key else None
 
     def _client_kind(self, q: str) -> str | None:

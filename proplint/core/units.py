@@ -45,7 +45,7 @@ from proplint.core.relevance import REQUEST_SCOPED, path_kind
 
 def activity_tokens(catalog) -> tuple[bytes, ...]:
     names = {e.name.rsplit(".", 1)[-1] for e in catalog.get("trace_activity") if e.kind != "instrumentation"}
-    return tuple(sorted({n.encode() for n in names} | {b"instrument"}))
+    return tuple(sorted({n.encode() for n in names} | {b"instrument", b"LoggingHandler"}))
 
 
 def _instrumentation(catalog, qualname: str):
@@ -56,6 +56,9 @@ def _instrumentation(catalog, qualname: str):
             if best is None or len(e.name) > len(best.name):
                 best = e
     return best
+
+
+_OTEL_LOGS, _OTEL_LOG_HANDLER = "opentelemetry.sdk._logs", "LoggingHandler"
 
 
 def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[str]]:
@@ -105,6 +108,10 @@ def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[s
                     _seen(found, within, entry.does, f"calls {q.rsplit('.', 1)[-1]}.{attr}()", fn)
                     if q.startswith("opentelemetry.instrumentation.") and q.count(".") >= 3:
                         packages.add(q.split(".")[2])
+        elif isinstance(node, (ast.Name, ast.Attribute)) and _OTEL_LOG_HANDLER == (
+                node.attr if isinstance(node, ast.Attribute) else node.id) and \
+                ast_qualname(node, imports) == f"{_OTEL_LOGS}.{_OTEL_LOG_HANDLER}":
+            packages.add("logging")  # OpenTelemetry's log handler stamps the current span on every record
         elif isinstance(node, ast.Attribute) and node.attr in last_names and isinstance(node.ctx, ast.Load):
             q = ast_qualname(node, imports)  # ends with `.attr`: only then can it be one of `by_name`
             if q in by_name:

@@ -29,7 +29,6 @@ FAMILY = Family(
         Collector("hygiene.decorators", decorators.collect_decorators, tokens=decorators.DECORATOR_TOKENS),
         Collector("hygiene.applications", decorators.collect_applications,
                   tokens=(b"async def", b"Awaitable", b"Coroutine", b"Future", b"Task")),
-        Collector("hygiene.reexports", decorators.collect_reexports, tokens=(b"from .", b"__all__")),
         Collector("hygiene.thread_locals", facts.collect_thread_locals, tokens=(b"local",)),
         Collector("hygiene.cv_sets", facts.collect_cv_sets, tokens=(b".set(",)),
         # both gates need a `def` (a decorated one, or a decorator's); a file no other collector parses is

@@ -21,6 +21,7 @@ import re
 from typing import Any, Iterator
 
 from proplint.core.ast_names import all_nodes, ast_qualname, statements, walk
+from proplint.core.reexports import project_reexports
 
 #: A project helper that tells coroutine functions apart (`is_async_callable`, `_is_coro`): trusted.
 _AWARE_HELPER = re.compile(r"^_*(is_?async|iscoroutine|is_?coro|is_?awaitable|isawaitable)", re.IGNORECASE)
@@ -440,21 +441,6 @@ def collect_applications(tree, imports, module, config, catalog) -> dict[str, An
     return {"apps": apps, "async": True} if has_async else ({"apps": apps} if apps else {})
 
 
-def collect_reexports(tree, imports, module, config, catalog) -> dict[str, str]:
-    """A package's names imported from its own submodules (`from .observability import traced`); a file
-    without a relative import or `__all__` is not read for them."""
-    if not module:
-        return {}
-    out = {}
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom):
-            for a in node.names:
-                local = a.asname or a.name
-                if local in imports and imports[local].startswith(module + "."):
-                    out[f"{module}.{local}"] = imports[local]
-    return out
-
-
 def project_decorators(index) -> dict[str, dict[str, Any]]:
     def merge(ix) -> dict[str, dict[str, Any]]:
         cms = project_span_cms(ix)
@@ -474,16 +460,6 @@ def project_span_cms(index) -> set[str]:
     """The project's `@contextmanager` functions that open a span (qualified names)."""
     return index.derived("hygiene.span_cms", lambda ix: {q for _, f in ix.facts("hygiene.decorators")
                                                          for q in f.get("__span_cms__", ())})
-
-
-def project_reexports(index) -> dict[str, str]:
-    def merge(ix) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for _, facts in ix.facts("hygiene.reexports"):
-            out.update(facts)
-        return out
-
-    return index.derived("hygiene.reexports", merge)
 
 
 def applied_to_coroutines(index) -> set[str]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 from typing import Any, Iterable
 
-from proplint.families.hygiene.decorators import project_decorators, project_reexports, resolve_decorator
+from proplint.core.reexports import project_reexports
+from proplint.families.hygiene.decorators import project_decorators, resolve_decorator
 from proplint.core.ast_names import all_nodes, ast_qualname, walk
 
 

@@ -1,0 +1,137 @@
+"""What a task's or a thread's body reads, judged through the project's own code (`core/readers.py`,
+`core/foreign.py`): log records where no record carries a context, a task that enqueues itself again, models
+named through a package's re-export or a forward reference, a helper handed only inert values, a model's
+inherited methods and methods of literals. Each class has both sides: the shape quoted from real code (a
+Django/Celery shop's DB-only tasks), not reported, and its twin, where the context is really read, reported."""
+
+from __future__ import annotations
+
+import pytest
+
+OTEL_APP = {"app/__init__.py": "",
+            "app/telemetry.py": ("from opentelemetry import trace\n\ntracer = trace.get_tracer('x')\n\n\n"
+                                 "def traced(name):\n    return tracer.start_as_current_span(name)\n")}
+#: a project whose log records carry its request context (a request ContextVar a log filter can read)
+REQUEST_ID = {**OTEL_APP, "app/ctx.py": "import contextvars\n\nrequest_id = contextvars.ContextVar('rid')\n"}
+#: a Celery project that propagates by hand (an injector of its own) and traces with OpenTelemetry
+CELERY = {"svc/__init__.py": "", "svc/celeryconf.py": "from celery import Celery\n\napp = Celery('svc')\n",
+          "svc/tracing.py": "from opentelemetry.propagate import extract, inject\n\n\ndef carrier():\n"
+                            "    c = {}\n    inject(c)\n    return c\n",
+          "svc/audit.py": "def log_event(name):\n    from svc import tracing\n    return tracing.carrier()\n"}
+
+#: a request handler enqueueing the task (a task nothing with a context enqueues is not reported at all)
+VIEW = {"svc/views.py": "from svc.tasks import rename_task\n\n\ndef on_change(pk):\n    rename_task.delay(pk)\n"}
+
+
+def codes(project):
+    return [f.code for f in project.check()]
+
+
+# --- a log record where no record carries a context ---------------------------------------------------
+
+_LOGS = ("import logging\nimport os\nimport threading\n\nlogger = logging.getLogger(__name__)\n\n\n"
+         "def _cleanup(path: str) -> None:\n    try:\n        os.remove(path)\n    except OSError:\n"
+         "        logger.warning('already deleted: %s', path)\n\n\n"
+         "def cleanup(path):\n    threading.Thread(target=_cleanup, args=(path,)).start()\n")
+
+
+@pytest.mark.parametrize("files, reported", [
+    (OTEL_APP, False),  # spans only: nothing stamps the context on a record, so the warning reads nothing
+    (REQUEST_ID, True),  # the project's request id can be stamped on every record: the warning reads it
+    # OpenTelemetry's log handler stamps the current span on every record
+    ({**OTEL_APP, "app/logs.py": "import logging\n\nfrom opentelemetry.sdk._logs import LoggingHandler\n\n"
+                                 "logging.getLogger().addHandler(LoggingHandler())\n"}, True),
+    ({**OTEL_APP, "app/logs.py": "from opentelemetry.instrumentation.logging import LoggingInstrumentor\n\n"
+                                 "LoggingInstrumentor().instrument()\n"}, True),
+])
+def test_a_log_record_reads_a_context_only_where_records_carry_one(make_project, files, reported):
+    assert ("PRP201" in codes(make_project(_LOGS, {}, files, path="app/files.py"))) is reported
+
+
+def test_a_log_record_of_another_modules_helper_follows_the_same_rule(make_project):
+    helper = _LOGS.split("\n\n\ndef cleanup")[0] + "\n"
+    code = ("import threading\n\nfrom app.files import _cleanup\n\n\n"
+            "def cleanup(path):\n    threading.Thread(target=_cleanup, args=(path,)).start()\n")
+    assert codes(make_project(code, {}, {**OTEL_APP, "app/files.py": helper}, path="app/jobs.py")) == []
+    assert codes(make_project(code, {}, {**REQUEST_ID, "app/files.py": helper}, path="app/jobs.py")) == ["PRP201"]
+
+
+# --- a task that enqueues itself again ------------------------------------------------------------------
+
+_BATCHES = ("from svc.celeryconf import app\nfrom svc.models import Voucher\n\n\n"
+            "def release(ids):\n    release_task.delay(list(ids))\n\n\n"
+            "@app.task\ndef release_task(ids):\n    batch = ids[:1000]\n"
+            "    Voucher.objects.filter(pk__in=batch).update(used=0)\n"
+            "    if rest := list(set(ids) - set(batch)):\n        release_task.delay(rest)\n")
+_MODELS = "from django.db import models\n\n\nclass Voucher(models.Model):\n    pass\n"
+
+
+@pytest.mark.parametrize("extra, reported", [
+    ("", False),  # rows updated in batches, the rest enqueued again: the copy reads what this one reads
+    ("    log_event('released')\n", True),  # the twin: the task calls the project's code that builds a carrier
+])
+def test_a_task_that_enqueues_itself_again_reads_what_its_body_reads(make_project, extra, reported):
+    code = _BATCHES.replace("from svc.models import Voucher\n", "from svc.audit import log_event\n"
+                            "from svc.models import Voucher\n") + extra
+    found = codes(make_project(code, {}, {**CELERY, "svc/models.py": _MODELS}, path="svc/tasks.py"))
+    # PRP302: the task restores nothing; PRP306: `delay()` of the module's own task carries no carrier
+    assert ("PRP302" in found, "PRP306" in found) == (reported, reported)
+
+
+# --- models named through a re-export or a forward reference, helpers handed inert values ------------------
+
+_PACKAGE = {"svc/models/__init__.py": "from .base import Attribute, Variant\n",
+            "svc/models/base.py": ("from django.db import models\n\n\nclass Attribute(models.Model):\n    pass\n\n\n"
+                                   "class Variant(models.Model):\n    pass\n")}
+_NAMES = ("from svc.celeryconf import app\nfrom svc.models import Attribute\n\n\n"
+          "def _in_batches(qs):\n    start = 0\n    while True:\n"
+          "        rows = list(qs.order_by('pk').filter(pk__gt=start)[:100])\n        if not rows:\n            break\n"
+          "        yield rows\n        start = rows[-1].pk\n\n\n"
+          "def _rename(kind: 'Attribute', rows) -> None:\n"
+          "    for batch in _in_batches(rows):\n        kind.variants.filter(pk__in=[r.pk for r in batch]).update(name='')\n\n\n"
+          "@app.task\ndef rename_task(pk):\n    kind = Attribute.objects.get(pk=pk)\n"
+          "    rows = Attribute.objects.filter(kind=pk)\n    _rename(kind, rows)\n")
+
+
+@pytest.mark.parametrize("change, reported", [
+    (("", ""), False),  # the package re-exports the model; the helper's parameter names it as a string
+    # the twin: the helper is handed the project's object, which may read
+    (("    _rename(kind, rows)\n", "    _rename(kind, load_rows(pk))\n"), True),
+])
+def test_models_through_re_exports_and_helpers_given_only_their_rows_read_nothing(make_project, change, reported):
+    code = _NAMES.replace(*change).replace("from svc.models import Attribute\n",
+                                           "from svc.models import Attribute\nfrom svc.rows import load_rows\n")
+    files = {**CELERY, **{k: v.replace(*change) for k, v in _PACKAGE.items()},
+             "svc/rows.py": "def load_rows(pk):\n    return remote_rows(pk)\n", **VIEW}
+    assert ("PRP302" in codes(make_project(code, {}, files, path="svc/tasks.py"))) is reported
+
+
+@pytest.mark.parametrize("base_save, reported", [
+    ("        super().save(*args, **kwargs)\n", False),  # the abstract base's save only calls Django's
+    ("        audit(self)\n        super().save(*args, **kwargs)\n", True),  # the twin: it runs project code
+])
+def test_a_models_method_inherited_from_a_project_base_is_judged_by_its_body(make_project, base_save, reported):
+    models = ("from django.db import models\n\n\nclass Sortable(models.Model):\n"
+              "    def save(self, *args, **kwargs):\n        self.sort_order = ', '.join(['a', 'b'])\n" + base_save +
+              "\n\nclass Variant(Sortable):\n    pass\n")
+    helper = ("from svc.models import Variant\n\n\n"
+              "def rename(variant: 'Variant') -> None:\n    variant.name = ''\n    variant.save()\n")
+    task = ("from svc.celeryconf import app\nfrom svc.helpers import rename\nfrom svc.models import Variant\n\n\n"
+            "@app.task\ndef rename_task(pk):\n    rename(Variant.objects.get(pk=pk))\n")
+    files = {**CELERY, "svc/models.py": models, "svc/helpers.py": helper, **VIEW}
+    assert ("PRP302" in codes(make_project(task, {}, files, path="svc/tasks.py"))) is reported
+
+
+@pytest.mark.parametrize("model, reported", [
+    ("class Variant(models.Model):\n    pass\n", False),  # `variant.save()` is Django's: it reads nothing
+    # the twin: the model defines `save`, and it runs the project's code
+    ("class Variant(models.Model):\n    def save(self):\n        audit(self)\n", True),
+])
+def test_a_parameter_typed_with_a_forward_reference_to_a_model_calls_the_library(make_project, model, reported):
+    files = {**REQUEST_ID, "app/models/__init__.py": "from .base import Variant\n",
+             "app/models/base.py": "from django.db import models\n\n\n" + model}
+    code = ("import threading\nfrom typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n"
+            "    from app.models import Variant\n\n\n"
+            "def _touch(variant: 'Variant') -> None:\n    variant.name = ''\n    variant.save()\n\n\n"
+            "def touch(variant):\n    threading.Thread(target=_touch, args=(variant,)).start()\n")
+    assert ("PRP201" in codes(make_project(code, {}, files, path="app/jobs.py"))) is reported
