@@ -159,3 +159,28 @@ def test_a_file_a_tool_generated_is_not_application_code(make_project, header, r
     found = codes(make_project(code, {}, OTEL_APP, path="app/client.py"))
     assert ("PRP102" in found) is reported
     assert ("PRP102" in codes(make_project(code, {"scope": "all"}, OTEL_APP, path="app/client.py"))) is True
+
+
+# --- headers filled by the project's own injector helper ----------------------------------------------------
+
+_PROPAGATION = ("from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator\n\n\n"
+                "def inject(headers=None):\n    headers = headers or {}\n"
+                "    TraceContextTextMapPropagator().inject(headers)\n    return headers\n")
+_FORWARD = ("import httpx\n\nfrom app.propagation import inject\n\n\n"
+            "async def forward(url, payload, credentials):\n"
+            "    headers = inject({'Authorization': credentials})\n"
+            "    async with httpx.AsyncClient(timeout=60.0) as client:\n"
+            "        return await client.post(url, json=payload, headers=headers)\n")
+
+
+@pytest.mark.parametrize("helper, code, reported", [
+    (_PROPAGATION, _FORWARD, False),  # every request of the client passes headers the helper filled
+    # the twin: the helper injects nothing (it only copies the headers)
+    (_PROPAGATION.replace("    TraceContextTextMapPropagator().inject(headers)\n", ""), _FORWARD, True),
+    # the twin: a second request of the same client sends no headers
+    (_PROPAGATION, _FORWARD.replace("        return await", "        await client.get(url)\n        return await"),
+     True),
+])
+def test_headers_filled_by_the_projects_own_injector_helper_carry_the_trace(make_project, helper, code, reported):
+    files = {**OTEL_APP, "app/propagation.py": helper}
+    assert ("PRP101" in codes(make_project(code, {}, files, path="app/forward.py"))) is reported

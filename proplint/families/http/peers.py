@@ -557,6 +557,13 @@ class _HandedTo(cst.CSTVisitor):
         self.other = self.other or (node.value is not None and code_of(node.value) == self.bound)
 
 
+def client_calls(fn: cst.FunctionDef, bound: str) -> list[cst.Call]:
+    """The request calls `fn` makes on the client bound to `bound` (`<bound>.get(...)`...)."""
+    finder = _ClientCalls(bound)
+    visit(fn, finder)
+    return finder.calls
+
+
 class _ClientCalls(cst.CSTVisitor):
     """`<bound>.get(...)`, `<bound>.post(...)`... in a function."""
 

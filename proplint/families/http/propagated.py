@@ -14,6 +14,7 @@ from proplint.core.flow import CarrierFlow
 from proplint.core.resolve import dotted
 from proplint.core.walk import visit
 from proplint.families.http.model import HttpClient, HttpLibrary
+from proplint.families.http.peers import client_calls
 
 ALREADY_PROPAGATED = """
     - `HTTPXClientInstrumentor().instrument()` (for requests, urllib3 and aiohttp: `RequestsInstrumentor`,
@@ -31,7 +32,10 @@ ALREADY_PROPAGATED = """
       `self.client`, the same class); `transport=`/`mounts=` wrapped in `AsyncOpenTelemetryTransport` /
       `SyncOpenTelemetryTransport`; a custom transport (proplint assumes it propagates); a request event hook
       that injects (or one proplint cannot see into).
-    - `headers=` built from a carrier that `opentelemetry.propagate.inject` (or a configured injector) filled.
+    - `headers=` built from a carrier that `opentelemetry.propagate.inject` (or a configured injector) filled,
+      on the request call, or on every request the function makes with the client it builds. The project's
+      own injector helpers count, found in its code: a module-level function that calls an injector or a
+      propagator's `.inject(...)` on a carrier it returns (`headers = inject({...})`) or is handed.
     - A local transport (`httpx.MockTransport`, `ASGITransport`, `WSGITransport`): nothing reaches the network.
     - A client created inside an OpenTelemetry exporter or span processor (a subclass of the SDK's bases, or
       of a project class that is one): tracing the exporter's own requests would feed back into itself.
@@ -169,6 +173,8 @@ class Propagation:
         headers = keyword(node, "headers")
         if headers is not None and self.flow.enriched(headers.value):
             return True
+        if entry.kind == "client" and bound_name and self._every_request_injects(bound_name):
+            return True
         if entry.library == "httpx":
             if self._transport_propagates(node, library) or self._hooks_propagate(node):
                 return True
@@ -177,6 +183,20 @@ class Propagation:
         if entry.library == "aiohttp" and self._trace_configs_propagate(node, library):
             return True
         return False
+
+
+    def _every_request_injects(self, bound: str) -> bool:
+        """Every request the enclosing function makes on the client passes `headers=` an injector filled
+        (`headers = inject({...})`, the project's own helper included: `core/flow.py`)."""
+        fn = self.ctx.enclosing(cst.FunctionDef)
+        if not isinstance(fn, cst.FunctionDef):
+            return False
+        calls = client_calls(fn, bound)
+        for call in calls:
+            headers = keyword(call, "headers")
+            if headers is None or not self.flow.enriched(headers.value):
+                return False
+        return bool(calls)
 
 
 class _CallFinder(cst.CSTVisitor):
