@@ -80,32 +80,50 @@ class Variables:
                         return True
         return False
 
-    def _instantiated_repeatedly(self) -> bool:
+    def _instantiated_repeatedly(self, name: str | None = None, seen: frozenset[str] = frozenset()) -> bool:
         """For `__init__`: whether this module creates instances of the class inside a function. A class
         instantiated once at module level (a singleton), or whose instances are made elsewhere, is not
-        known to run `__init__` again and again."""
-        cls = self.ctx.enclosing(cst.ClassDef)
-        if cls is None:
-            return True
-        name = cls.name.value
+        known to run `__init__` again and again. An instance made in another class's `__init__` and kept
+        by it (`self.Session = _SessionFactory(self, ...)`) lives as long as its owner: the owner is judged."""
+        if name is None:
+            cls = self.ctx.enclosing(cst.ClassDef)
+            if cls is None:
+                return True
+            name = cls.name.value
+        owners: list[str] = []
         found = []
 
         class _Calls(cst.CSTVisitor):
             def __init__(self) -> None:
-                self.depth = 0
+                self.functions: list[tuple[str, str | None]] = []  # (function, the class it is a method of)
+                self.classes: list[tuple[str, int]] = []  # (class, how many functions enclose it)
+
+            def visit_ClassDef(self, node: cst.ClassDef) -> None:
+                self.classes.append((node.name.value, len(self.functions)))
+
+            def leave_ClassDef(self, node: cst.ClassDef) -> None:
+                self.classes.pop()
 
             def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-                self.depth += 1
+                method_of = self.classes[-1][0] if self.classes and self.classes[-1][1] == len(self.functions) \
+                    else None
+                self.functions.append((node.name.value, method_of))
 
             def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-                self.depth -= 1
+                self.functions.pop()
 
             def visit_Call(self, node: cst.Call) -> None:
-                if self.depth and isinstance(node.func, cst.Name) and node.func.value == name:
+                if not self.functions or not (isinstance(node.func, cst.Name) and node.func.value == name):
+                    return
+                fn, owner = self.functions[-1]
+                if fn == "__init__" and owner and owner != name and not any(c[1] for c in self.classes):
+                    owners.append(owner)
+                else:
                     found.append(node)
 
         visit(self.ctx.module, _Calls())
-        return bool(found)
+        return bool(found) or any(self._instantiated_repeatedly(owner, seen | {name})
+                                  for owner in owners if owner not in seen)
 
     # -- PRP403: a thread-local where tasks share one thread --------------------------------------------------
     def thread_local_subclass(self, func: cst.BaseExpression, q: str | None) -> bool:

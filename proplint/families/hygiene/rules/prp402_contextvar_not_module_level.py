@@ -85,6 +85,10 @@ class ContextVarNotModuleLevel(Rule):
               "        self.current = ContextVar('current', default=None)\n\n\nregistry = Registry()\n"),
         Valid("from contextvars import ContextVar\n\n\nclass Runtime:\n    def __init__(self):\n"
               "        self._current = ContextVar('current_context')\n"),
+        # made by the `__init__` of an owner whose instances are made elsewhere (an engine built at start-up)
+        Valid("from contextvars import ContextVar\n\n\nclass _Sessions:\n    def __init__(self, db):\n"
+              "        self._current = ContextVar('db_session', default=None)\n\n\n"
+              "class Database:\n    def __init__(self):\n        self.sessions = _Sessions(self)\n"),
         Valid("from contextvars import ContextVar\n\n\nclass Store:\n    def get(self, var=ContextVar('default')):\n"
               "        return var.get(None)\n"),
     )
@@ -109,6 +113,17 @@ class ContextVarNotModuleLevel(Rule):
                       "    return Session()\n",
                 unsafe=True),
         Invalid("import contextvars\n\nmake = lambda: contextvars.ContextVar('x')\n"),
+        # the owner itself is made on every call: so is the variable
+        Invalid("from contextvars import ContextVar\n\n\nclass _Sessions:\n    def __init__(self, db):\n"
+                "        self._current = ContextVar('db_session', default=None)\n\n\n"
+                "class Database:\n    def __init__(self):\n        self.sessions = _Sessions(self)\n\n\n"
+                "def handle():\n    return Database()\n",
+                fixed="from contextvars import ContextVar\n\n\n_db_session_var = ContextVar('db_session', "
+                      "default=None)\n\n\nclass _Sessions:\n    def __init__(self, db):\n"
+                      "        self._current = _db_session_var\n\n\n"
+                      "class Database:\n    def __init__(self):\n        self.sessions = _Sessions(self)\n\n\n"
+                      "def handle():\n    return Database()\n",
+                unsafe=True),
     )
 
     @staticmethod
