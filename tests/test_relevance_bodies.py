@@ -184,3 +184,22 @@ _FORWARD = ("import httpx\n\nfrom app.propagation import inject\n\n\n"
 def test_headers_filled_by_the_projects_own_injector_helper_carry_the_trace(make_project, helper, code, reported):
     files = {**OTEL_APP, "app/propagation.py": helper}
     assert ("PRP101" in codes(make_project(code, {}, files, path="app/forward.py"))) is reported
+
+
+# --- a thread started once per process -------------------------------------------------------------------------
+
+_ONCE = ("import threading\n\nfrom app.ctx import request_id\n\n_started = False\n_lock = threading.Lock()\n\n\n"
+         "def _sweep():\n    print(request_id.get())\n\n\n"
+         "def sweep_once_in_background():\n    global _started\n    with _lock:\n        if _started:\n"
+         "            return None\n        _started = True\n"
+         "    thread = threading.Thread(target=_sweep, daemon=True)\n    thread.start()\n    return thread\n")
+
+
+@pytest.mark.parametrize("change, reported", [
+    (("", ""), False),  # guarded by a module-level flag: the first caller's request does not own the sweep
+    (("        if _started:\n            return None\n", ""), True),  # the twin: every call starts a thread
+    (("        _started = True\n", "        _started = False\n"), True),  # the flag is never set
+])
+def test_a_thread_a_function_starts_once_per_process_is_long_lived(make_project, change, reported):
+    code = _ONCE.replace(*change)
+    assert ("PRP201" in codes(make_project(code, {}, REQUEST_ID, path="app/sweep.py"))) is reported

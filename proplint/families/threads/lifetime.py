@@ -265,7 +265,7 @@ def starts_service(ctx: FileContext, func: cst.BaseExpression | None, flow: "Con
     target named for serving, started once for the life of its owner: from `__init__`/`start`
     (SERVICE_STARTERS) or kept on the instance (`self._thread = Thread(...)`). `func`: the thread's target
     (None: the loop is already known, a subclass's `run()`)."""
-    if at_startup(ctx) or in_library_callback(ctx):
+    if at_startup(ctx) or in_library_callback(ctx) or once_per_process(ctx):
         return True
     if func is not None:
         func = _unwrapped(ctx, func)
@@ -288,6 +288,50 @@ def starts_service(ctx: FileContext, func: cst.BaseExpression | None, flow: "Con
     # a target named for serving (`start_action_server`), started from a starter: its body may hand the loop
     # to a framework (`GunicornApplication(...).run()`)
     return serving_name(func) or (fn is not None and is_service_loop(fn))
+
+
+def once_per_process(ctx: FileContext) -> bool:
+    """The spawn is in a function guarded to run once per process: it declares a module-level flag `global`,
+    returns early when the flag is set (`if _sweep_started: return`, `if _worker is not None: return`) and
+    sets it (`_sweep_started = True`). The work outlives whichever request happened to trigger it first."""
+    owner = ctx.enclosing(cst.FunctionDef)
+    if owner is None:
+        return False
+    finder = _OnceGuard()
+    visit(owner.body, finder)
+    return bool(finder.declared & finder.checked & finder.set)
+
+
+class _OnceGuard(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.declared: set[str] = set()  # `global NAME`
+        self.checked: set[str] = set()  # `if NAME: return` / `if NAME is not None: return`
+        self.set: set[str] = set()  # `NAME = <not None, not False>`
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.declared |= {n.name.value for n in node.names}
+
+    def visit_If(self, node: cst.If) -> None:
+        test = node.test
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
+                test.comparisons[0].operator, cst.IsNot) and isinstance(test.comparisons[0].comparator, cst.Name) \
+                and test.comparisons[0].comparator.value == "None":
+            test = test.left
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        first = body[0] if body else None
+        returns = isinstance(first, cst.SimpleStatementLine) and any(isinstance(b, cst.Return) for b in first.body)
+        if isinstance(test, cst.Name) and returns:
+            self.checked.add(test.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value in ("None", "False"):
+            return
+        for t in node.targets:
+            if isinstance(t.target, cst.Name):
+                self.set.add(t.target.value)
 
 
 def _kept_on_instance(owner: cst.FunctionDef, target: cst.BaseExpression) -> bool:
