@@ -13,9 +13,9 @@ from pathlib import Path
 from proplint.core.context import AstFile
 from proplint.core.reach import (enqueued_only_without_context, module_stem, reached_only_by_tools,
                                  reached_only_on_a_timer, unreached_definition)
-from proplint.core.relevance import generated, path_kind, project_context, region_of, regions
+from proplint.core.relevance import generated, path_kind, project_context, region_of, regions, standalone_untraced
 from proplint.core.rule import Finding
-from proplint.core.units import units
+from proplint.core.units import importable_tops, units
 from proplint.registry import all_rules, families
 from proplint.settings import Settings
 
@@ -25,7 +25,7 @@ def after_checks(findings: list[Finding], source: bytes | str, ast_file: AstFile
     if settings.config.scope == "application" and findings:
         if ast_file is None:
             ast_file = AstFile.parse(source, relpath, settings.index.src)
-        findings = _in_application_code(findings, ast_file, source)
+        findings = _in_application_code(findings, ast_file, source, settings)
         findings = _where_the_unit_has_context(findings, relpath, settings)
         findings = _in_reached_code(findings, ast_file, relpath, settings)
     if findings:
@@ -203,12 +203,16 @@ def _context_sources(settings: Settings) -> frozenset[str]:
 
 
 def _in_application_code(findings: list[Finding], ast_file: AstFile | None,
-                         source: bytes | str = b"") -> list[Finding]:
+                         source: bytes | str = b"", settings: Settings | None = None) -> list[Finding]:
     """The findings outside `__main__` blocks, pytest fixtures and command-line tools, in a file no tool
     generated (`core/relevance.py`)."""
     if generated(source):
         return [f for f in findings if f.code == "PRP001"]
     if ast_file is None:
         return findings
+    if settings is not None and not settings.index.launcher and standalone_untraced(
+            ast_file.tree, ast_file.imports, importable_tops(settings.index),
+            tuple(m for e in settings.catalog.get("tracing_sdk") for m in e.modules)):
+        return [f for f in findings if f.code == "PRP001"]
     found = regions(ast_file.tree, ast_file.imports)
     return [f for f in findings if f.code == "PRP001" or region_of(f.line, found) is None] if found else findings

@@ -203,3 +203,23 @@ _ONCE = ("import threading\n\nfrom app.ctx import request_id\n\n_started = False
 def test_a_thread_a_function_starts_once_per_process_is_long_lived(make_project, change, reported):
     code = _ONCE.replace(*change)
     assert ("PRP201" in codes(make_project(code, {}, REQUEST_ID, path="app/sweep.py"))) is reported
+
+
+# --- a program of its own that holds no context -----------------------------------------------------------
+
+_BRIDGE = ("#!/usr/bin/env python3\n\"\"\"Dev-only bridge: forwards a vendor's events to the local ingress.\"\"\"\n\n"
+           "import os\n\nimport httpx\n\n\n"
+           "def main() -> int:\n    forward = httpx.Client(timeout=20)\n"
+           "    forward.post(os.environ['INGRESS_URL'], json={})\n    return 0\n\n\n"
+           "if __name__ == '__main__':\n    raise SystemExit(main())\n")
+
+
+@pytest.mark.parametrize("change, reported", [
+    (("", ""), False),  # its own process: imports nothing of the project, no tracing SDK, no ContextVar
+    (("import httpx\n", "import httpx\n\nfrom app.telemetry import traced\n"), True),  # the project's code runs there
+    (("import httpx\n", "import httpx\nfrom opentelemetry import trace\n"), True),  # it traces itself
+    (("\n\nif __name__ == '__main__':\n    raise SystemExit(main())\n", ""), True),  # a module, not a program
+])
+def test_a_program_of_its_own_that_imports_no_tracing_holds_no_context(make_project, change, reported):
+    code = _BRIDGE.replace(*change)
+    assert ("PRP102" in codes(make_project(code, {}, OTEL_APP, path="app/bridge.py"))) is reported

@@ -228,6 +228,24 @@ def generated(source: bytes | str) -> str | None:
     return None
 
 
+def standalone_untraced(tree: ast.Module, imports: dict[str, str], project_tops: frozenset[str],
+                        sdk_modules: tuple[str, ...]) -> bool:
+    """A program of its own that holds no context: the file runs as a process (`if __name__ == "__main__":`),
+    imports none of the project's modules (`project_tops`: so nothing of the project sets tracing up in that
+    process), no tracing SDK (`sdk_modules`) and no context library, and makes no ContextVar. A dev bridge or
+    a one-file tool under an application folder: its boundaries have no context to carry. (The caller rules
+    out a zero-code launcher, which would trace the process from outside.)"""
+    if not any(_is_main_guard(node) for node in tree.body):
+        return False
+    if any(isinstance(node, ast.ImportFrom) and node.level for node in tree.body):
+        return False  # `from . import settings`: the project's own code
+    for q in imports.values():
+        top = q.split(".")[0]
+        if top in project_tops or top == "contextvars" or any(q == m or q.startswith(m + ".") for m in sdk_modules):
+            return False
+    return True
+
+
 def region_of(line: int, found: list[Region]) -> Region | None:
     return next((r for r in found if r.first <= line <= r.last), None)
 
