@@ -27,7 +27,7 @@ from proplint.config import Config
 from proplint.core.catalog import Catalog
 from proplint.core.ast_names import ast_imports, ast_qualname, module_name_for, parse_ast, all_nodes, walk
 from proplint.core.family import Collector
-from proplint.core.flow import collect_injector_helpers
+from proplint.core.injectors import collect_injector_helpers
 from proplint.core.relevance import collect_tracing, path_kind, tracing_tokens
 from proplint.core.reach import imported_modules, reference_names, scheduled_names
 from proplint.core.reexports import collect_reexports
