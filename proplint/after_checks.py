@@ -202,6 +202,15 @@ def _context_sources(settings: Settings) -> frozenset[str]:
     return frozenset(names)
 
 
+def _imported_elsewhere(ast_file: AstFile, settings: Settings) -> bool:
+    """Another file of the project imports this file's module."""
+    module = ast_file.module_name
+    if not module:
+        return False
+    return any(module in facts.get("modules", ()) for rel, facts in settings.index.files.items()
+               if rel != ast_file.relpath)
+
+
 def _in_application_code(findings: list[Finding], ast_file: AstFile | None,
                          source: bytes | str = b"", settings: Settings | None = None) -> list[Finding]:
     """The findings outside `__main__` blocks, pytest fixtures and command-line tools, in a file no tool
@@ -210,7 +219,8 @@ def _in_application_code(findings: list[Finding], ast_file: AstFile | None,
         return [f for f in findings if f.code == "PRP001"]
     if ast_file is None:
         return findings
-    if settings is not None and not settings.index.launcher and standalone_untraced(
+    if settings is not None and not settings.index.launcher and not _imported_elsewhere(ast_file, settings) \
+            and standalone_untraced(
             ast_file.tree, ast_file.imports, importable_tops(settings.index),
             tuple(m for e in settings.catalog.get("tracing_sdk") for m in e.modules)):
         return [f for f in findings if f.code == "PRP001"]

@@ -88,7 +88,8 @@ _NAMES = ("from svc.celeryconf import app\nfrom svc.models import Attribute\n\n\
           "        rows = list(qs.order_by('pk').filter(pk__gt=start)[:100])\n        if not rows:\n            break\n"
           "        yield rows\n        start = rows[-1].pk\n\n\n"
           "def _rename(kind: 'Attribute', rows) -> None:\n"
-          "    for batch in _in_batches(rows):\n        kind.variants.filter(pk__in=[r.pk for r in batch]).update(name='')\n\n\n"
+          "    for batch in _in_batches(rows):\n"
+          "        kind.variants.filter(pk__in=[r.pk for r in batch]).update(name='')\n\n\n"
           "@app.task\ndef rename_task(pk):\n    kind = Attribute.objects.get(pk=pk)\n"
           "    rows = Attribute.objects.filter(kind=pk)\n    _rename(kind, rows)\n")
 
@@ -219,7 +220,35 @@ _BRIDGE = ("#!/usr/bin/env python3\n\"\"\"Dev-only bridge: forwards a vendor's e
     (("import httpx\n", "import httpx\n\nfrom app.telemetry import traced\n"), True),  # the project's code runs there
     (("import httpx\n", "import httpx\nfrom opentelemetry import trace\n"), True),  # it traces itself
     (("\n\nif __name__ == '__main__':\n    raise SystemExit(main())\n", ""), True),  # a module, not a program
+    # a definition the program never uses is there for importers: a module too
+    (("\n\nif __name__ == '__main__':",
+      "\n\ndef relay(url):\n    return httpx.post(url)\n\n\nif __name__ == '__main__':"), True),
 ])
 def test_a_program_of_its_own_that_imports_no_tracing_holds_no_context(make_project, change, reported):
     code = _BRIDGE.replace(*change)
     assert ("PRP102" in codes(make_project(code, {}, OTEL_APP, path="app/bridge.py"))) is reported
+
+
+# --- a thread pool the function makes itself starts its threads from the caller ------------------------------
+
+_SENTRY_OLD = {"Dockerfile": "FROM python:3.12\nCMD [\"python\", \"-m\", \"app\"]\n",
+               "requirements.txt": "sentry-sdk==2.28.0\n", "app/__init__.py": ""}  # before executors were wrapped
+_POOL = ("import sentry_sdk\nfrom concurrent.futures import ThreadPoolExecutor\n\n\n"
+         "def _fetch(repo):\n    with sentry_sdk.start_span(op='fetch'):\n        return repo.upper()\n\n\n"
+         "def fetch_all(repos):\n    with ThreadPoolExecutor(max_workers=4) as pool:\n"
+         "        return list(pool.map(_fetch, repos))\n")
+
+
+@pytest.mark.parametrize("code, reported", [
+    (_POOL, False),  # Sentry's ThreadingIntegration forks the scope at Thread.start: the pool starts its threads here
+    # the twin: a pool kept by the module, whose threads the first caller started
+    (_POOL.replace("\n\n\ndef _fetch", "\n_pool = ThreadPoolExecutor(max_workers=4)\n\n\ndef _fetch").replace(
+        "    with ThreadPoolExecutor(max_workers=4) as pool:\n        return list(pool.map(",
+        "    return list(_pool.map("),
+     True),
+    # the twin: the pool leaves the function (another object keeps it)
+    (_POOL.replace("        return list(pool.map(_fetch, repos))\n",
+                   "        register(pool)\n        return list(pool.map(_fetch, repos))\n"), True),
+])
+def test_a_pool_the_function_makes_itself_starts_its_threads_under_the_sdk_s_thread_patch(make_project, code, reported):
+    assert ("PRP203" in codes(make_project(code, {}, _SENTRY_OLD, path="app/jobs.py"))) is reported

@@ -232,13 +232,27 @@ def standalone_untraced(tree: ast.Module, imports: dict[str, str], project_tops:
                         sdk_modules: tuple[str, ...]) -> bool:
     """A program of its own that holds no context: the file runs as a process (`if __name__ == "__main__":`),
     imports none of the project's modules (`project_tops`: so nothing of the project sets tracing up in that
-    process), no tracing SDK (`sdk_modules`) and no context library, and makes no ContextVar. A dev bridge or
-    a one-file tool under an application folder: its boundaries have no context to carry. (The caller rules
-    out a zero-code launcher, which would trace the process from outside.)"""
+    process), no tracing SDK (`sdk_modules`) and no context library, makes no ContextVar, and uses every
+    definition it makes itself (none is there for importers). A dev bridge or a one-file tool under an
+    application folder: its boundaries have no context to carry. (The caller rules out a zero-code launcher,
+    which would trace the process from outside, and a module other files import.)"""
     if not any(_is_main_guard(node) for node in tree.body):
         return False
     if any(isinstance(node, ast.ImportFrom) and node.level for node in tree.body):
         return False  # `from . import settings`: the project's own code
+    defined = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    for n in tree.body:  # module-level variables too (`client = AsyncClient()` may be there for importers)
+        if isinstance(n, (ast.Assign, ast.AnnAssign)):
+            for t in (n.targets if isinstance(n, ast.Assign) else [n.target]):
+                if isinstance(t, ast.Name) and not (t.id.startswith("__") and t.id.endswith("__")):
+                    defined[t.id] = n
+    used: set[str] = set()
+    for top in tree.body:
+        for n in all_nodes(top):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in defined and defined[n.id] is not top:
+                used.add(n.id)
+    if set(defined) - used:
+        return False  # a definition the program itself never uses is there for importers: a module too
     for q in imports.values():
         top = q.split(".")[0]
         if top in project_tops or top == "contextvars" or any(q == m or q.startswith(m + ".") for m in sdk_modules):

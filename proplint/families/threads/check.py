@@ -139,6 +139,8 @@ class ThreadContextCheck(Check):
             self.record_target(s.func, True)
             return
         boundary = _BOUNDARY.get(s.kind, s.kind)
+        if boundary == "executor" and self._executor_made_here(s.node):
+            boundary = "thread"  # its worker threads start in this call, from this thread (`Thread.start`)
         if self.ctx.project.carried_by_sdk(self.ctx.catalog, boundary, whole_context=True):
             return
         if self.ctx.project.carried_by_sdk(self.ctx.catalog, boundary, whole_context=False, in_process=True) and (
@@ -146,6 +148,18 @@ class ThreadContextCheck(Check):
                 or isinstance(target, (cst.FunctionDef, cst.Lambda)) and not self.readers.reads_beyond_trace(target)):
             return  # the SDK carries the trace; what else the target could lose, it never reads
         self._report_lost(s, covered)
+
+    def _executor_made_here(self, call: cst.Call) -> bool:
+        """`pool.submit(...)`/`pool.map(...)` on a thread pool the enclosing function makes itself (`with
+        ThreadPoolExecutor() as pool`, `pool = ThreadPoolExecutor()`) and keeps to itself: the pool starts its
+        worker threads lazily, inside these calls, so they are started by this caller like a `Thread`."""
+        func = call.func
+        fn = self.ctx.enclosing(cst.FunctionDef)
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)) or fn is None:
+            return False
+        finder = _LocalPools(self.ctx, func.value.value)
+        visit(fn.body, finder)
+        return finder.made and not finder.escapes
 
     def _local_class(self, qualname: str) -> cst.ClassDef | None:
         """A thread subclass defined at the top of this module."""
@@ -464,3 +478,50 @@ class _AttrRuns(cst.CSTVisitor):
         if isinstance(func, cst.Attribute) and func.attr.value == "run" and isinstance(func.value, cst.Attribute) \
                 and isinstance(func.value.value, cst.Name) and func.value.value.value == "self":
             self.names.add(func.value.attr.value)
+
+
+class _LocalPools(cst.CSTVisitor):
+    """Whether a function binds `name` to a thread pool it builds (`made`), and whether it binds the name
+    to anything else or lets the pool out of the function (`escapes`: stored, returned, passed on)."""
+
+    def __init__(self, ctx, name: str) -> None:
+        self.ctx = ctx
+        self.name = name
+        self.made = False
+        self.escapes = False
+
+    def _pool(self, expr: cst.BaseExpression) -> bool:
+        q = self.ctx.qualified_name(expr.func) if isinstance(expr, cst.Call) else None
+        return bool(q) and q.rsplit(".", 1)[-1] == "ThreadPoolExecutor"
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None and isinstance(node.asname.name, cst.Name) and node.asname.name.value == self.name:
+            if self._pool(node.item):
+                self.made = True
+            else:
+                self.escapes = True
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            if isinstance(t.target, cst.Name) and t.target.value == self.name:
+                if self._pool(node.value):
+                    self.made = True
+                else:
+                    self.escapes = True
+            elif isinstance(node.value, cst.Name) and node.value.value == self.name:
+                self.escapes = True  # `self._pool = pool`
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value == self.name:
+            self.escapes = True
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value == self.name:
+            self.escapes = True  # handed to other code, which may keep it
+
+    def visit_Global(self, node: cst.Global) -> None:
+        if any(n.name.value == self.name for n in node.names):
+            self.escapes = True
