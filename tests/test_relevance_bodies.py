@@ -252,3 +252,16 @@ _POOL = ("import sentry_sdk\nfrom concurrent.futures import ThreadPoolExecutor\n
 ])
 def test_a_pool_the_function_makes_itself_starts_its_threads_under_the_sdk_s_thread_patch(make_project, code, reported):
     assert ("PRP203" in codes(make_project(code, {}, _SENTRY_OLD, path="app/jobs.py"))) is reported
+
+
+@pytest.mark.parametrize("logs", [
+    # a log format naming the fields OpenTelemetry's logging instrumentation sets on each record
+    "LOGGING = {'formatters': {'x': {'format': '%(message)s trace_id=%(otelTraceID)s'}}}\n",
+    # a filter that stamps the current span on each record
+    ("import logging\n\nfrom opentelemetry import trace\n\n\nclass TraceFilter(logging.Filter):\n"
+     "    def filter(self, record):\n        record.trace_id = trace.get_current_span().get_span_context().trace_id\n"
+     "        return True\n"),
+])
+def test_log_records_stamped_with_the_trace_are_read(make_project, logs):
+    files = {**OTEL_APP, "app/logs.py": logs}
+    assert "PRP201" in codes(make_project(_LOGS, {}, files, path="app/files.py"))

@@ -45,7 +45,8 @@ from proplint.core.relevance import REQUEST_SCOPED, path_kind
 
 def activity_tokens(catalog) -> tuple[bytes, ...]:
     names = {e.name.rsplit(".", 1)[-1] for e in catalog.get("trace_activity") if e.kind != "instrumentation"}
-    return tuple(sorted({n.encode() for n in names} | {b"instrument", b"LoggingHandler"}))
+    return tuple(sorted({n.encode() for n in names} | {b"instrument", b"LoggingHandler", b"otelTraceID",
+                                                        b"otelSpanID"}))
 
 
 def _instrumentation(catalog, qualname: str):
@@ -112,6 +113,11 @@ def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[s
                 node.attr if isinstance(node, ast.Attribute) else node.id) and \
                 ast_qualname(node, imports) == f"{_OTEL_LOGS}.{_OTEL_LOG_HANDLER}":
             packages.add("logging")  # OpenTelemetry's log handler stamps the current span on every record
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+                "otelTraceID" in node.value or "otelSpanID" in node.value):
+            packages.add("logging")  # a log format of the fields OpenTelemetry's logging instrumentation sets
+        elif isinstance(node, ast.ClassDef) and _log_stamper(node, imports):
+            packages.add("logging")  # a log filter or formatter that reads the current span
         elif isinstance(node, ast.Attribute) and node.attr in last_names and isinstance(node.ctx, ast.Load):
             q = ast_qualname(node, imports)  # ends with `.attr`: only then can it be one of `by_name`
             if q in by_name:
@@ -127,6 +133,18 @@ def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[s
     if packages:
         out["instruments"] = sorted(packages)
     return out
+
+
+_LOG_CLASSES = ("logging.Filter", "logging.Formatter")
+
+
+def _log_stamper(cls: ast.ClassDef, imports: dict[str, str]) -> bool:
+    """A `logging.Filter` or `logging.Formatter` subclass whose body reads the current span (it stamps the
+    trace on every record it sees)."""
+    if not any(ast_qualname(b, imports) in _LOG_CLASSES for b in cls.bases):
+        return False
+    return any(isinstance(n, ast.Call) and (ast_qualname(n.func, imports) or "").endswith(
+        ("trace.get_current_span", "trace.format_trace_id")) for n in all_nodes(cls))
 
 
 def _seen(found: dict[str, set[str]], within: dict[str, str], does: str, why: str, fn: str) -> None:
