@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 import libcst as cst
 
 from proplint.core.context import FileContext
+from proplint.core.foreign import project_code
 from proplint.core.ast_names import ast_qualname, all_nodes, walk
 from proplint.core.cst import AttributeStores, code_of, keyword_arg
 from proplint.core.relevance import external_name, path_kind, vendor_module
@@ -168,6 +169,21 @@ class Peers:
         self.external = ctx.config.external_hosts
         self.launched = Launched(ctx)
         self._constants: dict[str, str] | None = None
+        #: the functions around the expression being read, when it is not the visited call's (a caller's argument)
+        self._scopes: list[cst.CSTNode] | None = None
+
+    def _values(self, name: str) -> list[cst.BaseExpression]:
+        return _local_values(self.ctx, name, self._scopes)
+
+    def _leaves_at(self, expr: cst.BaseExpression, call: cst.Call) -> bool:
+        """`_leaves` for an argument of `call`, somewhere else in the module: its local names are read in the
+        functions around that call (`url = f"{SHEETS_API_BASE}/{sid}"; await _request_with_retry("GET", url)`)."""
+        saved = self._scopes
+        self._scopes = _functions_around(self.ctx.module, call)
+        try:
+            return self._leaves(expr, here=False)
+        finally:
+            self._scopes = saved
 
     def outside(self, call: cst.Call, kind: str, name: str, bound: str | None = None) -> bool:
         if self.vendor:
@@ -206,7 +222,7 @@ class Peers:
         head = expr
         for _ in range(6):
             if isinstance(head, cst.Name) and self.ctx.qualified_name(head) is None:
-                values = _local_values(self.ctx, head.value)
+                values = self._values(head.value)
                 if len(values) != 1:
                     return False
                 head = values[0]  # `endpoint = f"{self._base_url}/v3/..."`
@@ -260,7 +276,7 @@ class Peers:
             return self._origin(expr.left, depth + 1)
         values: list[cst.BaseExpression] = []
         if isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None:
-            values = _local_values(self.ctx, expr.value)
+            values = self._values(expr.value)
         elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
             cls = self.ctx.enclosing(cst.ClassDef)
             if isinstance(cls, cst.ClassDef):
@@ -287,7 +303,7 @@ class Peers:
             return False
         for call in finder.calls:
             found = keyword_arg(call, name, index)
-            if found is None or not self._leaves(found[1].value, here=False):
+            if found is None or not self._leaves_at(found[1].value, call):
                 return False
         return True
 
@@ -328,18 +344,22 @@ class Peers:
         return bool(urls) and all(u is not None and self._leaves(u) for u in urls)
 
     def _handed_on_leave(self, scope: cst.FunctionDef, name: str, depth: int) -> bool:
-        """Client `name` makes no request itself and is handed to functions of the module (a nested
-        `_fetch(client)`, a module helper `_get_json(client, url)`): it goes outside when every such function's
-        requests on the parameter that receives it do (a URL parameter read at the call that handed the
-        client over), up to three hand-overs deep. A hand-over to anything else cannot be followed."""
+        """Client `name` is handed to functions (a nested `_fetch(client)`, a module helper `_get_json(client,
+        url)`, or a helper of another project module, by import or by a module-level alias `_get_json =
+        gmail_client.get_json`): it goes outside when every such function's requests on the parameter that
+        receives it do (a URL parameter read at the call that handed the client over), and so does whatever it
+        hands the client on to, up to four hand-overs deep. A hand-over to anything else cannot be followed."""
         hand = HandOffs(name)
         visit(scope, hand)
-        if not hand.calls or hand.unknown or depth > 2:
+        if not hand.calls or hand.unknown or depth > 3:
             return False
         for call, callee, index, keyword in hand.calls:
             fdef = local_def(scope, self.ctx.module, callee)
             if fdef is None:
-                return False
+                target = self._project_function(call.func)
+                if target is None or not self._foreign_leaves(target, call, index, keyword):
+                    return False
+                continue
             params = [p.name.value for p in (*fdef.params.posonly_params, *fdef.params.params)]
             param = keyword if keyword is not None else (params[index] if index < len(params) else None)
             if param is None or (keyword is not None and keyword not in params
@@ -353,12 +373,76 @@ class Peers:
                     return False
                 if isinstance(url, cst.Name) and url.value in params:
                     found = keyword_arg(call, url.value, params.index(url.value))
-                    url = found[1].value if found else None
-                if url is None or not self._leaves(url, here=False):
+                    if found is None or not self._leaves_at(found[1].value, call):
+                        return False
+                elif not self._leaves_at(url, request):
                     return False
-            if not inner.calls and not self._handed_on_leave(fdef, param, depth + 1):
+            onward = HandOffs(param)
+            visit(fdef, onward)
+            if (onward.calls or onward.unknown or not inner.calls) and not self._handed_on_leave(fdef, param, depth + 1):
                 return False
         return True
+
+    def _project_function(self, func: cst.BaseExpression) -> str | None:
+        """The qualified name of a project function called as `func` that is not defined in this module: imported,
+        or bound to a module-level alias of one (`_get_json = gmail_client.get_json`)."""
+        q = self.ctx.qualified_name(func)
+        if q is None and isinstance(func, cst.Name):
+            values = _module_values(self.ctx.module, func.value)
+            q = self.ctx.qualified_name(values[0]) if len(values) == 1 else None
+        if not q or q.split(".")[0] not in importable_tops(self.ctx.index):
+            return None
+        return q
+
+    def _foreign_leaves(self, qualname: str, call: cst.Call, index: int, keyword: str | None) -> bool:
+        """A function of another project module handed the client (`get_json(client, f"{GMAIL_API_BASE}/...")`):
+        every request it makes on that parameter goes outside, its URL a parameter (read at `call`) or a literal
+        start of its own module (through its constants). It must make one, and hand the client to nothing else."""
+        found = project_code(self.ctx.index, units(self.ctx.index, self.ctx.catalog).module_files()).function(qualname)
+        if found is None or found[1] is not None:
+            return False  # not found, or a method: its receiver is not followed
+        fn, _, imports, module, _ = found
+        args = fn.args
+        params = [a.arg for a in (*args.posonlyargs, *args.args)]
+        param = keyword if keyword is not None else (params[index] if index < len(params) else None)
+        if param is None or param not in params + [a.arg for a in args.kwonlyargs]:
+            return False
+        requests = 0
+        for node in walk(fn):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            on_client = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == param
+            if on_client and func.attr in REQUEST_METHODS:
+                requests += 1
+                url = _ast_url_arg(node)
+                if isinstance(url, ast.Name) and url.id in params:
+                    given = keyword_arg(call, url.id, params.index(url.id))
+                    if given is None or not self._leaves_at(given[1].value, call):
+                        return False
+                elif url is None or not self._ast_leaves(url, imports, module):
+                    return False
+            elif any(isinstance(a, ast.Name) and a.id == param for a in [*node.args, *(k.value for k in node.keywords)]):
+                return False  # handed on again: not followed across modules
+        return requests > 0
+
+    def _ast_leaves(self, expr: ast.AST, imports: dict[str, str], module: str) -> bool:
+        """A URL expression of another module (stdlib `ast`) whose literal start has a host outside the system."""
+        text = None
+        for _ in range(4):
+            if isinstance(expr, ast.JoinedStr) and expr.values:
+                first = expr.values[0]
+                expr = first.value if isinstance(first, ast.FormattedValue) else first
+            elif isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+                expr = expr.left
+            else:
+                break
+        if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+            text = expr.value
+        elif isinstance(expr, (ast.Name, ast.Attribute)):
+            q = ast_qualname(expr, imports) or (f"{module}.{expr.id}" if isinstance(expr, ast.Name) else None)
+            text = self.constants().get(q) if q else None
+        return bool(text) and bool(_URL_START.match(text)) and self._host_outside(urlsplit(text).hostname or "")
 
     _first_arg = staticmethod(request_url)
 
@@ -388,7 +472,7 @@ class Peers:
         """The literal starts a URL expression can have: one, or one per value a local name is bound to (all
         its assignments in the enclosing functions, or the elements of the literal a `for` loops over)."""
         if isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None:
-            values = _local_values(self.ctx, expr.value)
+            values = self._values(expr.value)
             if values:
                 texts = [self._text(v) for v in values]
                 return [t for t in texts if t is not None] if all(t is not None for t in texts) else []
@@ -401,7 +485,7 @@ class Peers:
         if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format":
             return self._text(expr.func.value, depth + 1)  # `GLEAN_PROBE_INFO.format(...)`
         if isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None and depth < 3:
-            values = [v for v in _local_values(self.ctx, expr.value) if not _starts_with_name(v, expr.value)]
+            values = [v for v in self._values(expr.value) if not _starts_with_name(v, expr.value)]
             texts = [self._text(v, depth + 1) for v in values]
             if texts and all(t is not None for t in texts):
                 return texts[0]
@@ -437,6 +521,9 @@ class Peers:
             found = self.constants().get(q) if q else None
             if found is None and isinstance(expr, cst.Attribute):
                 found = self._setting(expr.attr.value)  # `settings.BUGZILLA_URL`: the project's only such name
+            if found is None and isinstance(expr, cst.Name) and q == f"{self.ctx.module_name}.{expr.value}":
+                values = _module_values(self.ctx.module, expr.value)  # `GMAIL_API_BASE = gmail_client.GMAIL_API_BASE`
+                found = self._text(values[0], depth + 1) if len(values) == 1 else None
             return found
         return None
 
@@ -645,11 +732,67 @@ def _starts_with_name(expr: cst.BaseExpression, name: str) -> bool:
     return False
 
 
-def _local_values(ctx: FileContext, name: str) -> list[cst.BaseExpression]:
+class _Around(cst.CSTVisitor):
+    """The functions around one node of a module (outermost first)."""
+
+    def __init__(self, target: cst.CSTNode) -> None:
+        self.target = target
+        self.stack: list[cst.CSTNode] = []
+        self.found: list[cst.CSTNode] | None = None
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.found is not None:
+            return False
+        if node is self.target:
+            self.found = list(self.stack)
+            return False
+        if isinstance(node, cst.FunctionDef):
+            self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, cst.FunctionDef) and self.stack and self.stack[-1] is original_node:
+            self.stack.pop()
+
+
+def _functions_around(module: cst.Module, node: cst.CSTNode) -> list[cst.CSTNode]:
+    finder = _Around(node)
+    visit(module, finder)
+    return finder.found or []
+
+
+def _module_values(module: cst.Module, name: str) -> list[cst.BaseExpression]:
+    """The values `name` is bound to by the module's top-level assignments."""
+    out: list[cst.BaseExpression] = []
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
+                                                      for t in small.targets):
+                out.append(small.value)
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) \
+                    and small.target.value == name and small.value is not None:
+                out.append(small.value)
+    return out
+
+
+def _ast_url_arg(call: ast.Call) -> ast.AST | None:
+    """The URL of a request method call (stdlib `ast`): `url=`, else the first argument (the second of
+    `request`/`stream`)."""
+    for k in call.keywords:
+        if k.arg == "url":
+            return k.value
+    index = 1 if isinstance(call.func, ast.Attribute) and call.func.attr in ("request", "stream") else 0
+    positional = [a for a in call.args if not isinstance(a, ast.Starred)]
+    return positional[index] if len(positional) > index and len(positional) == len(call.args) else None
+
+
+def _local_values(ctx: FileContext, name: str, scopes=None) -> list[cst.BaseExpression]:
     """Every value `name` is bound to in the innermost enclosing function that binds it (a closure reads its
     outer function's), or [] when one of its bindings cannot be read (a parameter, `+=`, a loop over a
-    computed iterable)."""
-    for anc in reversed(ctx.ancestors):
+    computed iterable). `scopes`: the functions around the expression, when it is not the visited call's."""
+    for anc in reversed(ctx.ancestors if scopes is None else scopes):
         if isinstance(anc, cst.FunctionDef):
             finder = _Bindings(name, anc)
             visit(anc, finder)
