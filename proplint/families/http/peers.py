@@ -101,7 +101,17 @@ def url_constants(tree: ast.Module, imports, module, config, catalog) -> dict[st
     scopes = [(tree.body, module)] + [(n.body, f"{module}.{n.name}") for n in tree.body if isinstance(n, ast.ClassDef)]
     for body, prefix in scopes:
         for node in body:
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Dict):
+                # a table of URLs (`KNOWN_VIEWS = {"flows": f"{REGISTRY}/flows.json", ...}`), read as `KNOWN_VIEWS[k]`:
+                # kept when every value starts with an absolute URL of one same host
+                texts = [_ast_text(v, local) for v in node.value.values]
+                hosts = {urlsplit(t).hostname if t and _URL_START.match(t) else None for t in texts}
+                if texts and len(hosts) == 1 and None not in hosts and None not in node.value.keys:
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for t in targets:
+                        if isinstance(t, ast.Name):
+                            out[f"{prefix}.{t.id}[]"] = texts[0]
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 text = _ast_text(node.value, local)
                 if text and _URL_START.match(text):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -118,9 +128,27 @@ def url_constants(tree: ast.Module, imports, module, config, catalog) -> dict[st
 _ENV_READERS = frozenset({"get", "getenv", "env", "str", "url", "config"})
 
 
+#: string methods whose result starts like the string (`url.rstrip("/")`, `TEMPLATE.format(...)`)
+_SAME_START = frozenset({"format", "rstrip", "removesuffix"})
+
+
+def _env_read(expr: cst.BaseExpression) -> bool:
+    """A settings read with no default of its own (`os.getenv("X")`, `os.environ.get("X")`): the right side of
+    `... or "https://..."` is the URL used when the setting is not given."""
+    if not isinstance(expr, cst.Call):
+        return False
+    func = expr.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in _ENV_READERS and len(expr.args) == 1 and expr.args[0].keyword is None
+
+
 def _ast_text(expr: ast.AST, local: dict[str, str]) -> str | None:
     if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
         return expr.value
+    if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or) and len(expr.values) == 2 \
+            and isinstance(expr.values[0], ast.Call) and not expr.values[0].keywords and len(expr.values[0].args) == 1 \
+            and (getattr(expr.values[0].func, "attr", None) or getattr(expr.values[0].func, "id", "")) in _ENV_READERS:
+        return _ast_text(expr.values[1], local)  # `os.getenv("API_URL") or "https://api.example.com"`
     if isinstance(expr, ast.Call):
         name = expr.func.attr if isinstance(expr.func, ast.Attribute) else getattr(expr.func, "id", "")
         if name in _ENV_READERS:
@@ -482,8 +510,10 @@ class Peers:
     def _text(self, expr: cst.BaseExpression, depth: int = 0) -> str | None:
         if depth > 6:
             return None
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format":
-            return self._text(expr.func.value, depth + 1)  # `GLEAN_PROBE_INFO.format(...)`
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _SAME_START:
+            return self._text(expr.func.value, depth + 1)  # `GLEAN_PROBE_INFO.format(...)`, `api_url.rstrip("/")`
+        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or) and _env_read(expr.left):
+            return self._text(expr.right, depth + 1)  # `os.getenv("DAYTONA_API_URL") or "https://app.daytona.io/api"`
         if isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None and depth < 3:
             values = [v for v in self._values(expr.value) if not _starts_with_name(v, expr.value)]
             texts = [self._text(v, depth + 1) for v in values]
@@ -491,6 +521,11 @@ class Peers:
                 return texts[0]
         if isinstance(expr, cst.SimpleString):
             return expr.evaluated_value if isinstance(expr.evaluated_value, str) else None
+        if isinstance(expr, cst.Subscript) and isinstance(expr.value, (cst.Name, cst.Attribute)):
+            q = self.ctx.qualified_name(expr.value)
+            if q is None and isinstance(expr.value, cst.Name) and self.ctx.module_name:
+                q = f"{self.ctx.module_name}.{expr.value.value}"
+            return self.constants().get(f"{q}[]") if q else None  # `KNOWN_VIEWS[view]`: a table of one host's URLs
         if isinstance(expr, cst.ConcatenatedString):
             return self._text(expr.left, depth + 1)
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
