@@ -243,7 +243,31 @@ class Peers:
         calls = _ClientCalls(bound)
         visit(scope, calls)
         return bool(handed.calls) and not calls.calls and not handed.other \
-            and all(self._vendor(c.func) for c in handed.calls)
+            and all(self._vendor(c.func) or self._vendor_object_method(c.func) for c in handed.calls)
+
+    def _vendor_object_method(self, func: cst.BaseExpression) -> bool:
+        """`client.get_object(bucket, key, session)` where the local `client` is bound once to an object of another
+        vendor's SDK: made by its class (`Minio(...)`), or returned by a method of this class annotated with it
+        (`client = self._client()` with `def _client(self) -> Minio`)."""
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return False
+        values = self._values(func.value.value)
+        if len(values) != 1:
+            return False
+        value = values[0].expression if isinstance(values[0], cst.Await) else values[0]
+        if not isinstance(value, cst.Call):
+            return False
+        if self._vendor(value.func):
+            return True
+        target = value.func
+        cls = self.ctx.enclosing(cst.ClassDef)
+        if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)
+                and target.value.value == "self" and isinstance(cls, cst.ClassDef)):
+            return False
+        method = next((f for f in cls.body.body if isinstance(f, cst.FunctionDef)
+                       and f.name.value == target.attr.value), None)
+        returns = method.returns.annotation if method is not None and method.returns is not None else None
+        return isinstance(returns, (cst.Name, cst.Attribute)) and self._vendor(returns)
 
     def _inherited_from_vendor(self, expr: cst.BaseExpression) -> bool:
         """The URL starts with `self.<attr>` that the class never sets and inherits from a vendor's class."""
