@@ -391,19 +391,24 @@ class Peers:
         finder = _ClientCalls(bound)
         visit(fn, finder)
         urls = [self._first_arg(c) for c in finder.calls]
-        if not urls and isinstance(bound, str) and bound.isidentifier():
-            return self._handed_on_leave(fn, bound, 0)
-        return bool(urls) and all(u is not None and self._leaves(u) for u in urls)
+        if not all(u is not None and self._leaves(u) for u in urls):
+            return False
+        handed = HandOffs(bound) if isinstance(bound, str) and bound.isidentifier() else None
+        if handed is not None:
+            visit(fn, handed)
+        if handed is not None and (handed.calls or handed.unknown or not urls):
+            return self._handed_on_leave(fn, bound, 0)  # the client is also handed to helpers: judged by theirs too
+        return bool(urls)
 
     def _handed_on_leave(self, scope: cst.FunctionDef, name: str, depth: int) -> bool:
         """Client `name` is handed to functions (a nested `_fetch(client)`, a module helper `_get_json(client,
         url)`, or a helper of another project module, by import or by a module-level alias `_get_json =
         gmail_client.get_json`): it goes outside when every such function's requests on the parameter that
         receives it do (a URL parameter read at the call that handed the client over), and so does whatever it
-        hands the client on to, up to four hand-overs deep. A hand-over to anything else cannot be followed."""
+        hands the client on to, up to six hand-overs deep. A hand-over to anything else cannot be followed."""
         hand = HandOffs(name)
         visit(scope, hand)
-        if not hand.calls or hand.unknown or depth > 3:
+        if not hand.calls or hand.unknown or depth > 5:
             return False
         for call, callee, index, keyword in hand.calls:
             fdef = local_def(scope, self.ctx.module, callee)
@@ -543,6 +548,12 @@ class Peers:
             texts = [self._text(v, depth + 1) for v in values]
             if texts and all(t is not None for t in texts):
                 return texts[0]
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and self.ctx.qualified_name(expr.func) is None:
+            fdef = next((f for f in self.ctx.module.body if isinstance(f, cst.FunctionDef)
+                         and f.name.value == expr.func.value), None)
+            host = allowed_host(fdef) if fdef is not None else None
+            if host is not None:
+                return f"https://{host}/"  # `_validated_next_link(payload.get("@odata.nextLink"))`: one host let through
         if isinstance(expr, cst.SimpleString):
             return expr.evaluated_value if isinstance(expr.evaluated_value, str) else None
         if isinstance(expr, cst.Subscript) and isinstance(expr.value, (cst.Name, cst.Attribute)):
@@ -818,6 +829,123 @@ def _functions_around(module: cst.Module, node: cst.CSTNode) -> list[cst.CSTNode
     finder = _Around(node)
     visit(module, finder)
     return finder.found or []
+
+
+def allowed_host(fn: cst.FunctionDef) -> str | None:
+    """The one host a function lets a URL through to: an `if` whose test refuses any other host (`hostname !=
+    "graph.microsoft.com"`, `not (host == "googleapis.com" or host.endswith(".googleapis.com"))`, among `or`ed
+    conditions) and whose body ends in `return None` or `raise`, with every value the function returns given by
+    a `return` after that `if` in the same block; every other `return` gives None."""
+    guarded: set[int] = set()
+    hosts: set[str] = set()
+    finder = _Blocks()
+    visit(fn.body, finder)
+    for block in finder.blocks:
+        seen = False
+        for stmt in block:
+            if isinstance(stmt, cst.If) and stmt.orelse is None and _refuses(stmt.body):
+                found = _refused_hosts(stmt.test)
+                if found:
+                    hosts |= found
+                    seen = True
+                    continue
+            if seen:
+                for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                    if isinstance(small, cst.Return):
+                        guarded.add(id(small))
+    returns = _ReturnsOf()
+    visit(fn.body, returns)
+    if len(hosts) != 1 or not guarded:
+        return None
+    for ret in returns.found:
+        if id(ret) in guarded:
+            continue
+        if ret.value is not None and not (isinstance(ret.value, cst.Name) and ret.value.value == "None"):
+            return None
+    host = next(iter(hosts))
+    return host if public_host(host) else None
+
+
+def _refuses(body: cst.BaseSuite) -> bool:
+    last = body.body[-1] if isinstance(body, cst.IndentedBlock) and body.body else None
+    small = last.body[-1] if isinstance(last, cst.SimpleStatementLine) and last.body else \
+        body.body[-1] if isinstance(body, cst.SimpleStatementSuite) and body.body else None
+    if isinstance(small, cst.Raise):
+        return True
+    return isinstance(small, cst.Return) and (small.value is None or (
+        isinstance(small.value, cst.Name) and small.value.value == "None"))
+
+
+def _refused_hosts(test: cst.BaseExpression) -> set[str]:
+    """The hosts a test refuses all others than, among its `or`ed conditions."""
+    parts = _or_parts(test)
+    out: set[str] = set()
+    for p in parts:
+        if isinstance(p, cst.Comparison) and len(p.comparisons) == 1 and isinstance(
+                p.comparisons[0].operator, cst.NotEqual):
+            right = p.comparisons[0].comparator
+            if isinstance(right, cst.SimpleString) and isinstance(right.evaluated_value, str) \
+                    and "host" in code_of(p.left).lower():
+                out.add(right.evaluated_value.lower())
+        elif isinstance(p, cst.UnaryOperation) and isinstance(p.operator, cst.Not):
+            inner = p.expression
+            alts = [inner.left, inner.right] if isinstance(inner, cst.BooleanOperation) and isinstance(
+                inner.operator, cst.Or) else [inner]
+            names = set()
+            for a in alts:
+                if isinstance(a, cst.Comparison) and len(a.comparisons) == 1 and isinstance(
+                        a.comparisons[0].operator, cst.Equal) and "host" in code_of(a.left).lower():
+                    right = a.comparisons[0].comparator
+                    if isinstance(right, cst.SimpleString) and isinstance(right.evaluated_value, str):
+                        names.add(right.evaluated_value.lower())
+                        continue
+                if isinstance(a, cst.Call) and isinstance(a.func, cst.Attribute) and a.func.attr.value == "endswith" \
+                        and "host" in code_of(a.func.value).lower() and len(a.args) == 1 \
+                        and isinstance(a.args[0].value, cst.SimpleString) \
+                        and isinstance(a.args[0].value.evaluated_value, str):
+                    names.add(a.args[0].value.evaluated_value.lower().lstrip("."))
+                    continue
+                names = set()
+                break
+            if len(names) == 1:
+                out |= names
+    return out
+
+
+def _or_parts(test: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        return _or_parts(test.left) + _or_parts(test.right)
+    return [test]
+
+
+class _Blocks(cst.CSTVisitor):
+    """The statement lists of a function body (not of nested functions or classes)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[list[cst.BaseStatement]] = []
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.blocks.append(list(node.body))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+class _ReturnsOf(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.Return] = []
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.found.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
 
 
 def _module_values(module: cst.Module, name: str) -> list[cst.BaseExpression]:
