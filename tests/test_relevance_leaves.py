@@ -218,3 +218,36 @@ def test_a_guard_that_lets_other_hosts_through_is_reported(make_project, change)
     code = PAGES.replace(*change)
     assert code != PAGES
     assert http_lines(make_project(code)) == [line_of(code, "httpx.AsyncClient()")]
+
+
+# --- a field of a record a module builder makes -------------------------------------------------------------
+
+DRIVE = (
+    "from dataclasses import dataclass\n\nimport httpx\n\n"
+    "DRIVE_UPLOAD_API_BASE = 'https://www.googleapis.com/upload/drive/v3'\n\n\n"
+    "@dataclass\nclass UploadRequest:\n    target_url: str\n    content: bytes\n\n\n"
+    "def build_upload_request(content):\n"
+    "    return UploadRequest(target_url=f'{DRIVE_UPLOAD_API_BASE}/files?uploadType=multipart', content=content)\n\n\n"
+    "async def _post_with_retry(client, request):\n"
+    "    return await client.post(request.target_url, content=request.content)\n\n\n"
+    "async def upload_file(content):\n    request = build_upload_request(content)\n"
+    "    async with httpx.AsyncClient() as client:\n        return await _post_with_retry(client, request)\n")
+
+
+def test_a_url_field_of_a_record_every_builder_return_fills_with_a_public_host_is_not_reported(make_project):
+    assert http_lines(make_project(DRIVE)) == []
+
+
+@pytest.mark.parametrize("change", [
+    # the builder fills the field with a service of the system
+    ("f'{DRIVE_UPLOAD_API_BASE}/files?uploadType=multipart'", "'http://uploads:8000/files'"),
+    # the record is the caller's: its field is not known
+    ("async def upload_file(content):\n    request = build_upload_request(content)\n",
+     "async def upload_file(request):\n"),
+    # another field is requested than the builder's keyword
+    ("client.post(request.target_url,", "client.post(request.upload_url,"),
+])
+def test_a_field_not_filled_by_a_builder_with_a_public_host_is_reported(make_project, change):
+    code = DRIVE.replace(*change)
+    assert code != DRIVE
+    assert http_lines(make_project(code)) == [line_of(code, "httpx.AsyncClient()")]

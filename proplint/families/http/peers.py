@@ -432,6 +432,10 @@ class Peers:
                     found = keyword_arg(call, url.value, params.index(url.value))
                     if found is None or not self._leaves_at(found[1].value, call):
                         return False
+                elif isinstance(url, cst.Attribute) and isinstance(url.value, cst.Name) and url.value.value in params:
+                    found = keyword_arg(call, url.value.value, params.index(url.value.value))
+                    if found is None or not self._field_leaves(found[1].value, url.attr.value, call):
+                        return False  # `client.post(request.target_url)`: a field of the record handed over
                 elif not self._leaves_at(url, request):
                     return False
             onward = HandOffs(param)
@@ -439,6 +443,31 @@ class Peers:
             if (onward.calls or onward.unknown or not inner.calls) and not self._handed_on_leave(fdef, param, depth + 1):
                 return False
         return True
+
+    def _field_leaves(self, expr: cst.BaseExpression, field: str, call: cst.Call) -> bool:
+        """Field `field` of the record `expr` (an argument of `call`) goes outside: `expr` is, or a local bound once
+        to, a call of a module function whose every `return` builds a record with that field's keyword, each a
+        URL that leaves (`return UploadRequest(target_url=f"{DRIVE_UPLOAD_API_BASE}/files?{query}", ...)`)."""
+        if isinstance(expr, cst.Name):
+            values = _local_values(self.ctx, expr.value, _functions_around(self.ctx.module, call))
+            if len(values) != 1:
+                return False
+            expr = values[0]
+        if isinstance(expr, cst.Await):
+            expr = expr.expression
+        if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name)):
+            return False
+        builder = next((f for f in self.ctx.module.body if isinstance(f, cst.FunctionDef)
+                        and f.name.value == expr.func.value), None)
+        if builder is None:
+            return False
+        returns = _ReturnsOf()
+        visit(builder.body, returns)
+        for ret in returns.found:
+            found = keyword_arg(ret.value, field) if isinstance(ret.value, cst.Call) else None
+            if found is None or not self._leaves_at(found[1].value, ret.value):
+                return False
+        return bool(returns.found)
 
     def _project_function(self, func: cst.BaseExpression) -> str | None:
         """The qualified name of a project function called as `func` that is not defined in this module: imported,
