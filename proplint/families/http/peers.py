@@ -27,7 +27,13 @@ does not report it. The peer is known to be outside the system when:
   (`instance_clients.py`), one made in a function by that function's requests.
 
 A URL parameter counts through its callers: when every call of the function in its module passes, for it, a
-URL that leaves the system (`self._download(url=self.MODEL_DOWNLOAD_URL)`), so does the request.
+URL that leaves the system (`self._download(url=self.MODEL_DOWNLOAD_URL)`), so does the request; a caller's
+local name is read in the caller's function. A client handed to functions (nested, of the module, or of another
+project module by import or by a module alias) is judged by their requests on it, a few hand-overs deep, and a
+client that makes requests and is handed on is judged by both. A URL also reads through a setting with a public
+fallback (`os.getenv(k) or "https://..."`), a module table of one host's URLs (`KNOWN_VIEWS[view]`), a module
+function that lets only one host through (an allow-list guard), and a URL field of a record a module builder
+fills (`request.target_url`). A client handed to a method of another vendor's SDK object is the SDK's to use.
 
 A health or readiness probe (a URL whose literal text ends with `/health`, `/healthz`, `/readyz`, `/ping`...)
 is not a trace hop either: a process checks that a server is up, and no trace continues from the check.
@@ -440,7 +446,8 @@ class Peers:
                     return False
             onward = HandOffs(param)
             visit(fdef, onward)
-            if (onward.calls or onward.unknown or not inner.calls) and not self._handed_on_leave(fdef, param, depth + 1):
+            handed_on = onward.calls or onward.unknown or not inner.calls
+            if handed_on and not self._handed_on_leave(fdef, param, depth + 1):
                 return False
         return True
 
@@ -508,7 +515,8 @@ class Peers:
                         return False
                 elif url is None or not self._ast_leaves(url, imports, module):
                     return False
-            elif any(isinstance(a, ast.Name) and a.id == param for a in [*node.args, *(k.value for k in node.keywords)]):
+            elif any(isinstance(a, ast.Name) and a.id == param
+                     for a in [*node.args, *(k.value for k in node.keywords)]):
                 return False  # handed on again: not followed across modules
         return requests > 0
 
@@ -577,12 +585,13 @@ class Peers:
             texts = [self._text(v, depth + 1) for v in values]
             if texts and all(t is not None for t in texts):
                 return texts[0]
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and self.ctx.qualified_name(expr.func) is None:
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) \
+                and self.ctx.qualified_name(expr.func) is None:
             fdef = next((f for f in self.ctx.module.body if isinstance(f, cst.FunctionDef)
                          and f.name.value == expr.func.value), None)
             host = allowed_host(fdef) if fdef is not None else None
             if host is not None:
-                return f"https://{host}/"  # `_validated_next_link(payload.get("@odata.nextLink"))`: one host let through
+                return f"https://{host}/"  # `_validated_next_link(payload.get("@odata.nextLink"))`: one host
         if isinstance(expr, cst.SimpleString):
             return expr.evaluated_value if isinstance(expr.evaluated_value, str) else None
         if isinstance(expr, cst.Subscript) and isinstance(expr.value, (cst.Name, cst.Attribute)):
