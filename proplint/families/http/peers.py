@@ -27,7 +27,13 @@ does not report it. The peer is known to be outside the system when:
   (`instance_clients.py`), one made in a function by that function's requests.
 
 A URL parameter counts through its callers: when every call of the function in its module passes, for it, a
-URL that leaves the system (`self._download(url=self.MODEL_DOWNLOAD_URL)`), so does the request.
+URL that leaves the system (`self._download(url=self.MODEL_DOWNLOAD_URL)`), so does the request; a caller's
+local name is read in the caller's function. A client handed to functions (nested, of the module, or of another
+project module by import or by a module alias) is judged by their requests on it, a few hand-overs deep, and a
+client that makes requests and is handed on is judged by both. A URL also reads through a setting with a public
+fallback (`os.getenv(k) or "https://..."`), a module table of one host's URLs (`KNOWN_VIEWS[view]`), a module
+function that lets only one host through (an allow-list guard), and a URL field of a record a module builder
+fills (`request.target_url`). A client handed to a method of another vendor's SDK object is the SDK's to use.
 
 A health or readiness probe (a URL whose literal text ends with `/health`, `/healthz`, `/readyz`, `/ping`...)
 is not a trace hop either: a process checks that a server is up, and no trace continues from the check.
@@ -44,6 +50,7 @@ from urllib.parse import urlsplit
 import libcst as cst
 
 from proplint.core.context import FileContext
+from proplint.core.foreign import project_code
 from proplint.core.ast_names import ast_qualname, all_nodes, walk
 from proplint.core.cst import AttributeStores, code_of, keyword_arg
 from proplint.core.relevance import external_name, path_kind, vendor_module
@@ -100,7 +107,17 @@ def url_constants(tree: ast.Module, imports, module, config, catalog) -> dict[st
     scopes = [(tree.body, module)] + [(n.body, f"{module}.{n.name}") for n in tree.body if isinstance(n, ast.ClassDef)]
     for body, prefix in scopes:
         for node in body:
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Dict):
+                # a table of URLs (`KNOWN_VIEWS = {"flows": f"{REGISTRY}/flows.json", ...}`), read as `KNOWN_VIEWS[k]`:
+                # kept when every value starts with an absolute URL of one same host
+                texts = [_ast_text(v, local) for v in node.value.values]
+                hosts = {urlsplit(t).hostname if t and _URL_START.match(t) else None for t in texts}
+                if texts and len(hosts) == 1 and None not in hosts and None not in node.value.keys:
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for t in targets:
+                        if isinstance(t, ast.Name):
+                            out[f"{prefix}.{t.id}[]"] = texts[0]
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 text = _ast_text(node.value, local)
                 if text and _URL_START.match(text):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -117,9 +134,27 @@ def url_constants(tree: ast.Module, imports, module, config, catalog) -> dict[st
 _ENV_READERS = frozenset({"get", "getenv", "env", "str", "url", "config"})
 
 
+#: string methods whose result starts like the string (`url.rstrip("/")`, `TEMPLATE.format(...)`)
+_SAME_START = frozenset({"format", "rstrip", "removesuffix"})
+
+
+def _env_read(expr: cst.BaseExpression) -> bool:
+    """A settings read with no default of its own (`os.getenv("X")`, `os.environ.get("X")`): the right side of
+    `... or "https://..."` is the URL used when the setting is not given."""
+    if not isinstance(expr, cst.Call):
+        return False
+    func = expr.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in _ENV_READERS and len(expr.args) == 1 and expr.args[0].keyword is None
+
+
 def _ast_text(expr: ast.AST, local: dict[str, str]) -> str | None:
     if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
         return expr.value
+    if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or) and len(expr.values) == 2 \
+            and isinstance(expr.values[0], ast.Call) and not expr.values[0].keywords and len(expr.values[0].args) == 1 \
+            and (getattr(expr.values[0].func, "attr", None) or getattr(expr.values[0].func, "id", "")) in _ENV_READERS:
+        return _ast_text(expr.values[1], local)  # `os.getenv("API_URL") or "https://api.example.com"`
     if isinstance(expr, ast.Call):
         name = expr.func.attr if isinstance(expr.func, ast.Attribute) else getattr(expr.func, "id", "")
         if name in _ENV_READERS:
@@ -168,6 +203,21 @@ class Peers:
         self.external = ctx.config.external_hosts
         self.launched = Launched(ctx)
         self._constants: dict[str, str] | None = None
+        #: the functions around the expression being read, when it is not the visited call's (a caller's argument)
+        self._scopes: list[cst.CSTNode] | None = None
+
+    def _values(self, name: str) -> list[cst.BaseExpression]:
+        return _local_values(self.ctx, name, self._scopes)
+
+    def _leaves_at(self, expr: cst.BaseExpression, call: cst.Call) -> bool:
+        """`_leaves` for an argument of `call`, somewhere else in the module: its local names are read in the
+        functions around that call (`url = f"{SHEETS_API_BASE}/{sid}"; await _request_with_retry("GET", url)`)."""
+        saved = self._scopes
+        self._scopes = _functions_around(self.ctx.module, call)
+        try:
+            return self._leaves(expr, here=False)
+        finally:
+            self._scopes = saved
 
     def outside(self, call: cst.Call, kind: str, name: str, bound: str | None = None) -> bool:
         if self.vendor:
@@ -199,14 +249,38 @@ class Peers:
         calls = _ClientCalls(bound)
         visit(scope, calls)
         return bool(handed.calls) and not calls.calls and not handed.other \
-            and all(self._vendor(c.func) for c in handed.calls)
+            and all(self._vendor(c.func) or self._vendor_object_method(c.func) for c in handed.calls)
+
+    def _vendor_object_method(self, func: cst.BaseExpression) -> bool:
+        """`client.get_object(bucket, key, session)` where the local `client` is bound once to an object of another
+        vendor's SDK: made by its class (`Minio(...)`), or returned by a method of this class annotated with it
+        (`client = self._client()` with `def _client(self) -> Minio`)."""
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return False
+        values = self._values(func.value.value)
+        if len(values) != 1:
+            return False
+        value = values[0].expression if isinstance(values[0], cst.Await) else values[0]
+        if not isinstance(value, cst.Call):
+            return False
+        if self._vendor(value.func):
+            return True
+        target = value.func
+        cls = self.ctx.enclosing(cst.ClassDef)
+        if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)
+                and target.value.value == "self" and isinstance(cls, cst.ClassDef)):
+            return False
+        method = next((f for f in cls.body.body if isinstance(f, cst.FunctionDef)
+                       and f.name.value == target.attr.value), None)
+        returns = method.returns.annotation if method is not None and method.returns is not None else None
+        return isinstance(returns, (cst.Name, cst.Attribute)) and self._vendor(returns)
 
     def _inherited_from_vendor(self, expr: cst.BaseExpression) -> bool:
         """The URL starts with `self.<attr>` that the class never sets and inherits from a vendor's class."""
         head = expr
         for _ in range(6):
             if isinstance(head, cst.Name) and self.ctx.qualified_name(head) is None:
-                values = _local_values(self.ctx, head.value)
+                values = self._values(head.value)
                 if len(values) != 1:
                     return False
                 head = values[0]  # `endpoint = f"{self._base_url}/v3/..."`
@@ -260,7 +334,7 @@ class Peers:
             return self._origin(expr.left, depth + 1)
         values: list[cst.BaseExpression] = []
         if isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None:
-            values = _local_values(self.ctx, expr.value)
+            values = self._values(expr.value)
         elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
             cls = self.ctx.enclosing(cst.ClassDef)
             if isinstance(cls, cst.ClassDef):
@@ -287,7 +361,7 @@ class Peers:
             return False
         for call in finder.calls:
             found = keyword_arg(call, name, index)
-            if found is None or not self._leaves(found[1].value, here=False):
+            if found is None or not self._leaves_at(found[1].value, call):
                 return False
         return True
 
@@ -323,23 +397,32 @@ class Peers:
         finder = _ClientCalls(bound)
         visit(fn, finder)
         urls = [self._first_arg(c) for c in finder.calls]
-        if not urls and isinstance(bound, str) and bound.isidentifier():
-            return self._handed_on_leave(fn, bound, 0)
-        return bool(urls) and all(u is not None and self._leaves(u) for u in urls)
+        if not all(u is not None and self._leaves(u) for u in urls):
+            return False
+        handed = HandOffs(bound) if isinstance(bound, str) and bound.isidentifier() else None
+        if handed is not None:
+            visit(fn, handed)
+        if handed is not None and (handed.calls or handed.unknown or not urls):
+            return self._handed_on_leave(fn, bound, 0)  # the client is also handed to helpers: judged by theirs too
+        return bool(urls)
 
     def _handed_on_leave(self, scope: cst.FunctionDef, name: str, depth: int) -> bool:
-        """Client `name` makes no request itself and is handed to functions of the module (a nested
-        `_fetch(client)`, a module helper `_get_json(client, url)`): it goes outside when every such function's
-        requests on the parameter that receives it do (a URL parameter read at the call that handed the
-        client over), up to three hand-overs deep. A hand-over to anything else cannot be followed."""
+        """Client `name` is handed to functions (a nested `_fetch(client)`, a module helper `_get_json(client,
+        url)`, or a helper of another project module, by import or by a module-level alias `_get_json =
+        gmail_client.get_json`): it goes outside when every such function's requests on the parameter that
+        receives it do (a URL parameter read at the call that handed the client over), and so does whatever it
+        hands the client on to, up to six hand-overs deep. A hand-over to anything else cannot be followed."""
         hand = HandOffs(name)
         visit(scope, hand)
-        if not hand.calls or hand.unknown or depth > 2:
+        if not hand.calls or hand.unknown or depth > 5:
             return False
         for call, callee, index, keyword in hand.calls:
             fdef = local_def(scope, self.ctx.module, callee)
             if fdef is None:
-                return False
+                target = self._project_function(call.func)
+                if target is None or not self._foreign_leaves(target, call, index, keyword):
+                    return False
+                continue
             params = [p.name.value for p in (*fdef.params.posonly_params, *fdef.params.params)]
             param = keyword if keyword is not None else (params[index] if index < len(params) else None)
             if param is None or (keyword is not None and keyword not in params
@@ -353,12 +436,107 @@ class Peers:
                     return False
                 if isinstance(url, cst.Name) and url.value in params:
                     found = keyword_arg(call, url.value, params.index(url.value))
-                    url = found[1].value if found else None
-                if url is None or not self._leaves(url, here=False):
+                    if found is None or not self._leaves_at(found[1].value, call):
+                        return False
+                elif isinstance(url, cst.Attribute) and isinstance(url.value, cst.Name) and url.value.value in params:
+                    found = keyword_arg(call, url.value.value, params.index(url.value.value))
+                    if found is None or not self._field_leaves(found[1].value, url.attr.value, call):
+                        return False  # `client.post(request.target_url)`: a field of the record handed over
+                elif not self._leaves_at(url, request):
                     return False
-            if not inner.calls and not self._handed_on_leave(fdef, param, depth + 1):
+            onward = HandOffs(param)
+            visit(fdef, onward)
+            handed_on = onward.calls or onward.unknown or not inner.calls
+            if handed_on and not self._handed_on_leave(fdef, param, depth + 1):
                 return False
         return True
+
+    def _field_leaves(self, expr: cst.BaseExpression, field: str, call: cst.Call) -> bool:
+        """Field `field` of the record `expr` (an argument of `call`) goes outside: `expr` is, or a local bound once
+        to, a call of a module function whose every `return` builds a record with that field's keyword, each a
+        URL that leaves (`return UploadRequest(target_url=f"{DRIVE_UPLOAD_API_BASE}/files?{query}", ...)`)."""
+        if isinstance(expr, cst.Name):
+            values = _local_values(self.ctx, expr.value, _functions_around(self.ctx.module, call))
+            if len(values) != 1:
+                return False
+            expr = values[0]
+        if isinstance(expr, cst.Await):
+            expr = expr.expression
+        if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name)):
+            return False
+        builder = next((f for f in self.ctx.module.body if isinstance(f, cst.FunctionDef)
+                        and f.name.value == expr.func.value), None)
+        if builder is None:
+            return False
+        returns = _ReturnsOf()
+        visit(builder.body, returns)
+        for ret in returns.found:
+            found = keyword_arg(ret.value, field) if isinstance(ret.value, cst.Call) else None
+            if found is None or not self._leaves_at(found[1].value, ret.value):
+                return False
+        return bool(returns.found)
+
+    def _project_function(self, func: cst.BaseExpression) -> str | None:
+        """The qualified name of a project function called as `func` that is not defined in this module: imported,
+        or bound to a module-level alias of one (`_get_json = gmail_client.get_json`)."""
+        q = self.ctx.qualified_name(func)
+        if q is None and isinstance(func, cst.Name):
+            values = _module_values(self.ctx.module, func.value)
+            q = self.ctx.qualified_name(values[0]) if len(values) == 1 else None
+        if not q or q.split(".")[0] not in importable_tops(self.ctx.index):
+            return None
+        return q
+
+    def _foreign_leaves(self, qualname: str, call: cst.Call, index: int, keyword: str | None) -> bool:
+        """A function of another project module handed the client (`get_json(client, f"{GMAIL_API_BASE}/...")`):
+        every request it makes on that parameter goes outside, its URL a parameter (read at `call`) or a literal
+        start of its own module (through its constants). It must make one, and hand the client to nothing else."""
+        found = project_code(self.ctx.index, units(self.ctx.index, self.ctx.catalog).module_files()).function(qualname)
+        if found is None or found[1] is not None:
+            return False  # not found, or a method: its receiver is not followed
+        fn, _, imports, module, _ = found
+        args = fn.args
+        params = [a.arg for a in (*args.posonlyargs, *args.args)]
+        param = keyword if keyword is not None else (params[index] if index < len(params) else None)
+        if param is None or param not in params + [a.arg for a in args.kwonlyargs]:
+            return False
+        requests = 0
+        for node in walk(fn):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            on_client = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == param
+            if on_client and func.attr in REQUEST_METHODS:
+                requests += 1
+                url = _ast_url_arg(node)
+                if isinstance(url, ast.Name) and url.id in params:
+                    given = keyword_arg(call, url.id, params.index(url.id))
+                    if given is None or not self._leaves_at(given[1].value, call):
+                        return False
+                elif url is None or not self._ast_leaves(url, imports, module):
+                    return False
+            elif any(isinstance(a, ast.Name) and a.id == param
+                     for a in [*node.args, *(k.value for k in node.keywords)]):
+                return False  # handed on again: not followed across modules
+        return requests > 0
+
+    def _ast_leaves(self, expr: ast.AST, imports: dict[str, str], module: str) -> bool:
+        """A URL expression of another module (stdlib `ast`) whose literal start has a host outside the system."""
+        text = None
+        for _ in range(4):
+            if isinstance(expr, ast.JoinedStr) and expr.values:
+                first = expr.values[0]
+                expr = first.value if isinstance(first, ast.FormattedValue) else first
+            elif isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+                expr = expr.left
+            else:
+                break
+        if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+            text = expr.value
+        elif isinstance(expr, (ast.Name, ast.Attribute)):
+            q = ast_qualname(expr, imports) or (f"{module}.{expr.id}" if isinstance(expr, ast.Name) else None)
+            text = self.constants().get(q) if q else None
+        return bool(text) and bool(_URL_START.match(text)) and self._host_outside(urlsplit(text).hostname or "")
 
     _first_arg = staticmethod(request_url)
 
@@ -388,7 +566,7 @@ class Peers:
         """The literal starts a URL expression can have: one, or one per value a local name is bound to (all
         its assignments in the enclosing functions, or the elements of the literal a `for` loops over)."""
         if isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None:
-            values = _local_values(self.ctx, expr.value)
+            values = self._values(expr.value)
             if values:
                 texts = [self._text(v) for v in values]
                 return [t for t in texts if t is not None] if all(t is not None for t in texts) else []
@@ -398,15 +576,29 @@ class Peers:
     def _text(self, expr: cst.BaseExpression, depth: int = 0) -> str | None:
         if depth > 6:
             return None
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format":
-            return self._text(expr.func.value, depth + 1)  # `GLEAN_PROBE_INFO.format(...)`
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _SAME_START:
+            return self._text(expr.func.value, depth + 1)  # `GLEAN_PROBE_INFO.format(...)`, `api_url.rstrip("/")`
+        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or) and _env_read(expr.left):
+            return self._text(expr.right, depth + 1)  # `os.getenv("DAYTONA_API_URL") or "https://app.daytona.io/api"`
         if isinstance(expr, cst.Name) and self.ctx.qualified_name(expr) is None and depth < 3:
-            values = [v for v in _local_values(self.ctx, expr.value) if not _starts_with_name(v, expr.value)]
+            values = [v for v in self._values(expr.value) if not _starts_with_name(v, expr.value)]
             texts = [self._text(v, depth + 1) for v in values]
             if texts and all(t is not None for t in texts):
                 return texts[0]
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) \
+                and self.ctx.qualified_name(expr.func) is None:
+            fdef = next((f for f in self.ctx.module.body if isinstance(f, cst.FunctionDef)
+                         and f.name.value == expr.func.value), None)
+            host = allowed_host(fdef) if fdef is not None else None
+            if host is not None:
+                return f"https://{host}/"  # `_validated_next_link(payload.get("@odata.nextLink"))`: one host
         if isinstance(expr, cst.SimpleString):
             return expr.evaluated_value if isinstance(expr.evaluated_value, str) else None
+        if isinstance(expr, cst.Subscript) and isinstance(expr.value, (cst.Name, cst.Attribute)):
+            q = self.ctx.qualified_name(expr.value)
+            if q is None and isinstance(expr.value, cst.Name) and self.ctx.module_name:
+                q = f"{self.ctx.module_name}.{expr.value.value}"
+            return self.constants().get(f"{q}[]") if q else None  # `KNOWN_VIEWS[view]`: a table of one host's URLs
         if isinstance(expr, cst.ConcatenatedString):
             return self._text(expr.left, depth + 1)
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
@@ -437,6 +629,9 @@ class Peers:
             found = self.constants().get(q) if q else None
             if found is None and isinstance(expr, cst.Attribute):
                 found = self._setting(expr.attr.value)  # `settings.BUGZILLA_URL`: the project's only such name
+            if found is None and isinstance(expr, cst.Name) and q == f"{self.ctx.module_name}.{expr.value}":
+                values = _module_values(self.ctx.module, expr.value)  # `GMAIL_API_BASE = gmail_client.GMAIL_API_BASE`
+                found = self._text(values[0], depth + 1) if len(values) == 1 else None
             return found
         return None
 
@@ -652,11 +847,184 @@ def _starts_with_name(expr: cst.BaseExpression, name: str) -> bool:
     return False
 
 
-def _local_values(ctx: FileContext, name: str) -> list[cst.BaseExpression]:
+class _Around(cst.CSTVisitor):
+    """The functions around one node of a module (outermost first)."""
+
+    def __init__(self, target: cst.CSTNode) -> None:
+        self.target = target
+        self.stack: list[cst.CSTNode] = []
+        self.found: list[cst.CSTNode] | None = None
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.found is not None:
+            return False
+        if node is self.target:
+            self.found = list(self.stack)
+            return False
+        if isinstance(node, cst.FunctionDef):
+            self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, cst.FunctionDef) and self.stack and self.stack[-1] is original_node:
+            self.stack.pop()
+
+
+def _functions_around(module: cst.Module, node: cst.CSTNode) -> list[cst.CSTNode]:
+    finder = _Around(node)
+    visit(module, finder)
+    return finder.found or []
+
+
+def allowed_host(fn: cst.FunctionDef) -> str | None:
+    """The one host a function lets a URL through to: an `if` whose test refuses any other host (`hostname !=
+    "graph.microsoft.com"`, `not (host == "googleapis.com" or host.endswith(".googleapis.com"))`, among `or`ed
+    conditions) and whose body ends in `return None` or `raise`, with every value the function returns given by
+    a `return` after that `if` in the same block; every other `return` gives None."""
+    guarded: set[int] = set()
+    hosts: set[str] = set()
+    finder = _Blocks()
+    visit(fn.body, finder)
+    for block in finder.blocks:
+        seen = False
+        for stmt in block:
+            if isinstance(stmt, cst.If) and stmt.orelse is None and _refuses(stmt.body):
+                found = _refused_hosts(stmt.test)
+                if found:
+                    hosts |= found
+                    seen = True
+                    continue
+            if seen:
+                for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                    if isinstance(small, cst.Return):
+                        guarded.add(id(small))
+    returns = _ReturnsOf()
+    visit(fn.body, returns)
+    if len(hosts) != 1 or not guarded:
+        return None
+    for ret in returns.found:
+        if id(ret) in guarded:
+            continue
+        if ret.value is not None and not (isinstance(ret.value, cst.Name) and ret.value.value == "None"):
+            return None
+    host = next(iter(hosts))
+    return host if public_host(host) else None
+
+
+def _refuses(body: cst.BaseSuite) -> bool:
+    last = body.body[-1] if isinstance(body, cst.IndentedBlock) and body.body else None
+    small = last.body[-1] if isinstance(last, cst.SimpleStatementLine) and last.body else \
+        body.body[-1] if isinstance(body, cst.SimpleStatementSuite) and body.body else None
+    if isinstance(small, cst.Raise):
+        return True
+    return isinstance(small, cst.Return) and (small.value is None or (
+        isinstance(small.value, cst.Name) and small.value.value == "None"))
+
+
+def _refused_hosts(test: cst.BaseExpression) -> set[str]:
+    """The hosts a test refuses all others than, among its `or`ed conditions."""
+    parts = _or_parts(test)
+    out: set[str] = set()
+    for p in parts:
+        if isinstance(p, cst.Comparison) and len(p.comparisons) == 1 and isinstance(
+                p.comparisons[0].operator, cst.NotEqual):
+            right = p.comparisons[0].comparator
+            if isinstance(right, cst.SimpleString) and isinstance(right.evaluated_value, str) \
+                    and "host" in code_of(p.left).lower():
+                out.add(right.evaluated_value.lower())
+        elif isinstance(p, cst.UnaryOperation) and isinstance(p.operator, cst.Not):
+            inner = p.expression
+            alts = [inner.left, inner.right] if isinstance(inner, cst.BooleanOperation) and isinstance(
+                inner.operator, cst.Or) else [inner]
+            names = set()
+            for a in alts:
+                if isinstance(a, cst.Comparison) and len(a.comparisons) == 1 and isinstance(
+                        a.comparisons[0].operator, cst.Equal) and "host" in code_of(a.left).lower():
+                    right = a.comparisons[0].comparator
+                    if isinstance(right, cst.SimpleString) and isinstance(right.evaluated_value, str):
+                        names.add(right.evaluated_value.lower())
+                        continue
+                if isinstance(a, cst.Call) and isinstance(a.func, cst.Attribute) and a.func.attr.value == "endswith" \
+                        and "host" in code_of(a.func.value).lower() and len(a.args) == 1 \
+                        and isinstance(a.args[0].value, cst.SimpleString) \
+                        and isinstance(a.args[0].value.evaluated_value, str):
+                    names.add(a.args[0].value.evaluated_value.lower().lstrip("."))
+                    continue
+                names = set()
+                break
+            if len(names) == 1:
+                out |= names
+    return out
+
+
+def _or_parts(test: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        return _or_parts(test.left) + _or_parts(test.right)
+    return [test]
+
+
+class _Blocks(cst.CSTVisitor):
+    """The statement lists of a function body (not of nested functions or classes)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[list[cst.BaseStatement]] = []
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.blocks.append(list(node.body))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+class _ReturnsOf(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.Return] = []
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.found.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _module_values(module: cst.Module, name: str) -> list[cst.BaseExpression]:
+    """The values `name` is bound to by the module's top-level assignments."""
+    out: list[cst.BaseExpression] = []
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
+                                                      for t in small.targets):
+                out.append(small.value)
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) \
+                    and small.target.value == name and small.value is not None:
+                out.append(small.value)
+    return out
+
+
+def _ast_url_arg(call: ast.Call) -> ast.AST | None:
+    """The URL of a request method call (stdlib `ast`): `url=`, else the first argument (the second of
+    `request`/`stream`)."""
+    for k in call.keywords:
+        if k.arg == "url":
+            return k.value
+    index = 1 if isinstance(call.func, ast.Attribute) and call.func.attr in ("request", "stream") else 0
+    positional = [a for a in call.args if not isinstance(a, ast.Starred)]
+    return positional[index] if len(positional) > index and len(positional) == len(call.args) else None
+
+
+def _local_values(ctx: FileContext, name: str, scopes=None) -> list[cst.BaseExpression]:
     """Every value `name` is bound to in the innermost enclosing function that binds it (a closure reads its
     outer function's), or [] when one of its bindings cannot be read (a parameter, `+=`, a loop over a
-    computed iterable)."""
-    for anc in reversed(ctx.ancestors):
+    computed iterable). `scopes`: the functions around the expression, when it is not the visited call's."""
+    for anc in reversed(ctx.ancestors if scopes is None else scopes):
         if isinstance(anc, cst.FunctionDef):
             finder = _Bindings(name, anc)
             visit(anc, finder)
