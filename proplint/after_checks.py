@@ -188,8 +188,39 @@ def _enqueued_with_context(findings: list[Finding], ast_file: AstFile, relpath: 
         return findings
     enqueuers = settings.index.app_names()
     handlers = frozenset(f.line for f in findings if getattr(rules.get(f.code), "side", "") == "receiver")
+    named = {name: rel for name in _handler_names(ast_file.tree, handlers)
+             if (rel := enqueuers.get(name, relpath)) not in (None, relpath)}
+    if named:  # a task only one other file names, in code only tools reach there: as if nobody named it
+        enqueuers = dict(enqueuers)
+        for name, rel in named.items():
+            if _named_only_where_tools_reach(rel, name, settings):
+                enqueuers[name] = relpath
     return [f for f in findings if getattr(rules.get(f.code), "side", "") != "receiver"
             or enqueued_only_without_context(ast_file.tree, f.line, enqueuers, relpath, handlers) is None]
+
+
+def _handler_names(tree: ast.Module, lines: frozenset[int]) -> list[str]:
+    return [s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.lineno in lines]
+
+
+def _named_only_where_tools_reach(rel: str, name: str, settings: Settings) -> bool:
+    """Every use of `name` in the application file `rel` (its imports aside) is inside a module-level
+    definition that only command-line tools, scripts and tests reach (`core/reach.py`): a data-population
+    helper a `populatedb` command runs, enqueueing a task with no request behind it."""
+    try:
+        tree = ast.parse((Path(settings.index.root) / rel).read_bytes())
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    app_only, tests, tools = settings.index.referenced_by_kind()
+    if not tools:
+        return False
+    public_too = units(settings.index, settings.catalog).of(rel).deployed
+    stem, sources = module_stem(rel), _context_sources(settings)
+    uses = [stmt for stmt in tree.body if not isinstance(stmt, (ast.Import, ast.ImportFrom)) and any(
+        (isinstance(n, ast.Name) and n.id == name) or (isinstance(n, ast.Attribute) and n.attr == name)
+        for n in ast.walk(stmt))]
+    return bool(uses) and all(reached_only_by_tools(tree, stmt.lineno, app_only, tests | tools, stem, public_too,
+                                                    sources) is not None for stmt in uses)
 
 
 def _context_sources(settings: Settings) -> frozenset[str]:

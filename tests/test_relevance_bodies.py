@@ -265,3 +265,25 @@ def test_a_pool_the_function_makes_itself_starts_its_threads_under_the_sdk_s_thr
 def test_log_records_stamped_with_the_trace_are_read(make_project, logs):
     files = {**OTEL_APP, "app/logs.py": logs}
     assert "PRP201" in codes(make_project(_LOGS, {}, files, path="app/files.py"))
+
+
+# --- a task only a data-population helper, run by a command, names --------------------------------------------
+
+_TASK = ("from svc.audit import log_event\nfrom svc.celeryconf import app\n\n\n"
+         "@app.task\ndef recalculate_prices_task():\n    log_event('recalculated')\n")
+_POPULATE = ("from svc.tasks import recalculate_prices_task\n\n\n"
+             "def create_products(n):\n    for _ in range(n):\n        recalculate_prices_task.delay()\n")
+
+
+@pytest.mark.parametrize("view, reported", [
+    ("", False),  # only `populatedb` runs the helper that enqueues the task: no request behind it
+    # the twin: a view runs the same helper
+    ("from svc.random_data import create_products\n\n\ndef demo(request):\n    create_products(3)\n", True),
+])
+def test_a_task_only_code_that_tools_reach_enqueues_restores_nothing_it_lost(make_project, view, reported):
+    files = {**CELERY, "Dockerfile": "FROM python:3.12\nCMD [\"celery\", \"-A\", \"svc\", \"worker\"]\n",
+             "svc/random_data.py": _POPULATE,
+             "svc/management/commands/populatedb.py": ("from svc.random_data import create_products\n\n\n"
+                                                       "def handle():\n    create_products(10)\n"),
+             "svc/views.py": view or "x = 1\n"}
+    assert ("PRP302" in codes(make_project(_TASK, {}, files, path="svc/tasks.py"))) is reported
