@@ -15,7 +15,7 @@ from proplint.core.reach import (enqueued_only_without_context, module_stem, rea
                                  reached_only_on_a_timer, unreached_definition)
 from proplint.core.relevance import generated, path_kind, project_context, region_of, regions, standalone_untraced
 from proplint.core.rule import Finding
-from proplint.core.units import importable_tops, units
+from proplint.core.units import importable_tops, task_decorators, units
 from proplint.registry import all_rules, families
 from proplint.settings import Settings
 
@@ -193,7 +193,7 @@ def _enqueued_with_context(findings: list[Finding], ast_file: AstFile, relpath: 
     if named:  # a task only one other file names, in code only tools reach there: as if nobody named it
         enqueuers = dict(enqueuers)
         for name, rel in named.items():
-            if _named_only_where_tools_reach(rel, name, settings):
+            if _named_only_without_context(rel, name, settings, enqueuers):
                 enqueuers[name] = relpath
     return [f for f in findings if getattr(rules.get(f.code), "side", "") != "receiver"
             or enqueued_only_without_context(ast_file.tree, f.line, enqueuers, relpath, handlers) is None]
@@ -203,24 +203,38 @@ def _handler_names(tree: ast.Module, lines: frozenset[int]) -> list[str]:
     return [s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.lineno in lines]
 
 
-def _named_only_where_tools_reach(rel: str, name: str, settings: Settings) -> bool:
+def _named_only_without_context(rel: str, name: str, settings: Settings, enqueuers: dict[str, "str | None"]) -> bool:
     """Every use of `name` in the application file `rel` (its imports aside) is inside a module-level
-    definition that only command-line tools, scripts and tests reach (`core/reach.py`): a data-population
-    helper a `populatedb` command runs, enqueueing a task with no request behind it."""
+    definition that holds no request (`core/reach.py`): one only command-line tools, scripts and tests reach
+    (a data-population helper a `populatedb` command runs), or a task handler of that file that only a
+    scheduler, itself or such code enqueues (a nightly clean-up enqueueing the task)."""
     try:
         tree = ast.parse((Path(settings.index.root) / rel).read_bytes())
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     app_only, tests, tools = settings.index.referenced_by_kind()
-    if not tools:
-        return False
     public_too = units(settings.index, settings.catalog).of(rel).deployed
     stem, sources = module_stem(rel), _context_sources(settings)
     uses = [stmt for stmt in tree.body if not isinstance(stmt, (ast.Import, ast.ImportFrom)) and any(
         (isinstance(n, ast.Name) and n.id == name) or (isinstance(n, ast.Attribute) and n.attr == name)
         for n in ast.walk(stmt))]
-    return bool(uses) and all(reached_only_by_tools(tree, stmt.lineno, app_only, tests | tools, stem, public_too,
-                                                    sources) is not None for stmt in uses)
+    tasks = task_decorators(settings.catalog)
+    handlers = frozenset(s.lineno for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                         and any(_last_name(d) in tasks for d in s.decorator_list))
+
+    def without_context(stmt: ast.stmt) -> bool:
+        if stmt.lineno in handlers:
+            return enqueued_only_without_context(tree, stmt.lineno, enqueuers, rel, handlers) is not None
+        return bool(tools) and reached_only_by_tools(tree, stmt.lineno, app_only, tests | tools, stem, public_too,
+                                                     sources) is not None
+
+    return bool(uses) and all(without_context(stmt) for stmt in uses)
+
+
+def _last_name(dec: ast.expr) -> str:
+    while isinstance(dec, ast.Call):
+        dec = dec.func
+    return dec.attr if isinstance(dec, ast.Attribute) else dec.id if isinstance(dec, ast.Name) else ""
 
 
 def _context_sources(settings: Settings) -> frozenset[str]:

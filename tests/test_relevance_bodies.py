@@ -287,3 +287,19 @@ def test_a_task_only_code_that_tools_reach_enqueues_restores_nothing_it_lost(mak
                                                        "def handle():\n    create_products(10)\n"),
              "svc/views.py": view or "x = 1\n"}
     assert ("PRP302" in codes(make_project(_TASK, {}, files, path="svc/tasks.py"))) is reported
+
+
+@pytest.mark.parametrize("view, reported", [
+    ("", False),  # only the nightly task of another module, which only the beat schedule runs, enqueues it
+    # the twin: a view enqueues the nightly task too, so a request may stand behind both
+    ("from svc.cleanup import nightly_cleanup_task\n\n\ndef purge(request):\n    nightly_cleanup_task.delay()\n", True),
+])
+def test_a_task_only_a_scheduled_task_of_another_module_enqueues_restores_nothing_it_lost(make_project, view,
+                                                                                           reported):
+    cleanup = ("from svc.celeryconf import app\nfrom svc.tasks import recalculate_prices_task\n\n\n"
+               "@app.task\ndef nightly_cleanup_task():\n    recalculate_prices_task.delay()\n")
+    files = {**CELERY, "Dockerfile": "FROM python:3.12\nCMD [\"celery\", \"-A\", \"svc\", \"worker\"]\n",
+             "svc/cleanup.py": cleanup, "svc/views.py": view or "x = 1\n",
+             "svc/settings.py": ("CELERY_BEAT_SCHEDULE = {\n    'cleanup': {'task': 'svc.cleanup.nightly_cleanup_task', "
+                                 "'schedule': 3600},\n}\n")}
+    assert ("PRP302" in codes(make_project(_TASK, {}, files, path="svc/tasks.py"))) is reported
