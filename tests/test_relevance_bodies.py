@@ -303,3 +303,27 @@ def test_a_task_only_a_scheduled_task_of_another_module_enqueues_restores_nothin
              "svc/settings.py": ("CELERY_BEAT_SCHEDULE = {\n    'cleanup': {'task': 'svc.cleanup.nightly_cleanup_task', "
                                  "'schedule': 3600},\n}\n")}
     assert ("PRP302" in codes(make_project(_TASK, {}, files, path="svc/tasks.py"))) is reported
+
+
+# --- a ContextVar reset before the hand-off ----------------------------------------------------------------------
+
+_OWN_ID = {"app/__init__.py": "", "Dockerfile": "FROM python:3.12\nCMD [\"uvicorn\", \"app.main:api\"]\n",
+           "app/ctx.py": "from contextvars import ContextVar\n\nrequest_id = ContextVar('request_id', default='-')\n"}
+_MIDDLEWARE = ("import asyncio\nimport logging\n\nfrom fastapi import FastAPI\n\n"
+               "from app.ctx import request_id\n\nlogger = logging.getLogger(__name__)\napi = FastAPI()\n\n\n"
+               "def _persist(path):\n    logger.info('persist %s', path)\n\n\n@api.middleware('http')\n"
+               "async def log_requests(request, call_next):\n    token = request_id.set(request.headers['x-id'])\n"
+               "    try:\n        return await call_next(request)\n    finally:\n        request_id.reset(token)\n"
+               "        asyncio.get_running_loop().run_in_executor(None, _persist, request.url.path)\n")
+
+
+@pytest.mark.parametrize("code, files, reported", [
+    (_MIDDLEWARE, _OWN_ID, False),  # the request id is reset before the hand-off: the thread would get '-' anyway
+    # the twin: reset after the hand-off, so the request id is current there
+    (_MIDDLEWARE.replace("        request_id.reset(token)\n", "").replace(
+        "request.url.path)\n", "request.url.path)\n        request_id.reset(token)\n"), _OWN_ID, True),
+    # the twin: the unit also traces; a span is current at the hand-off, and it is not reset
+    (_MIDDLEWARE, {**_OWN_ID, "app/telemetry.py": OTEL_APP["app/telemetry.py"]}, True),
+])
+def test_a_context_var_reset_before_the_hand_off_leaves_nothing_to_lose(make_project, code, files, reported):
+    assert ("PRP204" in codes(make_project(code, {}, files, path="app/main.py"))) is reported

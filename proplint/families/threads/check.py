@@ -24,6 +24,7 @@ from proplint.core.cst import keyword, last_part, short
 from proplint.core.flow import CarrierFlow
 from proplint.core.readers import Readers
 from proplint.core.rule import Fix, Rule
+from proplint.core.units import units
 from proplint.core.walk import visit
 from proplint.families.threads.edits import argument
 from proplint.families.threads.facts import covered_by, flag_state
@@ -147,7 +148,31 @@ class ThreadContextCheck(Check):
                 target is None and self._library_callable(s.func)
                 or isinstance(target, (cst.FunctionDef, cst.Lambda)) and not self.readers.reads_beyond_trace(target)):
             return  # the SDK carries the trace; what else the target could lose, it never reads
+        if self._context_reset_before(s.node):
+            return  # the caller's own context is already reset here: the thread would get the defaults anyway
         self._report_lost(s, covered)
+
+    def _context_reset_before(self, call: cst.Call) -> bool:
+        """In a deploy unit whose only context is the project's own ContextVars (no span, no instrumentor, no
+        context library), every one of them is reset (`var.reset(token)`) by a statement before the spawn in a
+        block enclosing it (a middleware's `finally:` that resets the request id, then hands the request's log
+        to a thread): at the spawn the caller holds the defaults, so nothing of the request is there to lose."""
+        project = self.ctx.project
+        anc = self.ctx.ancestors
+        if project.context_libraries or not project.request_vars or self.ctx.index.launcher or call not in anc:
+            return False
+        unit = units(self.ctx.index, self.ctx.catalog).of(self.ctx.relpath)
+        if any("request-scoped ContextVar" not in why for why in (*unit.sources, *unit.readers)):
+            return False  # the unit starts or reads a trace too (a span, an instrumentor): that is not reset
+        wanted = {v.rsplit(".", 1)[-1] for v in project.request_vars}
+        finder = _Resets(self.ctx)
+        for i, node in enumerate(anc[:-1]):
+            if isinstance(node, cst.IndentedBlock):
+                for stmt in node.body:
+                    if stmt is anc[i + 1]:
+                        break
+                    visit(stmt, finder)
+        return wanted <= finder.names
 
     def _executor_made_here(self, call: cst.Call) -> bool:
         """`pool.submit(...)`/`pool.map(...)` on a thread pool the enclosing function makes itself (`with
@@ -525,3 +550,17 @@ class _LocalPools(cst.CSTVisitor):
     def visit_Global(self, node: cst.Global) -> None:
         if any(n.name.value == self.name for n in node.names):
             self.escapes = True
+
+
+class _Resets(cst.CSTVisitor):
+    """The last names of the ContextVars a statement resets (`request_id_var.reset(token)`)."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.names: set[str] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "reset" and isinstance(func.value, cst.Name):
+            q = self.ctx.qualified_name(func.value) or func.value.value
+            self.names.add(q.rsplit(".", 1)[-1])
