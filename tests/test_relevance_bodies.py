@@ -300,8 +300,8 @@ def test_a_task_only_a_scheduled_task_of_another_module_enqueues_restores_nothin
                "@app.task\ndef nightly_cleanup_task():\n    recalculate_prices_task.delay()\n")
     files = {**CELERY, "Dockerfile": "FROM python:3.12\nCMD [\"celery\", \"-A\", \"svc\", \"worker\"]\n",
              "svc/cleanup.py": cleanup, "svc/views.py": view or "x = 1\n",
-             "svc/settings.py": ("CELERY_BEAT_SCHEDULE = {\n    'cleanup': {'task': 'svc.cleanup.nightly_cleanup_task', "
-                                 "'schedule': 3600},\n}\n")}
+             "svc/settings.py": ("CELERY_BEAT_SCHEDULE = {\n    'cleanup': "
+                                 "{'task': 'svc.cleanup.nightly_cleanup_task', 'schedule': 3600},\n}\n")}
     assert ("PRP302" in codes(make_project(_TASK, {}, files, path="svc/tasks.py"))) is reported
 
 
