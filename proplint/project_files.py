@@ -18,6 +18,8 @@ LAUNCHER = re.compile(r"opentelemetry-instrument(?![\w-])")
 BOOTSTRAP = re.compile(r"opentelemetry-bootstrap\b[^\n]*\binstall\b")
 DISABLED = re.compile(r"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS\s*[=:]\s*[\"']?([\w,\- ]+)")
 DIST = re.compile(r"(opentelemetry[-_.][A-Za-z0-9_.\-]+)")
+#: where a file name in a lock (`opentelemetry_api-1.43.0.tar.gz`, `...-0.64b0-py3-none-any.whl`) leaves the name
+_VERSIONED = re.compile(r"[-_]\d")
 #: Version constraints next to those names: `opentelemetry-api==1.22.0`, `"opentelemetry-api>=1.15,<1.24"`,
 #: `opentelemetry-api = "^1.20"` (Poetry), and locked versions in poetry/uv/pdm locks and Pipfile.lock.
 _OP = r"(?:===|==|!=|<=|>=|~=|<|>|\^|~)"
@@ -89,7 +91,7 @@ def scan_text_files(paths: list[Path], catalog: Catalog, root: Path | None = Non
             continue
         entry_points.update(entry_point_names(text))
         if is_dep:
-            found_here = {normalise_dist(d) for d in DIST.findall(text)}
+            found_here = {normalise_dist(_VERSIONED.split(d, 1)[0]) for d in DIST.findall(text)}
             deps.update(found_here)
             dep_dirs.setdefault(str(path.parent), set()).update(found_here)
             words = {normalise_dist(w) for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", text)}

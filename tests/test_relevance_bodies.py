@@ -327,3 +327,16 @@ _MIDDLEWARE = ("import asyncio\nimport logging\n\nfrom fastapi import FastAPI\n\
 ])
 def test_a_context_var_reset_before_the_hand_off_leaves_nothing_to_lose(make_project, code, files, reported):
     assert ("PRP204" in codes(make_project(code, {}, files, path="app/main.py"))) is reported
+
+
+def test_a_lock_files_archive_names_are_not_distributions(tmp_path):
+    from proplint.project_files import scan_text_files
+    from proplint.registry import load_catalog
+
+    lock = tmp_path / "uv.lock"
+    lock.write_text('[[package]]\nname = "opentelemetry-api"\nversion = "1.43.0"\n'
+                    'sdist = { url = "https://files/opentelemetry_api-1.43.0.tar.gz" }\n'
+                    'wheels = [{ url = "https://files/opentelemetry_instrumentation-0.64b0-py3-none-any.whl" }]\n'
+                    '[[package]]\nname = "opentelemetry-instrumentation-urllib3"\nversion = "0.64b0"\n')
+    deps = scan_text_files([lock], load_catalog(), tmp_path)["deps"]
+    assert deps == ["opentelemetry-api", "opentelemetry-instrumentation", "opentelemetry-instrumentation-urllib3"]
