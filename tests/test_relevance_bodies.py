@@ -340,3 +340,16 @@ def test_a_lock_files_archive_names_are_not_distributions(tmp_path):
                     '[[package]]\nname = "opentelemetry-instrumentation-urllib3"\nversion = "0.64b0"\n')
     deps = scan_text_files([lock], load_catalog(), tmp_path)["deps"]
     assert deps == ["opentelemetry-api", "opentelemetry-instrumentation", "opentelemetry-instrumentation-urllib3"]
+
+
+@pytest.mark.parametrize("where, reported", [
+    ("examples/python/01_simple_local.py", False),  # an example's instrumentor says nothing of production
+    ("app/instrumentation.py", True),  # the twin: the application turns it on
+])
+def test_an_instrumentor_only_an_example_turns_on_does_not_make_a_library_read(make_project, where, reported):
+    code = ("import threading\n\nimport requests\n\n\n"
+            "def _ping(url: str) -> None:\n    requests.get(url, timeout=2)\n\n\n"
+            "def ping(url):\n    threading.Thread(target=_ping, args=(url,)).start()\n")
+    files = {**OTEL_APP, where: ("from opentelemetry.instrumentation.requests import RequestsInstrumentor\n\n"
+                                 "RequestsInstrumentor().instrument()\n")}
+    assert ("PRP201" in codes(make_project(code, {}, files, path="app/ping.py"))) is reported

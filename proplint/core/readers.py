@@ -34,7 +34,7 @@ from proplint.core.cst import target_names
 from proplint.core.foreign import DEBUG_METHODS, LOG_METHODS, PLAIN_TYPES, Judge, project_code
 from proplint.core.reexports import defining_name
 from proplint.core.resolve import dotted, self_attribute
-from proplint.core.relevance import project_context
+from proplint.core.relevance import path_kind, project_context
 from proplint.core.units import importable_tops, units
 from proplint.core.walk import visit
 
@@ -92,8 +92,8 @@ class Readers:
             mine = where.unit_dir(self.ctx.relpath)
 
             def unit_libraries(index) -> frozenset[str]:  # once per deploy unit, not per file
-                def here(rel: str) -> bool:
-                    return mine is None or where.unit_dir(rel) in (mine, None, "")
+                def here(rel: str) -> bool:  # application code of this unit (an example's instrumentor is not)
+                    return (mine is None or where.unit_dir(rel) in (mine, None, "")) and path_kind(rel) is None
 
                 libs = {lib for rel, found in index.facts("instrumented") if here(rel) for lib in found}
                 libs |= {pkg for rel, act in index.facts("activity") if here(rel) for pkg in act.get("instruments", ())}
