@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from proplint.core.ast_names import decorator_name, parse_ast
 from proplint.core.context import AstFile
 from proplint.core.reach import (enqueued_only_without_context, module_stem, reached_only_by_tools,
                                  reached_only_on_a_timer, unreached_definition)
@@ -209,7 +210,7 @@ def _named_only_without_context(rel: str, name: str, settings: Settings, enqueue
     (a data-population helper a `populatedb` command runs), or a task handler of that file that only a
     scheduler, itself or such code enqueues (a nightly clean-up enqueueing the task)."""
     try:
-        tree = ast.parse((Path(settings.index.root) / rel).read_bytes())
+        tree = parse_ast((Path(settings.index.root) / rel).read_bytes())
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     app_only, tests, tools = settings.index.referenced_by_kind()
@@ -220,7 +221,7 @@ def _named_only_without_context(rel: str, name: str, settings: Settings, enqueue
         for n in ast.walk(stmt))]
     tasks = task_decorators(settings.catalog)
     handlers = frozenset(s.lineno for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-                         and any(_last_name(d) in tasks for d in s.decorator_list))
+                         and any(decorator_name(d) in tasks for d in s.decorator_list))
 
     def without_context(stmt: ast.stmt) -> bool:
         if stmt.lineno in handlers:
@@ -229,12 +230,6 @@ def _named_only_without_context(rel: str, name: str, settings: Settings, enqueue
                                                      sources) is not None
 
     return bool(uses) and all(without_context(stmt) for stmt in uses)
-
-
-def _last_name(dec: ast.expr) -> str:
-    while isinstance(dec, ast.Call):
-        dec = dec.func
-    return dec.attr if isinstance(dec, ast.Attribute) else dec.id if isinstance(dec, ast.Name) else ""
 
 
 def _context_sources(settings: Settings) -> frozenset[str]:
@@ -247,13 +242,11 @@ def _context_sources(settings: Settings) -> frozenset[str]:
     return frozenset(names)
 
 
-def _imported_elsewhere(ast_file: AstFile, settings: Settings) -> bool:
-    """Another file of the project imports this file's module."""
-    module = ast_file.module_name
-    if not module:
-        return False
-    return any(module in facts.get("modules", ()) for rel, facts in settings.index.files.items()
-               if rel != ast_file.relpath)
+def _imported(ast_file: AstFile, settings: Settings) -> bool:
+    """A file of the project imports this file's module (the modules every file imports: once per index)."""
+    imported = settings.index.derived("imported_modules", lambda ix: frozenset(
+        m for facts in ix.files.values() for m in facts.get("modules", ())))
+    return bool(ast_file.module_name) and ast_file.module_name in imported
 
 
 def _in_application_code(findings: list[Finding], ast_file: AstFile | None,
@@ -264,10 +257,10 @@ def _in_application_code(findings: list[Finding], ast_file: AstFile | None,
         return [f for f in findings if f.code == "PRP001"]
     if ast_file is None:
         return findings
-    if settings is not None and not settings.index.launcher and not _imported_elsewhere(ast_file, settings) \
-            and standalone_untraced(
+    if settings is not None and not settings.index.launcher and standalone_untraced(
             ast_file.tree, ast_file.imports, importable_tops(settings.index),
-            tuple(m for e in settings.catalog.get("tracing_sdk") for m in e.modules)):
+            tuple(m for e in settings.catalog.get("tracing_sdk") for m in e.modules)) \
+            and not _imported(ast_file, settings):
         return [f for f in findings if f.code == "PRP001"]
     found = regions(ast_file.tree, ast_file.imports)
     return [f for f in findings if f.code == "PRP001" or region_of(f.line, found) is None] if found else findings

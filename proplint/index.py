@@ -180,7 +180,7 @@ CORE_COLLECTORS = (
     Collector("contextvars", _contextvars, tokens=(b"ContextVar",)),
     Collector("activity", collect_activity, tokens=activity_tokens),
     Collector("reexports", collect_reexports, tokens=(b"from .", b"__all__")),
-    Collector("injector_helpers", collect_injector_helpers, tokens=(b"inject",)),
+    Collector("injector_helpers", collect_injector_helpers, tokens=(b"inject(",)),
 )
 
 

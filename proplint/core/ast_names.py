@@ -116,6 +116,22 @@ def ast_imports(tree: ast.AST, module: str | None, is_package: bool) -> dict[str
     return out
 
 
+def dotted_name(expr: ast.AST) -> str | None:
+    """`a.b.c` of a Name/Attribute chain as written (no resolution), else None."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    return ".".join([expr.id, *reversed(parts)]) if isinstance(expr, ast.Name) else None
+
+
+def decorator_name(dec: ast.expr) -> str:
+    """The last name of a decorator (`task` of `@app.task(bind=True)`), "" when it has none."""
+    while isinstance(dec, ast.Call):
+        dec = dec.func
+    return dec.attr if isinstance(dec, ast.Attribute) else dec.id if isinstance(dec, ast.Name) else ""
+
+
 def ast_qualname(expr: ast.AST, imports: dict[str, str], module: str | None = None,
                  local: set[str] | None = None) -> str | None:
     parts: list[str] = []

@@ -25,7 +25,7 @@ import builtins
 from dataclasses import dataclass
 from pathlib import Path
 
-from proplint.core.ast_names import ast_imports, ast_qualname, parse_ast
+from proplint.core.ast_names import ast_imports, ast_qualname, dotted_name, parse_ast
 from proplint.core.reexports import defining_name
 
 _MAX_DEPTH = 3
@@ -343,7 +343,7 @@ class _Body:
                 and name not in self.imports and name not in self.inert:
             return Verdict(False, False)  # the function enqueues itself again (`task.delay(rest)`)
         if name in self.models and isinstance(func, ast.Attribute) and name not in self.inert:
-            path = _dotted(func)  # `order.save(...)`, `variant.attributes.filter(...)`
+            path = dotted_name(func)  # `order.save(...)`, `variant.attributes.filter(...)`
             if path and r._model_call(self.models[name] + path[len(name):]):
                 return Verdict(False, False)  # a library model's own member
             if func.value is root and self.depth < _MAX_DEPTH and self.judge_.code.function(
@@ -416,17 +416,6 @@ def _module_annotations(tree: ast.Module) -> dict[str, ast.AST]:
 
 
 _ANNOTATIONS: dict[int, tuple[ast.Module, dict[str, ast.AST]]] = {}
-
-
-def _dotted(expr: ast.AST) -> str | None:
-    """`a.b.c` of a Name/Attribute chain, else None."""
-    parts = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    return ".".join([expr.id, *reversed(parts)])
 
 
 def _log_receiver(func: ast.AST) -> bool:

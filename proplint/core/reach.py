@@ -36,7 +36,7 @@ from __future__ import annotations
 import ast
 import re
 
-from proplint.core.ast_names import all_nodes
+from proplint.core.ast_names import all_nodes, decorator_name
 
 #: `from pkg.mod import (a, b as c)` and `import pkg.mod as m, other`
 #: (matched after a line break: the text is searched with one prepended, twice as fast as a `^` in MULTILINE)
@@ -422,15 +422,9 @@ def enqueued_only_without_context(tree: ast.Module, line: int, enqueuers: "dict[
 # --- code only timers reach ------------------------------------------------------------------------------
 
 
-def _decorator_name(dec: ast.expr) -> str:
-    while isinstance(dec, ast.Call):
-        dec = dec.func
-    return dec.attr if isinstance(dec, ast.Attribute) else dec.id if isinstance(dec, ast.Name) else ""
-
-
 def _on_a_timer(stmt: ast.stmt, scheduled: "frozenset[str]") -> bool:
     return isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-        _decorator_name(d) in scheduled for d in stmt.decorator_list)
+        decorator_name(d) in scheduled for d in stmt.decorator_list)
 
 
 def _timed_uses(tree: ast.Module, name: str, scheduled: "frozenset[str]", skip: "ast.stmt | None", depth: int,

@@ -247,8 +247,8 @@ class Readers:
             return True  # `logger.warning(...)` where no record carries a context: nobody reads one there
         helper = self._helper(func)
         if helper is not None:  # the module's own function, or a method of the class at hand: look inside
-            given = self._bound_inert(helper, call, inert)
-            return follow < _MAX_FOLLOW and self._helper_inert(helper, follow + 1, given)
+            return follow < _MAX_FOLLOW and self._helper_inert(helper, follow + 1,
+                                                               self._bound_inert(helper, call, inert))
         q = self.ctx.qualified_name(func)
         if q in self.names:
             return False

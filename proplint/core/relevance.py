@@ -27,7 +27,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 
-from proplint.core.ast_names import ast_qualname, all_nodes
+from proplint.core.ast_names import all_nodes, ast_qualname, dotted_name
 from proplint.core.versions import pinned_below
 
 #: folder name -> the kind of code it holds (any folder on the path counts)
@@ -129,15 +129,7 @@ class Region:
 def _qualname(expr: ast.AST, imports: dict[str, str]) -> str | None:
     """The qualified name through the imports, or the dotted name as written (`cli.command` of a local
     click group)."""
-    return ast_qualname(expr, imports) or _written(expr)
-
-
-def _written(expr: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    return ".".join([expr.id, *reversed(parts)]) if isinstance(expr, ast.Name) else None
+    return ast_qualname(expr, imports) or dotted_name(expr)
 
 
 def _is_main_guard(node: ast.stmt) -> bool:

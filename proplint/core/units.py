@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from proplint.core.ast_names import ast_qualname, all_nodes
+from proplint.core.ast_names import all_nodes, ast_qualname, decorator_name
 from proplint.core.reach import reached_by_decorated
 from proplint.core.relevance import REQUEST_SCOPED, path_kind
 
@@ -60,6 +60,8 @@ def _instrumentation(catalog, qualname: str):
 
 
 _OTEL_LOGS, _OTEL_LOG_HANDLER = "opentelemetry.sdk._logs", "LoggingHandler"
+#: a unit's evidence that is only the project's own ContextVar (no span, no instrumentor)
+CONTEXTVAR_EVIDENCE = "defines the request-scoped ContextVar"
 
 
 def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[str]]:
@@ -89,7 +91,7 @@ def collect_activity(tree, imports, module, config, catalog) -> dict[str, list[s
     nodes = []
     for top in tree.body:
         decorated = isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) and top.decorator_list
-        if decorated and any(_last(d) in tasks for d in top.decorator_list):
+        if decorated and any(decorator_name(d) in tasks for d in top.decorator_list):
             continue  # a task's own spans and instrumentation: not the serving code's
         name = top.name if isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) and not decorated else ""
         nodes += [(n, name) for n in all_nodes(top)]
@@ -154,12 +156,6 @@ def _seen(found: dict[str, set[str]], within: dict[str, str], does: str, why: st
     within[why] = fn if within.get(why, fn) == fn else ""
 
 
-def _last(dec: ast.expr) -> str:
-    while isinstance(dec, ast.Call):
-        dec = dec.func
-    return dec.attr if isinstance(dec, ast.Attribute) else dec.id if isinstance(dec, ast.Name) else ""
-
-
 def task_decorators(catalog) -> frozenset[str]:
     """The last names of the decorators that make a function a task handler or run it on a timer (the catalog's
     message clients' `decorators`, `[[client_method]]`s with `decorator = true`, `[[scheduled_decorator]]`s):
@@ -210,7 +206,7 @@ class Units:
             entry += [f"{rel} {why}" for why in act.get("entry", ()) if why not in only_tasks]
             rd += [f"{rel} {why}" for why in act.get("reader", ()) if why not in only_tasks]
             src += [f"{rel} imports {sdk}" for sdk in facts.get("tracing", ()) if sdk in by_import]
-            src += [f"{rel} defines the request-scoped ContextVar {v}" for v in facts.get("contextvars", ())
+            src += [f"{rel} {CONTEXTVAR_EVIDENCE} {v}" for v in facts.get("contextvars", ())
                     if REQUEST_SCOPED.search(v.rsplit(".", 1)[-1])]
             if src or entry or rd:
                 self._evidence[rel] = (src, entry, rd)
@@ -232,7 +228,8 @@ class Units:
             self._task_names = task_decorators(catalog)
         names = self._task_names
         if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-                _last(d) in names for d in n.decorator_list) for n in all_nodes(tree)) and not self._named_in_tasks(fn):
+                decorator_name(d) in names for d in n.decorator_list) for n in all_nodes(tree)) \
+                and not self._named_in_tasks(fn):
             return False  # no task handler in the module, and none in a file naming the function
 
         def referring(name: str):

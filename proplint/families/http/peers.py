@@ -205,6 +205,15 @@ class Peers:
         self._constants: dict[str, str] | None = None
         #: the functions around the expression being read, when it is not the visited call's (a caller's argument)
         self._scopes: list[cst.CSTNode] | None = None
+        self._call_scopes: dict[int, list[cst.CSTNode]] | None = None
+
+    def _functions_around(self, call: cst.Call) -> list[cst.CSTNode]:
+        """The functions around a call of this module (outermost first)."""
+        if self._call_scopes is None:
+            finder = _CallScopes()
+            visit(self.ctx.module, finder)
+            self._call_scopes = finder.scopes
+        return self._call_scopes.get(id(call), [])
 
     def _values(self, name: str) -> list[cst.BaseExpression]:
         return _local_values(self.ctx, name, self._scopes)
@@ -213,7 +222,7 @@ class Peers:
         """`_leaves` for an argument of `call`, somewhere else in the module: its local names are read in the
         functions around that call (`url = f"{SHEETS_API_BASE}/{sid}"; await _request_with_retry("GET", url)`)."""
         saved = self._scopes
-        self._scopes = _functions_around(self.ctx.module, call)
+        self._scopes = self._functions_around(call)
         try:
             return self._leaves(expr, here=False)
         finally:
@@ -456,7 +465,7 @@ class Peers:
         to, a call of a module function whose every `return` builds a record with that field's keyword, each a
         URL that leaves (`return UploadRequest(target_url=f"{DRIVE_UPLOAD_API_BASE}/files?{query}", ...)`)."""
         if isinstance(expr, cst.Name):
-            values = _local_values(self.ctx, expr.value, _functions_around(self.ctx.module, call))
+            values = _local_values(self.ctx, expr.value, self._functions_around(call))
             if len(values) != 1:
                 return False
             expr = values[0]
@@ -847,33 +856,21 @@ def _starts_with_name(expr: cst.BaseExpression, name: str) -> bool:
     return False
 
 
-class _Around(cst.CSTVisitor):
-    """The functions around one node of a module (outermost first)."""
+class _CallScopes(cst.CSTVisitor):
+    """For every call of a module, the functions around it (outermost first): one walk per module."""
 
-    def __init__(self, target: cst.CSTNode) -> None:
-        self.target = target
+    def __init__(self) -> None:
         self.stack: list[cst.CSTNode] = []
-        self.found: list[cst.CSTNode] | None = None
+        self.scopes: dict[int, list[cst.CSTNode]] = {}
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.found is not None:
-            return False
-        if node is self.target:
-            self.found = list(self.stack)
-            return False
-        if isinstance(node, cst.FunctionDef):
-            self.stack.append(node)
-        return True
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.stack.append(node)
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if isinstance(original_node, cst.FunctionDef) and self.stack and self.stack[-1] is original_node:
-            self.stack.pop()
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.stack.pop()
 
-
-def _functions_around(module: cst.Module, node: cst.CSTNode) -> list[cst.CSTNode]:
-    finder = _Around(node)
-    visit(module, finder)
-    return finder.found or []
+    def visit_Call(self, node: cst.Call) -> None:
+        self.scopes[id(node)] = list(self.stack)
 
 
 def allowed_host(fn: cst.FunctionDef) -> str | None:

@@ -249,8 +249,8 @@ class MessagingCheck(Check):
         if not isinstance(func, cst.Attribute):
             return False
         q = self.ctx.qualified_name(func.value)
-        if q is None and isinstance(func.value, cst.Name) and self.ctx.module_name and any(
-                isinstance(s, cst.FunctionDef) and s.name.value == func.value.value for s in self.ctx.module.body):
+        if q is None and isinstance(func.value, cst.Name) and self.ctx.module_name \
+                and self.ctx.resolver.module_defines(func.value.value):
             q = f"{self.ctx.module_name}.{func.value.value}"  # a task this module defines
         verdict = self.readers.foreign(q) if q else None
         return verdict is not None and not verdict.maybe

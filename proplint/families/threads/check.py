@@ -24,7 +24,7 @@ from proplint.core.cst import keyword, last_part, short
 from proplint.core.flow import CarrierFlow
 from proplint.core.readers import Readers
 from proplint.core.rule import Fix, Rule
-from proplint.core.units import units
+from proplint.core.units import CONTEXTVAR_EVIDENCE, units
 from proplint.core.walk import visit
 from proplint.families.threads.edits import argument
 from proplint.families.threads.facts import covered_by, flag_state
@@ -159,10 +159,11 @@ class ThreadContextCheck(Check):
         to a thread): at the spawn the caller holds the defaults, so nothing of the request is there to lose."""
         project = self.ctx.project
         anc = self.ctx.ancestors
-        if project.context_libraries or not project.request_vars or self.ctx.index.launcher or call not in anc:
+        if project.context_libraries or not project.request_vars or self.ctx.index.launcher \
+                or not any(node is call for node in anc):
             return False
         unit = units(self.ctx.index, self.ctx.catalog).of(self.ctx.relpath)
-        if any("request-scoped ContextVar" not in why for why in (*unit.sources, *unit.readers)):
+        if any(CONTEXTVAR_EVIDENCE not in why for why in (*unit.sources, *unit.readers)):
             return False  # the unit starts or reads a trace too (a span, an instrumentor): that is not reset
         wanted = {v.rsplit(".", 1)[-1] for v in project.request_vars}
         finder = _Resets(self.ctx)
