@@ -44,6 +44,13 @@ def defining_name(index, qualname: str) -> str | None:
     table = project_reexports(index)
     if not table:
         return None
+    memo = index.derived("core.defining_names", lambda ix: {})  # asked for the same names on every call judged
+    if qualname not in memo:
+        memo[qualname] = _follow(table, qualname)
+    return memo[qualname]
+
+
+def _follow(table: dict[str, str], qualname: str) -> str | None:
     changed = False
     for _ in range(_HOPS):
         parts = qualname.split(".")
